@@ -1,0 +1,151 @@
+"""The command line: ``python -m calc monthly|sample|load ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from calc.feed import FeedError
+
+EXIT_REJECTED = 2
+
+DESCRIPTION = """\
+Class B share distribution-fee accounting (Master Distribution Agreement,
+Class B Shares): turn a transfer-agent feed into the Monthly Calculation of
+each month - who is owed which part of the 12b-1 Distribution Fee, the service
+fee and the CDSCs - as RULES.md specifies.
+"""
+
+MONTHLY_HELP = """\
+Read the feed in folder FEED (CSV or Parquet tables: portfolios, tenures,
+accounts, nav, transactions and optionally assignments, offsets,
+plan_events), compute every month of the feed and write six CSV files into
+DIR:
+
+  summary.csv     per month and portfolio: average net assets, fees, CDSCs,
+                  shares outstanding, due date
+  allocation.csv  per month, portfolio and rights holder: attributed shares
+                  (Exhibit A 2(a)-(c)) and the 12b-1 Share
+  payments.csv    per month, portfolio, party and role: the rounded Portions,
+                  offsets and the amount payable on the due date
+  omnibus.csv     per month, omnibus account, portfolio and rights holder:
+                  the Exhibit A 2(c)(ii)-(iv) roll-forward
+  cdsc.csv        per Commission lot part redeemed: year held, rate, CDSC
+  exceptions.csv  zero denominators, negative Free Share balances,
+                  unapplied offsets
+
+A feed that breaks a rule of the rulebook is rejected: nothing is written,
+every problem (up to 50) is printed on standard error with its file, line,
+column and rule, and the command exits with status 2.
+"""
+
+
+class _Progress:
+    """Progress on stderr: a line per stage with the time it took."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.start
+        if done is not None and total:
+            pct = 100.0 * done / total
+            msg = f"\r[{elapsed:7.1f}s] {stage}: {done:,}/{total:,} ({pct:5.1f}%)"
+            end = "\n" if done >= total else ""
+            print(msg, end=end, file=sys.stderr, flush=True)
+        else:
+            print(f"[{elapsed:7.1f}s] {stage}", file=sys.stderr, flush=True)
+
+
+def _monthly(args: argparse.Namespace) -> int:
+    from calc.feed import read_feed
+    from calc.monthly import monthly_calculation
+    from calc.report import write_csv
+
+    progress = _Progress(args.quiet)
+    progress(f"reading feed {args.feed}")
+    feed = read_feed(args.feed)
+    calc = monthly_calculation(feed, progress=progress)
+    paths = write_csv(calc, args.out)
+    progress(f"wrote {len(paths)} files into {args.out}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from calc.sample import generate
+
+    progress = _Progress(args.quiet)
+    generate(Path(args.out), size=args.size, seed=args.seed, progress=progress)
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from calc.store import load_feed
+
+    progress = _Progress(args.quiet)
+    run_id = load_feed(args.feed, database_url=args.database_url, progress=progress)
+    print(f"loaded {args.feed} as calculation run {run_id}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m calc",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    monthly = sub.add_parser(
+        "monthly",
+        help="compute the Monthly Calculation of a feed into six CSV files",
+        description=MONTHLY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    monthly.add_argument("feed", metavar="FEED", help="folder holding the feed's tables")
+    monthly.add_argument("--out", metavar="DIR", required=True, help="folder to write the six CSV files into")
+    monthly.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    monthly.set_defaults(func=_monthly)
+
+    sample = sub.add_parser(
+        "sample",
+        help="generate the sample AIM/INVESCO fund complex as a feed",
+        description="Write a valid feed for the whole complex of Schedules A-1 and A-2 "
+        "(history 1996-01 to 2012-12), deterministic for a seed.",
+    )
+    sample.add_argument("--out", metavar="FEED", required=True, help="folder to write the feed into")
+    sample.add_argument("--size", choices=["small", "medium", "large"], default="medium")
+    sample.add_argument("--seed", type=int, default=2003)
+    sample.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    sample.set_defaults(func=_sample)
+
+    load = sub.add_parser(
+        "load",
+        help="validate a feed, compute it and store both in the database, in one transaction",
+        description="Validate FEED, compute its Monthly Calculation and store both in the "
+        "database named by DATABASE_URL (default: a SQLite file under data/). A rejected "
+        "or failing load leaves the database exactly as it was.",
+    )
+    load.add_argument("feed", metavar="FEED")
+    load.add_argument("--database-url", default=None, help="overrides DATABASE_URL")
+    load.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    load.set_defaults(func=_load)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except FeedError as err:
+        print(f"The feed was rejected ({len(err.problems)} problem(s)); nothing was written:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_REJECTED

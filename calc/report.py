@@ -1,0 +1,129 @@
+"""The Monthly Calculation as six tables (RULES.md sections 7 and 8).
+
+:class:`MonthlyCalculation` holds the six frames of section 8 with the columns
+below.  Money columns hold amounts already rounded to the cent (floats whose
+decimal value is exact to the cent); shares and fractions are unrounded.
+``write_csv`` applies the output rounding of section 8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pandas as pd
+
+SUMMARY_COLUMNS = [
+    "month_end", "portfolio_id", "average_net_assets", "distribution_fee", "service_fee",
+    "cdsc", "cdsc_waived", "shares_outstanding", "due_date",
+]
+ALLOCATION_COLUMNS = [
+    "month_end", "portfolio_id", "rights_holder", "commission_shares", "free_shares",
+    "omnibus_free_shares", "attributed_shares", "share",
+]
+PAYMENTS_COLUMNS = [
+    "month_end", "portfolio_id", "party", "role", "distribution_fee", "cdsc", "service_fee",
+    "offset", "payable", "due_date",
+]
+OMNIBUS_COLUMNS = [
+    "month_end", "portfolio_id", "account_id", "rights_holder", "issued", "redeemed",
+    "net_exchange", "free_shares",
+]
+CDSC_COLUMNS = [
+    "txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
+    "base", "cdsc", "waived", "rights_holder",
+]
+EXCEPTIONS_COLUMNS = ["month_end", "portfolio_id", "account_id", "code", "detail"]
+
+COLUMNS = {
+    "summary": SUMMARY_COLUMNS,
+    "allocation": ALLOCATION_COLUMNS,
+    "payments": PAYMENTS_COLUMNS,
+    "omnibus": OMNIBUS_COLUMNS,
+    "cdsc": CDSC_COLUMNS,
+    "exceptions": EXCEPTIONS_COLUMNS,
+}
+
+MONEY_COLUMNS = {
+    "summary": ["average_net_assets", "distribution_fee", "service_fee", "cdsc", "cdsc_waived"],
+    "payments": ["distribution_fee", "cdsc", "service_fee", "offset", "payable"],
+    "cdsc": ["base", "cdsc", "waived"],
+}
+SHARE_COLUMNS = {
+    "summary": ["shares_outstanding"],
+    "allocation": ["commission_shares", "free_shares", "omnibus_free_shares", "attributed_shares"],
+    "omnibus": ["issued", "redeemed", "net_exchange", "free_shares"],
+    "cdsc": ["shares"],
+}
+FRACTION_COLUMNS = {"allocation": ["share"], "cdsc": ["rate"]}
+DATE_COLUMNS = {
+    "summary": ["month_end", "due_date"],
+    "allocation": ["month_end"],
+    "payments": ["month_end", "due_date"],
+    "omnibus": ["month_end"],
+    "cdsc": ["date", "issue_date"],
+    "exceptions": ["month_end"],
+}
+
+TABLE_NAMES = tuple(COLUMNS)
+
+
+@dataclass(frozen=True)
+class MonthlyCalculation:
+    """The six tables of a Monthly Calculation (RULES.md section 8)."""
+
+    summary: pd.DataFrame
+    allocation: pd.DataFrame
+    payments: pd.DataFrame
+    omnibus: pd.DataFrame
+    cdsc: pd.DataFrame
+    exceptions: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+
+def _fixed(values: pd.Series, places: int) -> list[str]:
+    """Half-away-from-zero rounding on the decimal value of each float; never '-0'."""
+    quantum = Decimal(1).scaleb(-places)
+    out = []
+    for v in values:
+        d = Decimal(repr(float(v))).quantize(quantum, rounding=ROUND_HALF_UP)
+        if d.is_zero():
+            d = abs(d)
+        out.append(f"{d:.{places}f}")
+    return out
+
+
+def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as the text written to its CSV file (section 8 rounding)."""
+    out = frame[COLUMNS[name]].copy()
+    for col in DATE_COLUMNS.get(name, []):
+        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
+    for col in MONEY_COLUMNS.get(name, []):
+        out[col] = _fixed(out[col], 2)
+    for col in SHARE_COLUMNS.get(name, []):
+        out[col] = _fixed(out[col], 6)
+    for col in FRACTION_COLUMNS.get(name, []):
+        out[col] = _fixed(out[col], 12)
+    return out
+
+
+def write_csv(calc: MonthlyCalculation, out_dir: str | Path) -> list[Path]:
+    """Write the six CSV files of section 8 into ``out_dir`` (created if needed)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in calc.tables().items():
+        path = out_dir / f"{name}.csv"
+        format_table(name, frame).to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    return written
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
+
+
+__all__ = ["COLUMNS", "MonthlyCalculation", "TABLE_NAMES", "empty_table", "format_table", "write_csv"]
