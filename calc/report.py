@@ -36,6 +36,14 @@ CDSC_COLUMNS = [
 ]
 EXCEPTIONS_COLUMNS = ["month_end", "portfolio_id", "account_id", "code", "detail"]
 
+# Beyond the six files: what the drill-downs and the scenarios need.
+OMNIBUS_ACCOUNT_COLUMNS = [
+    "month_end", "portfolio_id", "account_id", "issued", "redeemed", "net_exchange",
+    "free_shares", "commission_shares",
+]  # per omnibus account and portfolio: I, R, E, F(m), K(m) of Exhibit A 2(c)
+OMNIBUS_HOLDER_EXTRA = ["commission_shares"]  # K_h(m), beside F_h(m) in ``omnibus``
+LOT_COLUMNS = ["month_end", "portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost"]
+
 COLUMNS = {
     "summary": SUMMARY_COLUMNS,
     "allocation": ALLOCATION_COLUMNS,
@@ -79,6 +87,8 @@ class MonthlyCalculation:
     omnibus: pd.DataFrame
     cdsc: pd.DataFrame
     exceptions: pd.DataFrame
+    omnibus_accounts: pd.DataFrame | None = None
+    lots: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in TABLE_NAMES}
@@ -122,8 +132,22 @@ def write_csv(calc: MonthlyCalculation, out_dir: str | Path) -> list[Path]:
     return written
 
 
+def read_csv(folder: str | Path) -> MonthlyCalculation:
+    """Read the six CSV files of a Monthly Calculation back (dates parsed, numbers as floats)."""
+    folder = Path(folder)
+    frames = {}
+    for name in TABLE_NAMES:
+        frame = pd.read_csv(folder / f"{name}.csv", dtype={"account_id": str, "detail": str}, keep_default_na=False)
+        for col in DATE_COLUMNS.get(name, []):
+            frame[col] = pd.to_datetime(frame[col].replace("", None))
+        for col in MONEY_COLUMNS.get(name, []) + SHARE_COLUMNS.get(name, []) + FRACTION_COLUMNS.get(name, []):
+            frame[col] = pd.to_numeric(frame[col])
+        frames[name] = frame
+    return MonthlyCalculation(**frames)
+
+
 def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
 
 
-__all__ = ["COLUMNS", "MonthlyCalculation", "TABLE_NAMES", "empty_table", "format_table", "write_csv"]
+__all__ = ["COLUMNS", "MonthlyCalculation", "TABLE_NAMES", "empty_table", "format_table", "read_csv", "write_csv"]
