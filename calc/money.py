@@ -11,7 +11,6 @@ cents add up exactly to it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
@@ -242,37 +241,54 @@ def cdsc_parts(feed: Feed, parties: Parties, changes: LedgerChanges) -> pd.DataF
 
 
 def cdsc_accruals(parts: pd.DataFrame, feed: Feed) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """CDSC by party (the lot's rights holder, less its assignees' CDSC Portions) and exact totals."""
+    """CDSC by party and exact totals (FOURTH (D), EIGHTH).
+
+    Each part's CDSC belongs to the lot's rights holder; an assignment of that
+    holder in effect on the redemption day, for that portfolio or all, takes its
+    ``cdsc_fraction`` (the Assignee's CDSC Portion); the rest is the holder's own.
+    """
     cols = ["month", "portfolio_id", "kind", "party", "role", "amount"]
+    totals_cols = ["month", "portfolio_id", "kind", "total", "waived"]
     if parts.empty:
-        return pd.DataFrame({c: [] for c in cols}), pd.DataFrame({c: [] for c in ["month", "portfolio_id", "kind", "total", "waived"]})
-    a = feed.assignments
-    rows = []
-    for part in parts.itertuples(index=False):
-        amount = part.cdsc_exact
-        if amount == 0:
-            continue
-        own = amount
-        rel = a[(a["rights_holder"] == part.rights_holder)
-                & ((a["portfolio_id"] == "") | (a["portfolio_id"] == part.portfolio_id))
-                & (a["start_date"] <= part.date)
-                & (a["end_date"].isna() | (a["end_date"] >= part.date))]
-        for asg in rel.itertuples(index=False):
-            portion = amount * to_decimal(asg.cdsc_fraction)
-            if portion != 0:
-                rows.append((part.month, part.portfolio_id, CDSC, asg.assignee, ROLE_ASSIGNEE, float(portion)))
-            own -= portion
-        rows.append((part.month, part.portfolio_id, CDSC, part.rights_holder, ROLE_RIGHTS_HOLDER, float(own)))
-    frame = pd.DataFrame(rows, columns=cols)
-    if not frame.empty:
-        frame = frame.groupby(["month", "portfolio_id", "kind", "party", "role"], as_index=False)["amount"].sum()
+        return pd.DataFrame({c: [] for c in cols}), pd.DataFrame({c: [] for c in totals_cols})
+    earned = parts[parts["cdsc_exact"] != 0].reset_index(drop=True)
+    earned = earned.assign(part=np.arange(len(earned)))
+    a = feed.assignments[["assignee", "rights_holder", "portfolio_id", "start_date", "end_date", "cdsc_fraction"]]
+    matched = earned[["part", "month", "portfolio_id", "rights_holder", "date", "cdsc_exact"]].merge(
+        a.rename(columns={"portfolio_id": "assigned_portfolio"}), on="rights_holder"
+    )
+    matched = matched[
+        ((matched["assigned_portfolio"] == "") | (matched["assigned_portfolio"] == matched["portfolio_id"]))
+        & (matched["start_date"] <= matched["date"])
+        & (matched["end_date"].isna() | (matched["end_date"] >= matched["date"]))
+    ]
+    portions = [amount * to_decimal(f) for amount, f in zip(matched["cdsc_exact"], matched["cdsc_fraction"], strict=True)]
+    assigned = pd.DataFrame({
+        "month": matched["month"].to_numpy(), "portfolio_id": matched["portfolio_id"].to_numpy(),
+        "kind": CDSC, "party": matched["assignee"].to_numpy(), "role": ROLE_ASSIGNEE,
+        "amount": [float(v) for v in portions],
+    })
+    given = dict.fromkeys(range(len(earned)), Decimal(0))
+    for part, portion in zip(matched["part"], portions, strict=True):
+        given[part] += portion
+    own = pd.DataFrame({
+        "month": earned["month"], "portfolio_id": earned["portfolio_id"], "kind": CDSC,
+        "party": earned["rights_holder"], "role": ROLE_RIGHTS_HOLDER,
+        "amount": [float(amount - given[i]) for i, amount in enumerate(earned["cdsc_exact"])],
+    })
+    frame = pd.concat([own, assigned], ignore_index=True)
+    frame = frame.groupby(["month", "portfolio_id", "kind", "party", "role"], as_index=False)["amount"].sum()
     totals = (
         parts.groupby(["month", "portfolio_id"])
-        .agg(total=("cdsc_exact", lambda s: sum(s, Decimal(0))), waived=("waived_exact", lambda s: sum(s, Decimal(0))))
+        .agg(total=("cdsc_exact", _decimal_sum), waived=("waived_exact", _decimal_sum))
         .reset_index()
     )
     totals["kind"] = CDSC
-    return frame, totals
+    return frame, totals[totals_cols]
+
+
+def _decimal_sum(values: pd.Series) -> Decimal:
+    return sum(values, Decimal(0))
 
 
 def split_cents(parties: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
@@ -347,8 +363,3 @@ def apply_offsets(
             pd.DataFrame(left_rows, columns=["portfolio_id", "party", "amount"]))
 
 
-def fsum_decimal(values) -> Decimal:
-    return sum((to_decimal(v) for v in values), Decimal(0)) if len(values) else Decimal(0)
-
-
-__all__ = ["Accruals", "accrue_fees", "apply_offsets", "cdsc_accruals", "cdsc_parts", "math", "split_cents"]

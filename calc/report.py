@@ -8,6 +8,8 @@ decimal value is exact to the cent); shares and fractions are unrounded.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -121,14 +123,24 @@ def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(calc: MonthlyCalculation, out_dir: str | Path) -> list[Path]:
-    """Write the six CSV files of section 8 into ``out_dir`` (created if needed)."""
+    """Write the six CSV files of section 8 into ``out_dir`` (created if needed).
+
+    The files are written beside it first and moved in only when all six are
+    complete, so a failure leaves nothing half-written.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in calc.tables().items():
-        path = out_dir / f"{name}.csv"
-        format_table(name, frame).to_csv(path, index=False, lineterminator="\n")
-        written.append(path)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".writing-") as tmp:
+        staged = []
+        for name, frame in calc.tables().items():
+            path = Path(tmp) / f"{name}.csv"
+            format_table(name, frame).to_csv(path, index=False, lineterminator="\n")
+            staged.append(path)
+        written = []
+        for path in staged:
+            target = out_dir / path.name
+            os.replace(path, target)
+            written.append(target)
     return written
 
 
