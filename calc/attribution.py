@@ -68,7 +68,7 @@ def attribute(
     months: np.ndarray,
 ) -> Attribution:
     """Month-end attribution of every share, the omnibus roll-forward and the 12b-1 Share."""
-    n_m, n_p, n_h = len(months), len(parties.portfolios), len(parties.holders)
+    n_p, n_h = len(parties.portfolios), len(parties.holders)
     month_ends = month_end_of_index(months)
     serving = serving_at_month_ends(tenures, n_p, month_ends)
 

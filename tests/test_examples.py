@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from golden import compare_dirs
 
 EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
