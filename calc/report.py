@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 SUMMARY_COLUMNS = [
@@ -96,16 +96,17 @@ class MonthlyCalculation:
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
 
-def _fixed(values: pd.Series, places: int) -> list[str]:
-    """Half-away-from-zero rounding on the decimal value of each float; never '-0'."""
-    quantum = Decimal(1).scaleb(-places)
-    out = []
-    for v in values:
-        d = Decimal(repr(float(v))).quantize(quantum, rounding=ROUND_HALF_UP)
-        if d.is_zero():
-            d = abs(d)
-        out.append(f"{d:.{places}f}")
-    return out
+def _fixed(values: pd.Series, places: int) -> np.ndarray:
+    """Half away from zero to ``places`` decimals, as text; never '-0'.
+
+    Money reaches here already rounded to the cent on exact decimals
+    (``calc.money``), so this float rounding only trims representation error.
+    """
+    v = np.asarray(values, dtype=float)
+    scale = 10.0**places
+    rounded = np.sign(v) * np.floor(np.abs(v) * scale + 0.5) / scale
+    rounded = np.where(rounded == 0.0, 0.0, rounded)  # -0.0 -> 0.0
+    return np.char.mod(f"%.{places}f", rounded)
 
 
 def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
