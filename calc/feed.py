@@ -57,6 +57,10 @@ OPTIONAL_TABLES = ("assignments", "offsets", "plan_events")
 
 MAX_PROBLEMS = 50
 
+SHARE_TOLERANCE = 1e-6  # a share count within this of zero counts as zero (RULES.md preamble)
+FRACTION_TOLERANCE = 1e-9  # assignment fractions in effect may add up to 1 + this (section 2)
+EXCHANGE_VALUE_TOLERANCE = 0.01 / 1000  # one cent per thousand dollars of the out leg (section 2)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -122,10 +126,18 @@ def _find_table(folder: Path, name: str) -> Path | None:
 
 
 def _read_raw(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        return frame.astype(object).where(frame.notna(), "").astype(str)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            frame = frame.astype(object).where(frame.notna(), "").astype(str)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame()
+    except (ValueError, OSError) as err:  # unreadable: not UTF-8, broken CSV or Parquet
+        raise FeedError([Problem(path.name, None, None, f"the file cannot be read: {err}")]) from err
+    frame.attrs["source"] = path.name
+    return frame
 
 
 def feed_checksum(folder: Path) -> str:
@@ -148,13 +160,16 @@ def read_raw_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for name in TABLES:
-        path = _find_table(folder, name)
-        if path is None:
-            if name not in OPTIONAL_TABLES:
-                problems.append(Problem(f"{name}.csv", None, None, f"the required file {name}.csv is missing"))
-            tables[name] = pd.DataFrame()
+        tables[name] = pd.DataFrame()
+        try:  # a file that cannot be used is reported with the others
+            path = _find_table(folder, name)
+            if path is not None:
+                tables[name] = _read_raw(path)
+        except FeedError as err:
+            problems += err.problems
             continue
-        tables[name] = _read_raw(path)
+        if path is None and name not in OPTIONAL_TABLES:
+            problems.append(Problem(f"{name}.csv", None, None, f"the required file {name}.csv is missing"))
     if problems:
         raise FeedError(problems)
     return tables

@@ -1,133 +1,990 @@
 """The rules a feed must keep (RULES.md section 2), and its normalisation.
 
-MINIMAL VERSION: normalises the tables; the full rule checks replace this.
+``validate`` takes the feed's tables as text (every column ``str``, as read)
+and either returns the normalised :class:`calc.feed.Feed` or raises
+:class:`calc.feed.FeedError` with every problem found (up to ``MAX_PROBLEMS``).
+
+It works in three passes:
+
+1. **Values** (one row at a time): required columns, required values, dates,
+   numbers, ranges, known codes and references to known portfolios and
+   accounts.  Each table is checked by a pandera schema in lazy mode, so every
+   failing cell is reported, not just the first.
+2. **Rows together** (vectorised pandas): unique ids, one NAV per portfolio
+   and day, tenures (overlaps, gaps, coverage), assignment fractions in effect,
+   exchange pairs, holdings never below zero, offsets and plan events inside
+   the feed's months.  A check that combines rows runs only when the columns
+   it combines were all readable in pass 1, so one bad cell does not cause a
+   cascade of follow-on problems.
+3. **Normalisation** into the frames described in ``calc.feed``.
+
+Values are compared after stripping surrounding whitespace; unknown columns are
+ignored; ``issue_date`` on kinds other than ``purchase``, ``waiver`` on kinds
+other than ``redeem`` and ``exchange_id`` on kinds other than the exchange legs
+are ignored, whatever they hold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from calc import feed as F
 
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "portfolios": ("portfolio_id", "name", "fund", "schedule"),
+    "tenures": ("portfolio_id", "distributor", "start_date"),
+    "accounts": ("account_id", "omnibus"),
+    "nav": ("portfolio_id", "date", "nav", "shares"),
+    "transactions": ("txn_id", "date", "portfolio_id", "account_id", "kind", "shares", "price"),
+    "assignments": (
+        "assignment_id",
+        "assignee",
+        "rights_holder",
+        "start_date",
+        "fee_fraction",
+        "cdsc_fraction",
+    ),
+    "offsets": ("date", "rights_holder", "portfolio_id", "amount"),
+    "plan_events": ("portfolio_id", "date", "kind"),
+}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "portfolios": (
+        "distribution_fee_rate",
+        "service_fee_rate",
+        "cdsc_schedule",
+        "conversion_years",
+    ),
+    "tenures": ("end_date", "rights_holder"),
+    "accounts": ("holder",),
+    "nav": (),
+    "transactions": ("issue_date", "exchange_id", "waiver"),
+    "assignments": ("portfolio_id", "end_date", "purchase_price"),
+    "offsets": (),
+    "plan_events": (),
+}
+# The normalised frames' columns, in order (the contract of calc/feed.py).
+CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "portfolios": REQUIRED_COLUMNS["portfolios"] + OPTIONAL_COLUMNS["portfolios"],
+    "tenures": REQUIRED_COLUMNS["tenures"] + OPTIONAL_COLUMNS["tenures"],
+    "accounts": REQUIRED_COLUMNS["accounts"] + OPTIONAL_COLUMNS["accounts"],
+    "nav": REQUIRED_COLUMNS["nav"],
+    "transactions": REQUIRED_COLUMNS["transactions"] + OPTIONAL_COLUMNS["transactions"] + ("line",),
+    "assignments": (
+        "assignment_id",
+        "assignee",
+        "rights_holder",
+        "portfolio_id",
+        "start_date",
+        "end_date",
+        "fee_fraction",
+        "cdsc_fraction",
+        "purchase_price",
+    ),
+    "offsets": REQUIRED_COLUMNS["offsets"],
+    "plan_events": REQUIRED_COLUMNS["plan_events"],
+}
+DATE_COLUMNS = frozenset({"date", "start_date", "end_date"})  # issue_date: see _parse
+NUMBER_COLUMNS = frozenset(
+    {"distribution_fee_rate", "service_fee_rate", "conversion_years", "nav", "shares", "price",
+     "fee_fraction", "cdsc_fraction", "purchase_price", "amount"}
+)  # fmt: skip
+PORTFOLIO_REFERENCES = ("tenures", "nav", "transactions", "assignments", "offsets", "plan_events")
+# Descriptive columns that must be present but may be left empty.
+FREE_TEXT_COLUMNS = frozenset({("portfolios", "name"), ("portfolios", "fund")})
 
-def _dates(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s.replace("", None), format="%Y-%m-%d")
+SCHEDULES = ("A-1", "A-2")
+BOOLEAN_WORDS = ("true", "false")
+CDSC_PERCENT_MAX = 100.0
+SHARE_SIGN = {
+    "purchase": 1,
+    "nav_purchase": 1,
+    "reinvest": 1,
+    "exchange_in": 1,
+    "redeem": -1,
+    "exchange_out": -1,
+}
+# ISO date; a Parquet timestamp at midnight reads as "YYYY-MM-DD 00:00:00".
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[ T]00:00:00)?"
+ONE_DAY = pd.Timedelta(days=1)
+SMALL_TABLE_CELLS = 50_000  # up to this many cells, a table is stripped in one numpy pass
+FLOAT_SLACK = 1e-9  # relative slack for float products compared with a tolerance
+
+Problems = list[tuple[str, F.Problem]]  # (table, problem): the table orders the report
 
 
-def _col(df: pd.DataFrame, name: str, default: str = "") -> pd.Series:
-    if name in df.columns:
-        return df[name].fillna("").astype(str).str.strip()
-    return pd.Series([default] * len(df), index=df.index, dtype=object)
+# --------------------------------------------------------------------------- text helpers
 
 
-def validate(raw: dict[str, pd.DataFrame]) -> F.Feed:
-    p = raw["portfolios"]
-    portfolios = pd.DataFrame(
-        {
-            "portfolio_id": _col(p, "portfolio_id"),
-            "name": _col(p, "name"),
-            "fund": _col(p, "fund"),
-            "schedule": _col(p, "schedule"),
-        }
+def _text_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """The table as stripped text, indexed by row position (line = index + 2).
+
+    Rows with every value empty (blank lines) are dropped; the others keep
+    their position, so line numbers stay those of the file.  Of two columns
+    with the same name, the first counts.
+    """
+    if frame is None or len(frame.columns) == 0:
+        return pd.DataFrame(index=pd.RangeIndex(0 if frame is None else len(frame)))
+    names = pd.Index([str(c).replace("\ufeff", "").strip() for c in frame.columns])
+    keep = ~names.duplicated()
+    frame = frame.iloc[:, keep]
+    if frame.size <= SMALL_TABLE_CELLS:  # one numpy pass: fewer pandas calls
+        values = frame.to_numpy(dtype=object)
+        values = np.char.strip(np.where(pd.isna(values), "", values).astype(str))
+        text = pd.DataFrame(values, columns=names[keep]).astype(str)
+        filled = (values != "").any(axis=1)
+    else:  # column by column: the strings stay in Arrow
+        columns = {name: _stripped(frame.iloc[:, i]) for i, name in enumerate(names[keep])}
+        text = pd.DataFrame(columns)
+        filled = np.logical_or.reduce([(s != "").to_numpy() for s in columns.values()])
+    text.index = pd.RangeIndex(len(frame))
+    return text if filled.all() else text[filled]
+
+
+def _stripped(s: pd.Series) -> pd.Series:
+    """A column as stripped text (missing values empty)."""
+    if s.dtype != "str" or s.hasnans:
+        s = s.astype(object).where(s.notna(), "").astype(str)
+    return s.str.strip().reset_index(drop=True)
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The text column ``name``, or empty strings when the table lacks it."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series("", index=frame.index, dtype=str)
+
+
+def _is_date(s: pd.Series) -> pd.Series:
+    """True where the text is a real calendar date written YYYY-MM-DD."""
+    return _parse_dates(s).notna()
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    """Dates as ``datetime64[ns]`` at midnight; NaT where empty or not a date."""
+    shaped = s.str.fullmatch(DATE_PATTERN)
+    dates = pd.to_datetime(s.str.slice(0, 10).where(shaped), format="%Y-%m-%d", errors="coerce")
+    return dates.astype("datetime64[ns]")
+
+
+def _parse_numbers(s: pd.Series) -> pd.Series:
+    """Finite numbers as float; NaN where empty or not a number."""
+    numbers = pd.to_numeric(s, errors="coerce").astype(float)
+    return numbers.where(np.isfinite(numbers))
+
+
+def _cdsc_entries(s: pd.Series) -> pd.Series:
+    """Each schedule entry as a number (NaN when not one), indexed by its row."""
+    parts = s.str.split(";").explode()
+    return _parse_numbers(parts.str.strip())
+
+
+# --------------------------------------------------------------------------- pass 1: values
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A check of one value (``row=False``: the test gets the column) or of one
+    row (``row=True``: the test gets the frame); ``column`` is the cell reported."""
+
+    column: str
+    message: str
+    test: Callable[[pd.Series | pd.DataFrame], pd.Series]
+    row: bool = False
+    needs: tuple[str, ...] = ()
+
+
+def _required(col: str) -> _Rule:
+    return _Rule(col, f"{col} must not be empty", lambda s: s != "")
+
+
+# The rules below get ``v``, the table's typed values (``_parse``): each column is
+# read once, and a rule compares the text ``s`` with what it reads as.
+
+
+def _date(col: str, v: pd.DataFrame) -> _Rule:
+    return _Rule(
+        col, f"{col} must be a date written YYYY-MM-DD", lambda s: (s == "") | v[col].notna()
     )
-    portfolios["distribution_fee_rate"] = _col(p, "distribution_fee_rate").replace("", str(F.DEFAULT_DISTRIBUTION_FEE_RATE)).astype(float)
-    portfolios["service_fee_rate"] = _col(p, "service_fee_rate").replace("", str(F.DEFAULT_SERVICE_FEE_RATE)).astype(float)
-    portfolios["cdsc_schedule"] = [
-        tuple(float(x) for x in s.split(";") if x.strip() != "") for s in _col(p, "cdsc_schedule").replace("", F.DEFAULT_CDSC_SCHEDULE)
+
+
+def _number(col: str, v: pd.DataFrame) -> _Rule:
+    return _Rule(col, f"{col} must be a number", lambda s: (s == "") | v[col].notna())
+
+
+def _positive(col: str, v: pd.DataFrame) -> _Rule:
+    return _Rule(col, f"{col} must be greater than zero", lambda s: ~(v[col] <= 0))
+
+
+def _not_negative(col: str, v: pd.DataFrame) -> _Rule:
+    return _Rule(col, f"{col} must be zero or more", lambda s: ~(v[col] < 0))
+
+
+def _fraction(col: str, v: pd.DataFrame) -> _Rule:
+    return _Rule(col, f"{col} must be between 0 and 1", lambda s: ~((v[col] < 0) | (v[col] > 1)))
+
+
+def _one_of(col: str, values: Iterable[str], words: str) -> _Rule:
+    allowed = tuple(values)
+    return _Rule(col, f"{col} must be {words}", lambda s: (s == "") | s.isin(allowed))
+
+
+def _known(col: str, ids: set[str], what: str) -> _Rule:
+    return _Rule(col, f"{col} must name {what}", lambda s: (s == "") | s.isin(ids))
+
+
+def _boolean(col: str) -> _Rule:
+    return _Rule(
+        col, f"{col} must be true or false", lambda s: (s == "") | s.str.lower().isin(BOOLEAN_WORDS)
+    )
+
+
+def _cdsc_schedule(col: str) -> _Rule:
+    def test(s: pd.Series) -> pd.Series:
+        fine = _cdsc_entries(s).between(0, CDSC_PERCENT_MAX).groupby(level=0).all()
+        return (s == "") | fine.reindex(s.index, fill_value=True)
+
+    return _Rule(
+        col,
+        f"{col} must be percents from 0 to 100 separated by semicolons (e.g. 5;4;3;3;2;1)",
+        test,
+    )
+
+
+def _whole_years(col: str, v: pd.DataFrame) -> _Rule:
+    def test(s: pd.Series) -> pd.Series:
+        return (s == "") | ((v[col] > 0) & (v[col] == np.floor(v[col])))
+
+    return _Rule(col, f"{col} must be a positive whole number of years (e.g. 8)", test)
+
+
+def _end_after_start(v: pd.DataFrame) -> _Rule:
+    def test(df: pd.DataFrame) -> pd.Series:
+        return ~(v["end_date"] < v["start_date"])
+
+    return _Rule(
+        "end_date",
+        "end_date must not be before start_date",
+        test,
+        row=True,
+        needs=("start_date", "end_date"),
+    )
+
+
+def _purchase_issue_date_is_date() -> _Rule:
+    def test(df: pd.DataFrame) -> pd.Series:
+        return (df["kind"] != "purchase") | (df["issue_date"] == "") | _is_date(df["issue_date"])
+
+    message = "a purchase's issue_date must be a date written YYYY-MM-DD"
+    return _Rule("issue_date", message, test, row=True, needs=("kind", "issue_date"))
+
+
+def _purchase_issue_date_is_its_date(v: pd.DataFrame) -> _Rule:
+    def test(df: pd.DataFrame) -> pd.Series:
+        issued = _parse_dates(df["issue_date"].where(df["kind"] == "purchase", ""))
+        return issued.isna() | v["date"].isna() | (issued == v["date"])
+
+    message = "a purchase's issue_date, when given, must be the purchase's date"
+    return _Rule("issue_date", message, test, row=True, needs=("kind", "issue_date", "date"))
+
+
+def _exchange_leg_has_id() -> _Rule:
+    def test(df: pd.DataFrame) -> pd.Series:
+        return ~df["kind"].isin(F.EXCHANGE_KINDS) | (df["exchange_id"] != "")
+
+    message = "an exchange_out or exchange_in must have an exchange_id"
+    return _Rule("exchange_id", message, test, row=True, needs=("kind", "exchange_id"))
+
+
+def _table_rules(table: str, v: pd.DataFrame) -> list[_Rule]:
+    """The value rules proper to ``table`` (``v``: its typed values)."""
+    if table == "portfolios":
+        rates = ("distribution_fee_rate", "service_fee_rate")
+        return [
+            _one_of("schedule", SCHEDULES, "A-1 or A-2"),
+            *(rule(c, v) for c in rates for rule in (_number, _fraction)),
+            _cdsc_schedule("cdsc_schedule"),
+            _whole_years("conversion_years", v),
+        ]
+    if table == "tenures":
+        return [_date("start_date", v), _date("end_date", v), _end_after_start(v)]
+    if table == "accounts":
+        return [_boolean("omnibus")]
+    if table == "nav":
+        return [
+            _date("date", v),
+            _number("nav", v),
+            _positive("nav", v),
+            _number("shares", v),
+            _not_negative("shares", v),
+        ]
+    if table == "transactions":
+        return [
+            _date("date", v),
+            _one_of("kind", F.TRANSACTION_KINDS, "one of " + ", ".join(F.TRANSACTION_KINDS)),
+            *(rule(c, v) for c in ("shares", "price") for rule in (_number, _positive)),
+            _purchase_issue_date_is_date(),
+            _purchase_issue_date_is_its_date(v),
+            _exchange_leg_has_id(),
+        ]
+    if table == "assignments":
+        fractions = ("fee_fraction", "cdsc_fraction")
+        return [
+            _date("start_date", v),
+            _date("end_date", v),
+            _end_after_start(v),
+            *(rule(c, v) for c in fractions for rule in (_number, _fraction)),
+            _number("purchase_price", v),
+        ]
+    if table == "offsets":
+        return [_date("date", v), _number("amount", v), _positive("amount", v)]
+    return [_date("date", v), _one_of("kind", F.PLAN_EVENT_KINDS, " or ".join(F.PLAN_EVENT_KINDS))]
+
+
+def _value_rules(
+    table: str, v: pd.DataFrame, ids: dict[str, set[str] | None], files: dict[str, str]
+) -> list[_Rule]:
+    """Every value rule of ``table``; ``ids``: the portfolio and account ids, when known."""
+    rules = [_required(c) for c in REQUIRED_COLUMNS[table] if (table, c) not in FREE_TEXT_COLUMNS]
+    if ids["portfolios"] is not None and table in PORTFOLIO_REFERENCES:
+        rules.append(
+            _known("portfolio_id", ids["portfolios"], f"a portfolio of {files['portfolios']}")
+        )
+    if ids["accounts"] is not None and table == "transactions":
+        rules.append(_known("account_id", ids["accounts"], f"an account of {files['accounts']}"))
+    return rules + _table_rules(table, v)
+
+
+def _schema(table: str, rules: list[_Rule], present: Iterable[str]) -> pa.DataFrameSchema:
+    """A lazy pandera schema for ``table``; each check's error is its rule's index."""
+    present = set(present)
+    columns = REQUIRED_COLUMNS[table] + OPTIONAL_COLUMNS[table]
+    checks: dict[str, list[pa.Check]] = {c: [] for c in columns}
+    row_checks = []
+    for key, rule in enumerate(rules):
+        check = pa.Check(rule.test, error=str(key))
+        if not rule.row:
+            checks[rule.column].append(check)
+        elif set(rule.needs) <= present:
+            row_checks.append(check)
+    return pa.DataFrameSchema(
+        {
+            c: pa.Column(checks=checks[c], required=c in REQUIRED_COLUMNS[table], nullable=True)
+            for c in columns
+        },
+        checks=row_checks,
+        name=table,
+    )
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """pandera's failure cases (empty when the frame passes)."""
+    try:
+        schema.validate(frame, lazy=True, inplace=True)
+    except pa.errors.SchemaErrors as err:
+        return err.failure_cases
+    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+
+
+def _got(value: object) -> str:
+    return f" (got {value})" if str(value) != "" else ""
+
+
+def _value_problems(table: str, file: str, frame: pd.DataFrame, rules: list[_Rule]) -> Problems:
+    """Pass 1 for one table: pandera's failure cases in the project's words."""
+    cases = _failures(_schema(table, rules, frame.columns), frame)
+    out: Problems = []
+    if cases.empty:
+        return out
+    missing = cases[cases["check"] == "column_in_dataframe"]
+    for column in missing["failure_case"]:
+        out.append(
+            (table, F.Problem(file, 1, str(column), f"the required column {column} is missing"))
+        )
+    is_rule = cases["check"].astype(str).str.fullmatch(r"\d+").fillna(False).astype(bool)
+    ruled = cases[is_rule].copy()
+    ruled["rule"] = ruled["check"].astype(int).map(dict(enumerate(rules)))
+    ruled = ruled[ruled["rule"].map(lambda rule: rule.column) == ruled["column"]]
+    ruled = ruled.drop_duplicates(["check", "index"])
+    # a check that could not run at all (pandera gives no row): say so rather than pass
+    for rule, value in zip(
+        ruled["rule"][ruled["index"].isna()],
+        ruled["failure_case"][ruled["index"].isna()],
+        strict=True,
+    ):
+        out.append(
+            (
+                table,
+                F.Problem(
+                    file, None, rule.column, f"{rule.message}: could not be checked ({value})"
+                ),
+            )
+        )
+    ruled = ruled.dropna(subset=["index"]).sort_values(["index", "check"], key=_as_int)
+    for rule, index, value in zip(
+        ruled["rule"], ruled["index"], ruled["failure_case"], strict=True
+    ):
+        line = int(index) + 2
+        out.append((table, F.Problem(file, line, rule.column, rule.message + _got(value))))
+    other = cases[
+        (cases["check"] != "column_in_dataframe") & ~is_rule
+    ]  # anything else pandera says
+    for check, value in zip(other["check"], other["failure_case"], strict=True):
+        out.append((table, F.Problem(file, None, None, f"{check}{_got(value)}")))
+    return out
+
+
+def _as_int(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse(table: str, text: pd.DataFrame) -> pd.DataFrame:
+    """The table with typed columns (NaN/NaT where unreadable) and its source ``_line``."""
+    columns = {
+        name: _typed(name, _column(text, name))
+        for name in REQUIRED_COLUMNS[table] + OPTIONAL_COLUMNS[table]
+    }
+    if table == "transactions":
+        columns["issue_date"] = columns["date"].where(columns["kind"] == "purchase")
+    columns["_line"] = pd.Series(text.index.to_numpy(dtype=np.int64) + 2, index=text.index)
+    return pd.DataFrame(columns, index=text.index)
+
+
+def _typed(name: str, s: pd.Series) -> pd.Series:
+    """A text column read as what it holds: dates, numbers or text."""
+    if name in DATE_COLUMNS:
+        return _parse_dates(s)
+    if name in NUMBER_COLUMNS:
+        return _parse_numbers(s)
+    return s
+
+
+# --------------------------------------------------------------------------- pass 2: rows together
+
+
+@dataclass
+class _Context:
+    """What the row checks share: file names, typed tables, unreadable columns."""
+
+    files: dict[str, str]
+    parsed: dict[str, pd.DataFrame]
+    bad: set[tuple[str, str]] = field(default_factory=set)
+
+    def usable(self, table: str, *columns: str) -> bool:
+        """True when every named column of ``table`` was present and readable."""
+        return not any((table, c) in self.bad for c in columns)
+
+    def problems(
+        self, table: str, rows: pd.DataFrame, column: str, messages: Iterable[str]
+    ) -> Problems:
+        """One problem per row of ``rows`` (its ``_line``) with its message."""
+        file = self.files[table]
+        return [
+            (table, F.Problem(file, int(line), column, msg))
+            for line, msg in zip(rows["_line"], messages, strict=True)
+        ]
+
+    def months(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First day and last day (month end) of the feed's months."""
+        dates = pd.concat(
+            [self.parsed["transactions"]["date"], self.parsed["nav"]["date"]]
+        ).dropna()
+        if dates.empty:
+            return None
+        return dates.min().replace(day=1), dates.max() + pd.offsets.MonthEnd(0)
+
+
+def _day(ts: pd.Timestamp) -> str:
+    """A date as written in the feed (``open`` for no date)."""
+    return "open" if pd.isna(ts) else ts.strftime("%Y-%m-%d")
+
+
+def _amount(x: float) -> str:
+    """A number of shares or dollars, with thousands separators and no trailing zeros."""
+    return f"{x:,.9f}".rstrip("0").rstrip(".")
+
+
+def _unique_ids(ctx: _Context) -> Problems:
+    """portfolio_id, account_id, txn_id and assignment_id are unique."""
+    out: Problems = []
+    for table, col in (("portfolios", "portfolio_id"), ("accounts", "account_id"),
+                       ("transactions", "txn_id"), ("assignments", "assignment_id")):  # fmt: skip
+        df = ctx.parsed[table]
+        df = df[df[col] != ""]
+        first = df.groupby(col)["_line"].transform("min")
+        again = df[df.duplicated(col)]
+        msgs = [
+            f"{col} {v} is used more than once (first on line {n})"
+            for v, n in zip(again[col], first[again.index], strict=True)
+        ]
+        out += ctx.problems(table, again, col, msgs)
+    return out
+
+
+def _one_nav_per_day(ctx: _Context) -> Problems:
+    """One nav.csv row per portfolio and date."""
+    nav = ctx.parsed["nav"].dropna(subset=["date"])
+    first = nav.groupby(["portfolio_id", "date"])["_line"].transform("min")
+    again = nav[nav.duplicated(["portfolio_id", "date"])]
+    msgs = [
+        f"portfolio {p} already has a {ctx.files['nav']} row on {_day(d)} (line {n}); one row per portfolio and date"
+        for p, d, n in zip(again["portfolio_id"], again["date"], first[again.index], strict=True)
     ]
-    portfolios["conversion_years"] = _col(p, "conversion_years").replace("", str(F.DEFAULT_CONVERSION_YEARS)).astype(float).astype(int)
+    return ctx.problems("nav", again, "date", msgs)
 
-    t = raw["tenures"]
-    tenures = pd.DataFrame(
-        {
-            "portfolio_id": _col(t, "portfolio_id"),
-            "distributor": _col(t, "distributor"),
-            "start_date": _dates(_col(t, "start_date")),
-            "end_date": _dates(_col(t, "end_date")),
-        }
-    )
-    rh = _col(t, "rights_holder")
-    tenures["rights_holder"] = np.where(rh == "", tenures["distributor"], rh)
-    tenures = tenures.sort_values(["portfolio_id", "start_date"], kind="stable").reset_index(drop=True)
 
-    a = raw["accounts"]
-    accounts = pd.DataFrame(
-        {
-            "account_id": _col(a, "account_id"),
-            "omnibus": _col(a, "omnibus").str.lower() == "true",
-            "holder": _col(a, "holder"),
-        }
+def _every_portfolio_has_a_tenure(ctx: _Context) -> Problems:
+    """Every portfolio has at least one tenure."""
+    if not ctx.usable("tenures", "portfolio_id"):
+        return []
+    portfolios = ctx.parsed["portfolios"]
+    lonely = portfolios[
+        (portfolios["portfolio_id"] != "")
+        & ~portfolios["portfolio_id"].isin(ctx.parsed["tenures"]["portfolio_id"])
+    ]
+    msgs = [
+        f"portfolio {p} has no tenure in {ctx.files['tenures']}; every portfolio needs at least one"
+        for p in lonely["portfolio_id"]
+    ]
+    return ctx.problems("portfolios", lonely, "portfolio_id", msgs)
+
+
+def _sorted_tenures(ctx: _Context) -> pd.DataFrame:
+    """Tenures by portfolio and start, with the latest end of the tenures before each."""
+    tenures = ctx.parsed["tenures"].sort_values(["portfolio_id", "start_date", "end_date", "_line"])
+    end = tenures["end_date"].fillna(pd.Timestamp.max)
+    tenures["before_end"] = (
+        end.groupby(tenures["portfolio_id"]).cummax().groupby(tenures["portfolio_id"]).shift()
+    )
+    return tenures
+
+
+def _tenures_chain(ctx: _Context) -> Problems:
+    """The tenures of a portfolio neither overlap nor leave a gap."""
+    if not ctx.usable("tenures", "portfolio_id", "start_date", "end_date"):
+        return []
+    t = _sorted_tenures(ctx)
+    before = t["before_end"]
+    overlap = t[before.notna() & (t["start_date"] <= before)]
+    closed = before.where(before < pd.Timestamp.max)
+    gap = t[t["start_date"] > closed + ONE_DAY]
+    msgs = [
+        f"this tenure of portfolio {p} starts on {_day(s)}, {_while_open(b)}; the tenures of a portfolio must not overlap"
+        for p, s, b in zip(
+            overlap["portfolio_id"], overlap["start_date"], overlap["before_end"], strict=True
+        )
+    ]
+    out = ctx.problems("tenures", overlap, "start_date", msgs)
+    msgs = [
+        f"this tenure of portfolio {p} starts on {_day(s)} but the one before ends on {_day(b)}; "
+        f"the next tenure must start the day after the last ends ({_day(b + ONE_DAY)})"
+        for p, s, b in zip(gap["portfolio_id"], gap["start_date"], gap["before_end"], strict=True)
+    ]
+    return out + ctx.problems("tenures", gap, "start_date", msgs)
+
+
+def _while_open(before_end: pd.Timestamp) -> str:
+    if before_end == pd.Timestamp.max:
+        return "while an earlier tenure is still open"
+    return f"before an earlier tenure ends ({_day(before_end)})"
+
+
+def _tenures_cover(ctx: _Context) -> Problems:
+    """Every day from a portfolio's first transaction or NAV to the feed's last month end lies in a tenure."""
+    needed = (ctx.usable("tenures", "portfolio_id", "start_date", "end_date")
+              and ctx.usable("transactions", "portfolio_id", "date") and ctx.usable("nav", "portfolio_id", "date"))  # fmt: skip
+    months = ctx.months()
+    if not needed or months is None:
+        return []
+    activity = pd.concat([ctx.parsed[t][["portfolio_id", "date"]] for t in ("transactions", "nav")])
+    first_day = activity.groupby("portfolio_id")["date"].min().rename("first_day")
+    t = ctx.parsed["tenures"].join(first_day, on="portfolio_id", how="inner")
+    earliest = t.sort_values(["start_date", "_line"]).drop_duplicates("portfolio_id")
+    late = earliest[earliest["start_date"] > earliest["first_day"]]
+    msgs = [
+        f"portfolio {p} has a transaction or {ctx.files['nav']} row on {_day(d)} but its first tenure starts on {_day(s)}; "
+        "every day from then on must lie in a tenure"
+        for p, d, s in zip(late["portfolio_id"], late["first_day"], late["start_date"], strict=True)
+    ]
+    out = ctx.problems("tenures", late, "start_date", msgs)
+    t["reach"] = t["end_date"].fillna(pd.Timestamp.max)
+    latest = t.sort_values(["reach", "_line"]).drop_duplicates("portfolio_id", keep="last")
+    short = latest[latest["reach"] < months[1]]
+    msgs = [
+        f"the last tenure of portfolio {p} ends on {_day(e)} but the feed runs to {_day(months[1])}; "
+        "every day up to the feed's last month end must lie in a tenure"
+        for p, e in zip(short["portfolio_id"], short["end_date"], strict=True)
+    ]
+    return out + ctx.problems("tenures", short, "end_date", msgs)
+
+
+def _assignment_rows(ctx: _Context) -> pd.DataFrame:
+    """Assignments, one row per portfolio they cover (an all-portfolio one in each)."""
+    a = ctx.parsed["assignments"]
+    everywhere = a[a["portfolio_id"] == ""].drop(columns="portfolio_id")
+    ids = pd.DataFrame({"portfolio_id": ctx.parsed["portfolios"]["portfolio_id"].drop_duplicates()})
+    return pd.concat(
+        [a[a["portfolio_id"] != ""], everywhere.merge(ids, how="cross")], ignore_index=True
     )
 
-    n = raw["nav"]
-    nav = pd.DataFrame(
-        {
-            "portfolio_id": _col(n, "portfolio_id"),
-            "date": _dates(_col(n, "date")),
-            "nav": _col(n, "nav").astype(float),
-            "shares": _col(n, "shares").astype(float),
-        }
-    )
 
-    x = raw["transactions"]
-    kind = _col(x, "kind")
-    transactions = pd.DataFrame(
-        {
-            "txn_id": _col(x, "txn_id"),
-            "date": _dates(_col(x, "date")),
-            "portfolio_id": _col(x, "portfolio_id"),
-            "account_id": _col(x, "account_id"),
-            "kind": kind,
-            "shares": _col(x, "shares").astype(float),
-            "price": _col(x, "price").astype(float),
-        }
-    )
-    transactions["issue_date"] = transactions["date"].where(kind == "purchase")
-    transactions["exchange_id"] = _col(x, "exchange_id").where(kind.isin(F.EXCHANGE_KINDS), "")
-    transactions["waiver"] = _col(x, "waiver").where(kind == "redeem", "")
-    transactions["line"] = np.arange(len(x)) + 2
+def _assignment_fractions(ctx: _Context) -> Problems:
+    """For a rights holder, portfolio and day, the fractions in effect add up to at most 1.
 
-    s = raw.get("assignments", pd.DataFrame())
-    assignments = pd.DataFrame(
-        {
-            "assignment_id": _col(s, "assignment_id"),
-            "assignee": _col(s, "assignee"),
-            "rights_holder": _col(s, "rights_holder"),
-            "portfolio_id": _col(s, "portfolio_id"),
-            "start_date": _dates(_col(s, "start_date")),
-            "end_date": _dates(_col(s, "end_date")),
-            "fee_fraction": pd.to_numeric(_col(s, "fee_fraction")),
-            "cdsc_fraction": pd.to_numeric(_col(s, "cdsc_fraction")),
-            "purchase_price": pd.to_numeric(_col(s, "purchase_price").replace("", None)),
-        }
-    )
+    An event sweep: +fraction on each start, -fraction the day after each end;
+    the running sum per rights holder and portfolio is what is in effect from
+    that date until the next event.
+    """
+    if not ctx.usable(
+        "assignments", "portfolio_id", "start_date", "end_date", "fee_fraction", "cdsc_fraction"
+    ):
+        return []
+    if ctx.parsed["assignments"].empty:
+        return []
+    a = _assignment_rows(ctx)
+    keys, fractions = ["rights_holder", "portfolio_id"], ["fee_fraction", "cdsc_fraction"]
+    ends = a.dropna(subset=["end_date"])
+    events = pd.concat(
+        [
+            a.assign(date=a["start_date"]),
+            ends.assign(
+                date=ends["end_date"] + ONE_DAY, _line=0, **{c: -ends[c] for c in fractions}
+            ),
+        ],
+        ignore_index=True,
+    ).sort_values([*keys, "date"])
+    in_effect = events.groupby(keys, sort=False)[fractions].cumsum()
+    # report on the line of an assignment starting that day: only a start raises the sum
+    events["_line"] = events.groupby([*keys, "date"], sort=False)["_line"].transform("max")
+    last_of_day = ~events.duplicated([*keys, "date"], keep="last")
+    day, in_effect = events[last_of_day], in_effect[last_of_day]
+    same_pair = (day[keys] == day[keys].shift()).all(axis=1)
+    out: Problems = []
+    for col in fractions:
+        over = in_effect[col] > 1 + F.FRACTION_TOLERANCE
+        hits = day[over & ~(over.shift(fill_value=False) & same_pair)]
+        msgs = [
+            f"the {col}s of rights holder {h} in effect in portfolio {p} on {_day(d)} add up to {t:.12g}; they may add up to at most 1"
+            for h, p, d, t in zip(
+                hits["rights_holder"],
+                hits["portfolio_id"],
+                hits["date"],
+                in_effect.loc[hits.index, col],
+                strict=True,
+            )
+        ]
+        out += ctx.problems("assignments", hits, col, msgs)
+    return out
 
-    o = raw.get("offsets", pd.DataFrame())
-    offsets = pd.DataFrame(
-        {
-            "date": _dates(_col(o, "date")),
-            "rights_holder": _col(o, "rights_holder"),
-            "portfolio_id": _col(o, "portfolio_id"),
-            "amount": pd.to_numeric(_col(o, "amount")),
-        }
-    )
 
-    e = raw.get("plan_events", pd.DataFrame())
-    plan_events = pd.DataFrame(
-        {
-            "portfolio_id": _col(e, "portfolio_id"),
-            "date": _dates(_col(e, "date")),
-            "kind": _col(e, "kind"),
-        }
+def _exchange_legs(ctx: _Context) -> tuple[pd.DataFrame, Problems]:
+    """Each exchange_id has exactly one exchange_out and one exchange_in: the pairs, and the problems."""
+    tx = ctx.parsed["transactions"]
+    legs = tx[tx["kind"].isin(F.EXCHANGE_KINDS) & (tx["exchange_id"] != "")]
+    first = legs.groupby(["exchange_id", "kind"])["_line"].transform("min")
+    extra = legs[legs.duplicated(["exchange_id", "kind"])]
+    msgs = [
+        f"exchange {x} has more than one {k} (first on line {n})"
+        for x, k, n in zip(extra["exchange_id"], extra["kind"], first[extra.index], strict=True)
+    ]
+    out = ctx.problems("transactions", extra, "exchange_id", msgs)
+    legs = legs.drop(extra.index)
+    out_legs = legs[legs["kind"] == "exchange_out"].set_index("exchange_id")
+    in_legs = legs[legs["kind"] == "exchange_in"].set_index("exchange_id")
+    pairs = out_legs.merge(
+        in_legs, how="outer", left_index=True, right_index=True, suffixes=("_out", "_in")
     )
-    return F.Feed(
-        portfolios=portfolios,
-        tenures=tenures,
-        accounts=accounts,
-        nav=nav,
-        transactions=transactions,
-        assignments=assignments,
-        offsets=offsets,
-        plan_events=plan_events,
+    alone = pairs[pairs["_line_out"].isna() | pairs["_line_in"].isna()].reset_index()
+    alone["_line"] = alone["_line_out"].fillna(alone["_line_in"])
+    msgs = [
+        f"exchange {x} has no {'exchange_in' if pd.isna(i) else 'exchange_out'}"
+        for x, i in zip(alone["exchange_id"], alone["_line_in"], strict=True)
+    ]
+    out += ctx.problems("transactions", alone, "exchange_id", msgs)
+    return pairs.dropna(subset=["_line_out", "_line_in"]).reset_index(), out
+
+
+def _exchanges(ctx: _Context) -> Problems:
+    """Exchange legs: paired by exchange_id, in order, and of (almost) equal value."""
+    if not ctx.usable("transactions", "kind"):
+        return []
+    if not ctx.parsed["transactions"]["kind"].isin(F.EXCHANGE_KINDS).any():
+        return []
+    pairs, out = _exchange_legs(ctx)
+    pairs["_line"] = pairs["_line_in"]
+    if ctx.usable("transactions", "txn_id", "account_id", "date"):
+        out += _exchange_pairs(ctx, pairs) + _between_legs(ctx, pairs)
+    if ctx.usable("transactions", "shares", "price"):
+        out += _exchange_values(ctx, pairs)
+    return out
+
+
+def _exchange_pairs(ctx: _Context, pairs: pd.DataFrame) -> Problems:
+    """The legs of an exchange: same account and date, out leg first in txn_id order."""
+    out: Problems = []
+    for col, what in (("account_id", "account"), ("date", "date")):
+        differ = pairs[pairs[f"{col}_out"] != pairs[f"{col}_in"]]
+        msgs = [
+            f"the exchange_in of exchange {x} has {what} {_text(b)} but its exchange_out (line {int(n)}) has {_text(a)}; both legs must have the same {what}"
+            for x, a, b, n in zip(
+                differ["exchange_id"],
+                differ[f"{col}_out"],
+                differ[f"{col}_in"],
+                differ["_line_out"],
+                strict=True,
+            )
+        ]
+        out += ctx.problems("transactions", differ, col, msgs)
+    late = pairs[pairs["txn_id_out"] >= pairs["txn_id_in"]]
+    msgs = [
+        f"the exchange_out of exchange {x} ({o}, line {int(n)}) must come before its exchange_in in txn_id order (got {i})"
+        for x, o, n, i in zip(
+            late["exchange_id"],
+            late["txn_id_out"],
+            late["_line_out"],
+            late["txn_id_in"],
+            strict=True,
+        )
+    ]
+    return out + ctx.problems("transactions", late, "txn_id", msgs)
+
+
+def _text(value: object) -> str:
+    return _day(value) if isinstance(value, pd.Timestamp) else str(value)
+
+
+def _between_legs(ctx: _Context, pairs: pd.DataFrame) -> Problems:
+    """No other transaction of the account between the two legs, in (date, txn_id) order."""
+    tx = ctx.parsed["transactions"]
+    good = pairs[(pairs["account_id_out"] == pairs["account_id_in"]) & (pairs["date_out"] == pairs["date_in"])
+                 & (pairs["txn_id_out"] < pairs["txn_id_in"])]  # fmt: skip
+    good = good.rename(
+        columns={"account_id_out": "account_id", "date_out": "date", "exchange_id": "exchange"}
     )
+    cols = ["exchange", "account_id", "date", "txn_id_out", "txn_id_in"]
+    inside = tx.merge(good[cols], on=["account_id", "date"])
+    inside = inside[
+        (inside["txn_id"] > inside["txn_id_out"]) & (inside["txn_id"] < inside["txn_id_in"])
+    ]
+    msgs = [
+        f"transaction {t} of account {a} comes between the exchange_out ({o}) and the exchange_in ({i}) of exchange {x}; "
+        "no other transaction of the account may come between the two legs"
+        for t, a, o, i, x in zip(
+            inside["txn_id"],
+            inside["account_id"],
+            inside["txn_id_out"],
+            inside["txn_id_in"],
+            inside["exchange"],
+            strict=True,
+        )
+    ]
+    return ctx.problems("transactions", inside, "txn_id", msgs)
+
+
+def _exchange_values(ctx: _Context, pairs: pd.DataFrame) -> Problems:
+    """The legs' dollar values differ by at most one cent per thousand dollars of the out leg."""
+    out_value = pairs["shares_out"] * pairs["price_out"]
+    in_value = pairs["shares_in"] * pairs["price_in"]
+    limit = out_value * F.EXCHANGE_VALUE_TOLERANCE
+    bad = pairs[(in_value - out_value).abs() > limit * (1 + FLOAT_SLACK)]
+    msgs = [
+        f"the exchange_in of exchange {x} is worth {_amount(i)} dollars (shares x price) against {_amount(o)} for its "
+        f"exchange_out (line {int(n)}); they may differ by at most one cent per thousand dollars ({_amount(lim)})"
+        for x, i, o, n, lim in zip(
+            bad["exchange_id"],
+            in_value[bad.index],
+            out_value[bad.index],
+            bad["_line_out"],
+            limit[bad.index],
+            strict=True,
+        )
+    ]
+    return ctx.problems("transactions", bad, "shares", msgs)
+
+
+def _holdings(ctx: _Context) -> Problems:
+    """No account ever holds fewer than zero shares of a portfolio (within SHARE_TOLERANCE)."""
+    if not ctx.usable("transactions", "kind", "shares", "date", "account_id", "portfolio_id"):
+        return []
+    tx = ctx.parsed["transactions"].sort_values(["date", "txn_id", "_line"])
+    group = tx.groupby(["account_id", "portfolio_id"], sort=False).ngroup()
+    held = _holdings_after(tx, group)
+    below = held < -F.SHARE_TOLERANCE
+    entering = tx[below & ~below.groupby(group).shift(fill_value=False)]
+    msgs = [
+        f"this {k} of {_amount(n)} shares leaves account {a} holding {_amount(h)} shares of portfolio {p}; "
+        "an account may never hold fewer than zero shares"
+        for k, n, a, p, h in zip(
+            entering["kind"],
+            entering["shares"],
+            entering["account_id"],
+            entering["portfolio_id"],
+            held[entering.index],
+            strict=True,
+        )
+    ]
+    return ctx.problems("transactions", entering, "shares", msgs)
+
+
+def _holdings_after(tx: pd.DataFrame, group: pd.Series) -> pd.Series:
+    """Each transaction's holding after it, per account and portfolio (``group``).
+
+    A cumulative sum of signed shares in (date, txn_id) order (``tx``'s order)
+    that starts again from zero after each balance within SHARE_TOLERANCE of
+    zero: a balance left that small is gone (RULES.md preamble), as in the
+    ledger.  A restart moves every balance after it, so each pass finds the
+    first new restart of each account and portfolio, and only those are summed
+    again.
+    """
+    delta = tx["kind"].map(SHARE_SIGN).astype(float) * tx["shares"]
+    gone = pd.Series(False, index=tx.index)  # the balance after this row is gone
+    held = pd.Series(0.0, index=tx.index)
+    rows = tx.index
+    while len(rows):
+        g, restart = group[rows], gone[rows]
+        segment = restart.astype(int).groupby(g).cumsum() - restart.astype(int)
+        balance = delta[rows].groupby([g, segment]).cumsum().where(~restart, 0.0)
+        held[rows] = balance
+        near = (balance.abs() <= F.SHARE_TOLERANCE) & (balance != 0) & ~restart
+        first = near & (near.astype(int).groupby(g).cumsum() == 1)
+        gone[first[first].index] = True
+        rows = rows[g.isin(g[first]).to_numpy()]
+    return held
+
+
+def _inside_feed_months(ctx: _Context) -> Problems:
+    """Offsets and plan events fall inside the feed's months."""
+    if not (ctx.usable("transactions", "date") and ctx.usable("nav", "date")):
+        return []
+    months = ctx.months()
+    out: Problems = []
+    for table in ("offsets", "plan_events"):
+        df = ctx.parsed[table].dropna(subset=["date"])
+        if months is None:
+            outside, span = df, "the feed has no transaction or NAV date"
+        else:
+            outside = df[(df["date"] < months[0]) | (df["date"] > months[1])]
+            span = f"the feed's months run from {months[0]:%Y-%m} to {months[1]:%Y-%m}"
+        msgs = [
+            f"the date {_day(d)} falls outside the feed's months ({span})" for d in outside["date"]
+        ]
+        out += ctx.problems(table, outside, "date", msgs)
+    return out
+
+
+ROW_CHECKS: tuple[Callable[[_Context], Problems], ...] = (
+    _unique_ids,
+    _one_nav_per_day,
+    _every_portfolio_has_a_tenure,
+    _tenures_chain,
+    _tenures_cover,
+    _assignment_fractions,
+    _exchanges,
+    _holdings,
+    _inside_feed_months,
+)
+
+
+# --------------------------------------------------------------------------- pass 3: the Feed
+
+
+def _normalise(parsed: dict[str, pd.DataFrame]) -> F.Feed:
+    """The contract frames of ``calc.feed`` from the typed tables of a valid feed."""
+    frames = {name: df.reset_index(drop=True) for name, df in parsed.items()}
+    p = frames["portfolios"]
+    p["distribution_fee_rate"] = p["distribution_fee_rate"].fillna(F.DEFAULT_DISTRIBUTION_FEE_RATE)
+    p["service_fee_rate"] = p["service_fee_rate"].fillna(F.DEFAULT_SERVICE_FEE_RATE)
+    schedule = p["cdsc_schedule"].where(p["cdsc_schedule"] != "", F.DEFAULT_CDSC_SCHEDULE)
+    schedules = _cdsc_entries(schedule).groupby(level=0).agg(lambda s: tuple(float(x) for x in s))
+    p["cdsc_schedule"] = schedules.reindex(p.index).astype(object)
+    years = p["conversion_years"].fillna(F.DEFAULT_CONVERSION_YEARS)
+    p["conversion_years"] = years.astype(np.int64)
+
+    t = frames["tenures"]
+    t["rights_holder"] = t["rights_holder"].where(t["rights_holder"] != "", t["distributor"])
+    frames["tenures"] = t.sort_values(["portfolio_id", "start_date"], kind="stable")
+
+    a = frames["accounts"]
+    a["omnibus"] = a["omnibus"].str.lower() == "true"
+
+    x = frames["transactions"]
+    x["exchange_id"] = x["exchange_id"].where(x["kind"].isin(F.EXCHANGE_KINDS), "")
+    x["waiver"] = x["waiver"].where(x["kind"] == "redeem", "")
+    x["line"] = x["_line"]
+    tables = {
+        name: frames[name][list(CONTRACT_COLUMNS[name])].reset_index(drop=True) for name in F.TABLES
+    }
+    return F.Feed(**tables)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _source_names(raw: dict[str, pd.DataFrame], sources: dict[str, str] | None) -> dict[str, str]:
+    """Each table's file name: as given, else as read (``attrs['source']``), else NAME.csv."""
+    names = {}
+    for table in F.TABLES:
+        frame = raw.get(table)
+        attrs = frame.attrs if frame is not None else {}
+        names[table] = (sources or {}).get(table) or attrs.get("source") or f"{table}.csv"
+    return names
+
+
+def _missing_tables(raw: dict[str, pd.DataFrame], files: dict[str, str]) -> Problems:
+    """Required tables that were not sent at all."""
+    out: Problems = []
+    for table in F.TABLES:
+        frame = raw.get(table)
+        absent = frame is None or (len(frame.columns) == 0 and "source" not in frame.attrs)
+        if absent and table not in F.OPTIONAL_TABLES:
+            message = f"the required file {files[table]} is missing"
+            out.append((table, F.Problem(files[table], None, None, message)))
+    return out
+
+
+def _ids(text: pd.DataFrame, column: str) -> set[str] | None:
+    return set(text[column]) - {""} if column in text.columns else None
+
+
+def _report(problems: Problems) -> list[F.Problem]:
+    """Problems in file order, then line order, each once."""
+    ordered = sorted(problems, key=lambda tp: (F.TABLES.index(tp[0]), tp[1].line or 0))
+    return list(dict.fromkeys(p for _, p in ordered))
+
+
+def validate(raw: dict[str, pd.DataFrame], sources: dict[str, str] | None = None) -> F.Feed:
+    """Check every rule of RULES.md section 2 and return the normalised Feed.
+
+    ``raw`` maps each table name to its text frame as read (missing optional
+    tables as an empty DataFrame); ``sources`` optionally names each table's
+    file (``transactions.parquet``...) for the messages.  Raises ``FeedError``
+    with every problem found (up to ``MAX_PROBLEMS``).
+    """
+    files = _source_names(raw, sources)
+    problems = _missing_tables(raw, files)
+    text = {t: _text_frame(raw.get(t)) for t in F.TABLES}
+    present = {t for t in F.TABLES if len(text[t].columns) > 0 or t not in F.OPTIONAL_TABLES}
+    ids = {
+        "portfolios": _ids(text["portfolios"], "portfolio_id"),
+        "accounts": _ids(text["accounts"], "account_id"),
+    }
+    ctx = _Context(files, {t: _parse(t, text[t]) for t in F.TABLES})
+    for table in sorted(present - {t for t, _ in problems}, key=F.TABLES.index):
+        rules = _value_rules(table, ctx.parsed[table], ids, files)
+        found = _value_problems(table, files[table], text[table], rules)
+        ctx.bad |= {(table, p.column) for _, p in found}
+        problems += found
+    for table in present:  # a missing column cannot be combined either
+        ctx.bad |= {(table, c) for c in REQUIRED_COLUMNS[table] if c not in text[table].columns}
+    for check in ROW_CHECKS:
+        problems += check(ctx)
+    if problems:
+        raise F.FeedError(_report(problems))
+    return _normalise(ctx.parsed)
