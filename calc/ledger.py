@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from calc.feed import Feed, FeedError, Problem
+from calc.feed import SHARE_TOLERANCE, Feed, FeedError, Problem
 
-SHARE_TOLERANCE = 1e-6  # a share count within this of zero counts as zero (RULES.md preamble)
 
 # A lot: [shares, issue_day, cost, holder, seq, conversion_month]
 _SH, _ISSUE, _COST, _HOLDER, _SEQ, _CONV = range(6)
