@@ -1,0 +1,71 @@
+"""The store: feeds and their Monthly Calculations in a SQL database.
+
+Write: ``load_feed`` (read, validate, compute, store: one transaction) and
+``save_calculation`` (store a computed pair).  Read, for the dashboard:
+``list_runs``, ``latest_run_id``, ``read_calculation``, ``read_feed``,
+``read_table``.  Database: ``get_engine`` ($DATABASE_URL, else
+``data/bshare.db``) and ``upgrade`` (alembic migrations to head).  Tables:
+:mod:`calc.store.models`.
+
+The names are loaded on first use, so that ``calc.store.engine`` and
+``calc.store.models`` (what the alembic environment needs) import without
+pandas and pyarrow.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from calc.store.engine import get_engine, resolve_url, upgrade
+    from calc.store.read import (
+        RunNotFound,
+        latest_run_id,
+        list_runs,
+        read_calculation,
+        read_feed,
+        read_table,
+    )
+    from calc.store.write import load_feed, save_calculation
+
+_HOMES = {
+    "get_engine": "engine",
+    "resolve_url": "engine",
+    "upgrade": "engine",
+    "RunNotFound": "read",
+    "latest_run_id": "read",
+    "list_runs": "read",
+    "read_calculation": "read",
+    "read_feed": "read",
+    "read_table": "read",
+    "load_feed": "write",
+    "save_calculation": "write",
+}
+
+__all__ = [
+    "RunNotFound",
+    "get_engine",
+    "latest_run_id",
+    "list_runs",
+    "load_feed",
+    "read_calculation",
+    "read_feed",
+    "read_table",
+    "resolve_url",
+    "save_calculation",
+    "upgrade",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

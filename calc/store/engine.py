@@ -1,0 +1,118 @@
+"""Which database, and its schema: ``get_engine`` and the alembic ``upgrade``.
+
+``DATABASE_URL`` names the database; without it the store is the SQLite file
+``data/bshare.db`` (WAL journal, foreign keys enforced).  ``postgresql://``
+URLs use the psycopg 3 driver.  The schema is made by the alembic migrations
+in ``data/migrations`` (``upgrade``), never by ``metadata.create_all``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+ENV_DATABASE_URL = "DATABASE_URL"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "bshare.db"
+MIGRATIONS_DIR = PROJECT_ROOT / "data" / "migrations"
+ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+PSYCOPG_DRIVER = "postgresql+psycopg"
+_POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL: ``url``, else ``$DATABASE_URL``, else the default SQLite file.
+
+    ``postgresql://`` and ``postgres://`` are mapped to the psycopg 3 driver.
+    """
+    url = url or os.environ.get(ENV_DATABASE_URL) or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    for prefix in _POSTGRES_PREFIXES:
+        if url.startswith(prefix):
+            return PSYCOPG_DRIVER + "://" + url[len(prefix) :]
+    return url
+
+
+WRITE_OPTION = "bshare_write"  # execution option: this transaction will write
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # SQLAlchemy emits BEGIN itself (_sqlite_on_begin): DDL and reads are then
+    # transactional too, so a failed load, migrations included, rolls back whole.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    # A writer takes the write lock up front: no deadlock upgrading a read lock.
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def get_engine(database_url: str | None = None) -> sa.Engine:
+    """An engine for ``database_url`` (see :func:`resolve_url`); changes no schema."""
+    url = sa.make_url(resolve_url(database_url))
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config() -> Config:
+    """The alembic configuration of ``alembic.ini`` (script location ``data/migrations``)."""
+    config = Config(str(ALEMBIC_INI)) if ALEMBIC_INI.exists() else Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection in a transaction that will write (SQLite: BEGIN IMMEDIATE)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
+
+
+def upgrade_connection(connection: sa.Connection, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` inside the caller's transaction."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Run the migrations on ``engine``'s database up to ``revision`` (default: head)."""
+    with write_transaction(engine) as connection:
+        upgrade_connection(connection, revision)
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    """Undo migrations on ``engine``'s database down to ``revision`` (``base``: empty)."""
+    config = alembic_config()
+    with write_transaction(engine) as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The alembic revision the database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,421 @@
+"""The store's tables: the feed, the calculation runs and their results.
+
+Every feed table row belongs to a ``feed`` row and every result row to a
+``calculation_run`` row; both carry a ``row_no`` (the row's position in the
+frame it came from), so a table reads back in the order it was written.
+
+Column types: money as integer cents (``BigInteger``, column ``info`` unit
+``cents``), shares, prices and fractions as ``DOUBLE PRECISION``, dates as
+``DATE``, names and ids as text (``''`` for none, never NULL).  The columns
+of each frame are named as in :mod:`calc.report` and :mod:`calc.feed`.
+
+The schema is created and changed by the alembic migrations under
+``data/migrations``; ``tests/test_store.py`` checks that these models and the
+migrations agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UNIT_CENTS = "cents"  # column info: money stored as integer cents, read as float dollars
+INFO_UNIT = "unit"
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StoreModel(SQLModel, registry=registry(metadata=metadata)):
+    """Base of the store's tables: its own metadata, apart from SQLModel's default."""
+
+
+# --- column helpers ---------------------------------------------------------------
+
+
+def _text() -> Any:
+    return Field(default="", sa_type=sa.String(), nullable=False)
+
+
+def _day(nullable: bool = False) -> Any:
+    return Field(default=None, sa_type=sa.Date(), nullable=nullable)
+
+
+def _double() -> Any:
+    return Field(default=None, sa_type=sa.Double(), nullable=True)
+
+
+def _money() -> Any:
+    return Field(
+        default=None,
+        sa_type=sa.BigInteger(),
+        nullable=True,
+        sa_column_kwargs={"info": {INFO_UNIT: UNIT_CENTS}},
+    )
+
+
+def _integer() -> Any:
+    return Field(default=None, sa_type=sa.Integer(), nullable=True)
+
+
+def _row_no() -> Any:
+    return Field(
+        default=None,
+        sa_type=sa.Integer(),
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+    )
+
+
+def _feed_ref() -> Any:
+    return Field(
+        default=None,
+        sa_type=sa.Integer(),
+        primary_key=True,
+        foreign_key="feed.feed_id",
+        ondelete="CASCADE",
+    )
+
+
+def _run_ref() -> Any:
+    return Field(
+        default=None,
+        sa_type=sa.Integer(),
+        primary_key=True,
+        foreign_key="calculation_run.run_id",
+        ondelete="CASCADE",
+    )
+
+
+# --- provenance -------------------------------------------------------------------
+
+
+class FeedRecord(StoreModel, table=True):
+    """One feed as stored: the same normalised content (``content_hash``) is stored once.
+
+    ``checksum`` is the SHA-256 of the feed's files (``calc.feed.feed_checksum``).
+    """
+
+    __tablename__ = "feed"
+
+    feed_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    content_hash: str = Field(sa_type=sa.String(), nullable=False, unique=True)
+    checksum: str = Field(sa_type=sa.String(), nullable=False, index=True)
+    source: str = _text()
+    loaded_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+
+
+class CalculationRun(StoreModel, table=True):
+    """One Monthly Calculation of a feed, by one version of the code."""
+
+    __tablename__ = "calculation_run"
+
+    run_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    feed_id: int = Field(
+        sa_type=sa.Integer(), foreign_key="feed.feed_id", nullable=False, index=True
+    )
+    feed_checksum: str = _text()
+    source: str = _text()
+    code_version: str = _text()
+    created_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    status: str = _text()
+    months: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    first_month: dt.date | None = _day(nullable=True)
+    last_month: dt.date | None = _day(nullable=True)
+    summary_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    allocation_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    payments_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    omnibus_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    cdsc_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    exceptions_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    omnibus_accounts_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    lots_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+
+
+# --- the feed (RULES.md section 2, normalised as calc.feed documents) ------------------
+
+
+class FeedRow(StoreModel):
+    feed_id: int | None = _feed_ref()
+    row_no: int | None = _row_no()
+
+
+class PortfolioRow(FeedRow, table=True):
+    __tablename__ = "feed_portfolio"
+    __table_args__ = (sa.UniqueConstraint("feed_id", "portfolio_id"),)
+
+    portfolio_id: str = _text()
+    name: str = _text()
+    fund: str = _text()
+    schedule: str = _text()
+    distribution_fee_rate: float | None = _double()
+    service_fee_rate: float | None = _double()
+    cdsc_schedule: str = _text()  # percents by year held, ';'-separated
+    conversion_years: int | None = _integer()
+
+
+class TenureRow(FeedRow, table=True):
+    __tablename__ = "feed_tenure"
+
+    portfolio_id: str = _text()
+    distributor: str = _text()
+    start_date: dt.date | None = _day()
+    end_date: dt.date | None = _day(nullable=True)
+    rights_holder: str = _text()
+
+
+class AccountRow(FeedRow, table=True):
+    __tablename__ = "feed_account"
+    __table_args__ = (sa.UniqueConstraint("feed_id", "account_id"),)
+
+    account_id: str = _text()
+    omnibus: bool = Field(
+        default=False, sa_type=sa.Boolean(create_constraint=False), nullable=False
+    )
+    holder: str = _text()
+
+
+class NavRow(FeedRow, table=True):
+    __tablename__ = "feed_nav"
+    __table_args__ = (sa.UniqueConstraint("feed_id", "portfolio_id", "date"),)
+
+    portfolio_id: str = _text()
+    date: dt.date | None = _day()
+    nav: float | None = _double()
+    shares: float | None = _double()
+
+
+class TransactionRow(FeedRow, table=True):
+    __tablename__ = "feed_transaction"
+    __table_args__ = (sa.UniqueConstraint("feed_id", "txn_id"),)
+
+    txn_id: str = _text()
+    date: dt.date | None = _day()
+    portfolio_id: str = _text()
+    account_id: str = _text()
+    kind: str = _text()
+    shares: float | None = _double()
+    price: float | None = _double()
+    issue_date: dt.date | None = _day(nullable=True)
+    exchange_id: str = _text()
+    waiver: str = _text()
+    line: int | None = _integer()
+
+
+class AssignmentRow(FeedRow, table=True):
+    __tablename__ = "feed_assignment"
+    __table_args__ = (sa.UniqueConstraint("feed_id", "assignment_id"),)
+
+    assignment_id: str = _text()
+    assignee: str = _text()
+    rights_holder: str = _text()
+    portfolio_id: str = _text()  # '' = all portfolios
+    start_date: dt.date | None = _day()
+    end_date: dt.date | None = _day(nullable=True)
+    fee_fraction: float | None = _double()
+    cdsc_fraction: float | None = _double()
+    purchase_price: int | None = _money()
+
+
+class OffsetRow(FeedRow, table=True):
+    __tablename__ = "feed_offset"
+
+    date: dt.date | None = _day()
+    rights_holder: str = _text()
+    portfolio_id: str = _text()
+    amount: int | None = _money()
+
+
+class PlanEventRow(FeedRow, table=True):
+    __tablename__ = "feed_plan_event"
+
+    portfolio_id: str = _text()
+    date: dt.date | None = _day()
+    kind: str = _text()
+
+
+# --- the results (RULES.md section 8 and calc.report's drill-downs) -------------------
+
+
+class ResultRow(StoreModel):
+    run_id: int | None = _run_ref()
+    row_no: int | None = _row_no()
+
+
+class SummaryRow(ResultRow, table=True):
+    __tablename__ = "result_summary"
+    __table_args__ = (sa.UniqueConstraint("run_id", "month_end", "portfolio_id"),)
+
+    month_end: dt.date | None = _day()
+    portfolio_id: str = _text()
+    average_net_assets: int | None = _money()
+    distribution_fee: int | None = _money()
+    service_fee: int | None = _money()
+    cdsc: int | None = _money()
+    cdsc_waived: int | None = _money()
+    shares_outstanding: float | None = _double()
+    due_date: dt.date | None = _day(nullable=True)
+
+
+class AllocationRow(ResultRow, table=True):
+    __tablename__ = "result_allocation"
+    __table_args__ = (sa.UniqueConstraint("run_id", "month_end", "portfolio_id", "rights_holder"),)
+
+    month_end: dt.date | None = _day()
+    portfolio_id: str = _text()
+    rights_holder: str = _text()
+    commission_shares: float | None = _double()
+    free_shares: float | None = _double()
+    omnibus_free_shares: float | None = _double()
+    attributed_shares: float | None = _double()
+    share: float | None = _double()
+
+
+class PaymentRow(ResultRow, table=True):
+    __tablename__ = "result_payment"
+    __table_args__ = (sa.UniqueConstraint("run_id", "month_end", "portfolio_id", "party", "role"),)
+
+    month_end: dt.date | None = _day()
+    portfolio_id: str = _text()
+    party: str = _text()
+    role: str = _text()
+    distribution_fee: int | None = _money()
+    cdsc: int | None = _money()
+    service_fee: int | None = _money()
+    offset: int | None = _money()
+    payable: int | None = _money()
+    due_date: dt.date | None = _day(nullable=True)
+
+
+class OmnibusRow(ResultRow, table=True):
+    __tablename__ = "result_omnibus"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "month_end", "portfolio_id", "account_id", "rights_holder"),
+    )
+
+    month_end: dt.date | None = _day()
+    portfolio_id: str = _text()
+    account_id: str = _text()
+    rights_holder: str = _text()
+    issued: float | None = _double()
+    redeemed: float | None = _double()
+    net_exchange: float | None = _double()
+    free_shares: float | None = _double()
+    commission_shares: float | None = _double()  # K_h(m), beside F_h(m)
+
+
+class CdscRow(ResultRow, table=True):
+    __tablename__ = "result_cdsc"
+
+    txn_id: str = _text()
+    date: dt.date | None = _day()
+    portfolio_id: str = _text()
+    account_id: str = _text()
+    issue_date: dt.date | None = _day(nullable=True)
+    shares: float | None = _double()
+    year_held: int | None = _integer()
+    rate: float | None = _double()
+    base: int | None = _money()
+    cdsc: int | None = _money()
+    waived: int | None = _money()
+    rights_holder: str = _text()
+
+
+class ExceptionRow(ResultRow, table=True):
+    __tablename__ = "result_exception"
+
+    month_end: dt.date | None = _day(nullable=True)
+    portfolio_id: str = _text()
+    account_id: str = _text()
+    code: str = _text()
+    detail: str = _text()
+
+
+class OmnibusAccountRow(ResultRow, table=True):
+    __tablename__ = "result_omnibus_account"
+    __table_args__ = (sa.UniqueConstraint("run_id", "month_end", "portfolio_id", "account_id"),)
+
+    month_end: dt.date | None = _day()
+    portfolio_id: str = _text()
+    account_id: str = _text()
+    issued: float | None = _double()
+    redeemed: float | None = _double()
+    net_exchange: float | None = _double()
+    free_shares: float | None = _double()
+    commission_shares: float | None = _double()
+
+
+class LotRow(ResultRow, table=True):
+    __tablename__ = "result_lot"
+
+    month_end: dt.date | None = _day()
+    portfolio_id: str = _text()
+    rights_holder: str = _text()
+    issue_year: int | None = _integer()
+    commission_shares: float | None = _double()
+    cost: int | None = _money()
+
+
+# --- frame name -> table ------------------------------------------------------------
+
+FEED_TABLES: dict[str, sa.Table] = {
+    "portfolios": PortfolioRow.__table__,
+    "tenures": TenureRow.__table__,
+    "accounts": AccountRow.__table__,
+    "nav": NavRow.__table__,
+    "transactions": TransactionRow.__table__,
+    "assignments": AssignmentRow.__table__,
+    "offsets": OffsetRow.__table__,
+    "plan_events": PlanEventRow.__table__,
+}
+
+RESULT_TABLES: dict[str, sa.Table] = {
+    "summary": SummaryRow.__table__,
+    "allocation": AllocationRow.__table__,
+    "payments": PaymentRow.__table__,
+    "omnibus": OmnibusRow.__table__,
+    "cdsc": CdscRow.__table__,
+    "exceptions": ExceptionRow.__table__,
+    "omnibus_accounts": OmnibusAccountRow.__table__,
+    "lots": LotRow.__table__,
+}
+
+FEED_TABLE: sa.Table = FeedRecord.__table__
+RUN_TABLE: sa.Table = CalculationRun.__table__
+
+FEED_KEY = ("feed_id", "row_no")
+RUN_KEY = ("run_id", "row_no")
+
+
+def value_columns(table: sa.Table) -> list[str]:
+    """The columns of ``table`` that hold a frame's values (not its keys)."""
+    return [c.name for c in table.columns if c.name not in ("feed_id", "run_id", "row_no")]
+
+
+def is_money(column: sa.Column) -> bool:
+    return column.info.get(INFO_UNIT) == UNIT_CENTS
+
+
+__all__ = [
+    "FEED_TABLE",
+    "FEED_TABLES",
+    "RESULT_TABLES",
+    "RUN_TABLE",
+    "CalculationRun",
+    "FeedRecord",
+    "StoreModel",
+    "is_money",
+    "metadata",
+    "value_columns",
+]

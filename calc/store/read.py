@@ -1,0 +1,169 @@
+"""Reading the store back: runs, whole calculations, the feed, single views.
+
+Every frame comes back as ``calc`` makes it: the column names of
+``calc.report`` / ``calc.feed``, money as float dollars, dates as
+``datetime64``, text as ``str``.  One query per table (``pandas.read_sql``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from calc.feed import Feed
+from calc.report import MonthlyCalculation
+from calc.store.convert import DATE_DTYPE, FEED_DATE_DTYPE, from_columns, to_cents
+from calc.store.models import (
+    FEED_TABLES,
+    RESULT_TABLES,
+    RUN_TABLE,
+    is_money,
+    value_columns,
+)
+from calc.store.write import SCHEDULE_SEPARATOR, STATUS_COMPLETE
+
+RUN_COLUMNS = [c.name for c in RUN_TABLE.columns]
+ROW_COUNT_COLUMNS = [c for c in RUN_COLUMNS if c.endswith("_rows")]
+RUN_DATE_COLUMNS = ["first_month", "last_month"]
+TABLE_NAMES = tuple(RESULT_TABLES) + tuple(FEED_TABLES)
+# Filter aliases: payments(assignee=X) is the assignee's own rows.
+PAYMENT_ROLE_ASSIGNEE = "assignee"
+
+
+class RunNotFound(LookupError):
+    """No calculation run with that id."""
+
+
+def _has_schema(conn: sa.Connection) -> bool:
+    return sa.inspect(conn).has_table(RUN_TABLE.name)
+
+
+def list_runs(engine: sa.Engine) -> pd.DataFrame:
+    """Every calculation run, newest first (empty when nothing was ever stored)."""
+    with engine.connect() as conn:
+        if not _has_schema(conn):
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in RUN_COLUMNS})
+        else:
+            query = sa.select(RUN_TABLE).order_by(RUN_TABLE.c.run_id.desc())
+            frame = pd.read_sql(query, conn)
+    frame["created_at"] = pd.to_datetime(frame["created_at"])
+    for name in RUN_DATE_COLUMNS:
+        frame[name] = pd.to_datetime(frame[name]).astype(DATE_DTYPE)
+    for name in ["run_id", "feed_id", "months", *ROW_COUNT_COLUMNS]:
+        frame[name] = frame[name].astype("int64")
+    for name in ["feed_checksum", "source", "code_version", "status"]:
+        frame[name] = frame[name].astype(str)
+    return frame[RUN_COLUMNS]
+
+
+def latest_run_id(engine: sa.Engine) -> int | None:
+    """The newest complete run's id, or None."""
+    with engine.connect() as conn:
+        if not _has_schema(conn):
+            return None
+        value = conn.scalar(
+            sa.select(sa.func.max(RUN_TABLE.c.run_id)).where(RUN_TABLE.c.status == STATUS_COMPLETE)
+        )
+    return None if value is None else int(value)
+
+
+def _run(conn: sa.Connection, run_id: int) -> sa.Row:
+    row = conn.execute(sa.select(RUN_TABLE).where(RUN_TABLE.c.run_id == run_id)).first()
+    if row is None:
+        raise RunNotFound(f"no calculation run {run_id}")
+    return row
+
+
+def _read(
+    conn: sa.Connection, table: sa.Table, owner: str, owner_id: int, where: Iterable = ()
+) -> pd.DataFrame:
+    columns = value_columns(table)
+    query = (
+        sa.select(*(table.c[c] for c in columns))
+        .where(table.c[owner] == owner_id, *where)
+        .order_by(table.c.row_no)
+    )
+    date_dtype = FEED_DATE_DTYPE if owner == "feed_id" else DATE_DTYPE
+    return from_columns(table, pd.read_sql(query, conn), columns, date_dtype)
+
+
+def _feed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    if name == "portfolios":
+        frame["cdsc_schedule"] = [
+            tuple(float(x) for x in text.split(SCHEDULE_SEPARATOR) if x != "")
+            for text in frame["cdsc_schedule"]
+        ]
+    return frame
+
+
+def read_calculation(engine: sa.Engine, run_id: int) -> MonthlyCalculation:
+    """The Monthly Calculation of run ``run_id``, with its drill-down frames."""
+    with engine.connect() as conn:
+        _run(conn, run_id)
+        frames = {
+            name: _read(conn, table, "run_id", run_id) for name, table in RESULT_TABLES.items()
+        }
+    return MonthlyCalculation(**frames)
+
+
+def read_feed(engine: sa.Engine, run_id: int) -> Feed:
+    """The normalised feed that run ``run_id`` computed (``calc.feed``'s frames)."""
+    with engine.connect() as conn:
+        run = _run(conn, run_id)
+        frames = {
+            name: _feed_frame(name, _read(conn, table, "feed_id", run.feed_id))
+            for name, table in FEED_TABLES.items()
+        }
+    return Feed(**frames, source=run.source, checksum=run.feed_checksum)
+
+
+def _condition(table: sa.Table, name: str, value: Any) -> sa.ColumnElement[bool]:
+    column = table.c[name]
+
+    def bind(v: Any) -> Any:
+        if v is None:
+            return None
+        if is_money(column):
+            return int(to_cents([v]).iloc[0])
+        if isinstance(column.type, sa.Date):
+            return pd.Timestamp(v).date()
+        return v
+
+    if isinstance(value, (list, tuple, set, frozenset, pd.Series, pd.Index)):
+        return column.in_([bind(v) for v in value])
+    if value is None:
+        return column.is_(None)
+    return column == bind(value)
+
+
+def read_table(engine: sa.Engine, name: str, run_id: int, **filters: Any) -> pd.DataFrame:
+    """One view of run ``run_id``: a result table (``summary`` ... ``lots``) or a feed table.
+
+    ``filters`` are column = value conditions in the query's WHERE clause (a
+    list means any of its values; money in dollars; dates as anything
+    ``pd.Timestamp`` takes).  On ``payments``, ``assignee=X`` means the rows of
+    party X in the role ``assignee``.  An unknown table or column raises
+    ``ValueError``.
+    """
+    if name in RESULT_TABLES:
+        table, owner = RESULT_TABLES[name], "run_id"
+    elif name in FEED_TABLES:
+        table, owner = FEED_TABLES[name], "feed_id"
+    else:
+        raise ValueError(f"unknown table {name!r}; one of {', '.join(TABLE_NAMES)}")
+    filters = dict(filters)
+    if name == "payments" and "assignee" in filters:
+        filters["party"] = filters.pop("assignee")
+        filters["role"] = PAYMENT_ROLE_ASSIGNEE
+    unknown = sorted(set(filters) - set(value_columns(table)))
+    if unknown:
+        raise ValueError(f"{name} has no column {', '.join(unknown)}")
+    where = [_condition(table, column, value) for column, value in filters.items()]
+    with engine.connect() as conn:
+        run = _run(conn, run_id)
+        owner_id = run_id if owner == "run_id" else run.feed_id
+        frame = _read(conn, table, owner, owner_id, where)
+    return _feed_frame(name, frame) if name in FEED_TABLES else frame
