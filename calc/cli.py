@@ -44,23 +44,31 @@ column and rule, and the command exits with status 2.
 
 
 class _Progress:
-    """Progress on stderr: a line per stage with the time it took."""
+    """Progress on stderr: a line per stage; counts redrawn in place on a terminal,
+    every tenth elsewhere (logs, CI)."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.start = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self.last_decile: dict[str, int] = {}
 
     def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
         if self.quiet:
             return
         elapsed = time.perf_counter() - self.start
-        if done is not None and total:
-            pct = 100.0 * done / total
-            msg = f"\r[{elapsed:7.1f}s] {stage}: {done:,}/{total:,} ({pct:5.1f}%)"
-            end = "\n" if done >= total else ""
-            print(msg, end=end, file=sys.stderr, flush=True)
-        else:
+        if done is None or not total:
             print(f"[{elapsed:7.1f}s] {stage}", file=sys.stderr, flush=True)
+            return
+        pct = 100.0 * done / total
+        msg = f"[{elapsed:7.1f}s] {stage}: {done:,}/{total:,} ({pct:5.1f}%)"
+        if self.tty:
+            print("\r" + msg, end="\n" if done >= total else "", file=sys.stderr, flush=True)
+            return
+        decile = int(pct // 10)
+        if decile != self.last_decile.get(stage):
+            self.last_decile[stage] = decile
+            print(msg, file=sys.stderr, flush=True)
 
 
 def _monthly(args: argparse.Namespace) -> int:
