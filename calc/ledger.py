@@ -23,7 +23,6 @@ import pandas as pd
 
 from calc.feed import SHARE_TOLERANCE, Feed, FeedError, Problem
 
-
 # A lot: [shares, issue_day, cost, holder, seq, conversion_month]
 _SH, _ISSUE, _COST, _HOLDER, _SEQ, _CONV = range(6)
 

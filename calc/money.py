@@ -64,6 +64,52 @@ def _day_grid(first_day: int, last_day: int):
     return days, month_index(days), np.where(leap, 366, 365)
 
 
+def _scaled_integers(values: np.ndarray) -> tuple[list[int], int] | None:
+    """``values`` as integers over a power of ten, exactly, when every value is a
+    decimal of at most 9 places that fits; else None."""
+    for places in (0, 2, 4, 6, 9):
+        scale = 10.0**places
+        scaled = np.round(values * scale)
+        if np.all(np.abs(scaled) < 2**53) and np.array_equal(scaled / scale, values):
+            return scaled.astype(np.int64).tolist(), places
+    return None
+
+
+def exact_net_asset_sums(
+    nav: np.ndarray, shares: np.ndarray, t: np.ndarray, row: np.ndarray, accruing: np.ndarray
+) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, int]]:
+    """Exact sums of daily net assets (nav x shares of each day's nav row) by month:
+    all days, accruing days, and the day counts."""
+    n_rows = len(nav)
+    key = (t * n_rows + row) * 2 + accruing.astype(np.int64)
+    uniq, counts = np.unique(key, return_counts=True)
+    tt_u, rest = np.divmod(uniq, n_rows * 2)
+    row_u, acc_u = np.divmod(rest, 2)
+    a, b = _scaled_integers(nav), _scaled_integers(shares)
+    if a is not None and b is not None:
+        products = [x * y for x, y in zip(a[0], b[0], strict=True)]
+        unit = Decimal(1).scaleb(-(a[1] + b[1]))
+    else:
+        products = [to_decimal(x) * to_decimal(y) for x, y in zip(nav, shares, strict=True)]
+        unit = Decimal(1)
+    all_int: dict[int, int | Decimal] = {}
+    acc_int: dict[int, int | Decimal] = {}
+    count: dict[int, int] = {}
+    for tt, r, acc, n in zip(tt_u.tolist(), row_u.tolist(), acc_u.tolist(), counts.tolist(), strict=True):
+        amount = products[r] * n
+        all_int[tt] = all_int.get(tt, 0) + amount
+        count[tt] = count.get(tt, 0) + n
+        if acc:
+            acc_int[tt] = acc_int.get(tt, 0) + amount
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return (
+            {k: Decimal(v) * unit for k, v in all_int.items()},
+            {k: Decimal(v) * unit for k, v in acc_int.items()},
+            count,
+        )
+
+
 def feed_day_range(months: np.ndarray) -> tuple[int, int]:
     """First day of the first month and last day of the last month, as epoch days."""
     firsts = (np.asarray([months[0], months[-1] + 1]) - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
@@ -115,25 +161,13 @@ def accrue_fees(
         svc = np.where(accruing, svc_rate * net_assets / year_days, 0.0)
         t = mi - m0
 
-        # Exact totals and average daily net assets, by (month, nav row) groups.
-        nav_dec = [to_decimal(v) * to_decimal(s) for v, s in zip(nav_v, sh_v, strict=True)]
-        keys = pd.DataFrame({"t": t, "row": row, "acc": accruing, "yd": year_days})
-        grouped = keys.groupby(["t", "row", "acc", "yd"], sort=True).size().reset_index(name="n")
+        # Exact totals and average daily net assets (section 6), by month.
+        all_sum, acc_sum, count = exact_net_asset_sums(nav_v, sh_v, t, row, accruing)
         dist_rate_d = to_decimal(dist_rate)
         svc_rate_d = to_decimal(svc_rate)
+        yd_of = dict(zip(t.tolist(), year_days.tolist(), strict=True))
         with localcontext() as ctx:
             ctx.prec = _PRECISION
-            acc_sum: dict[int, Decimal] = {}
-            all_sum: dict[int, Decimal] = {}
-            count: dict[int, int] = {}
-            yd_of: dict[int, int] = {}
-            for tt, r, acc, yd, n in grouped.itertuples(index=False):
-                amount = nav_dec[r] * n
-                all_sum[tt] = all_sum.get(tt, Decimal(0)) + amount
-                count[tt] = count.get(tt, 0) + int(n)
-                yd_of[tt] = int(yd)
-                if acc:
-                    acc_sum[tt] = acc_sum.get(tt, Decimal(0)) + amount
             for tt in sorted(all_sum):
                 m = int(months[tt])
                 ana_rows.append((m, pid, round_cents(all_sum[tt] / count[tt])))
@@ -278,17 +312,15 @@ def cdsc_accruals(parts: pd.DataFrame, feed: Feed) -> tuple[pd.DataFrame, pd.Dat
     })
     frame = pd.concat([own, assigned], ignore_index=True)
     frame = frame.groupby(["month", "portfolio_id", "kind", "party", "role"], as_index=False)["amount"].sum()
-    totals = (
-        parts.groupby(["month", "portfolio_id"])
-        .agg(total=("cdsc_exact", _decimal_sum), waived=("waived_exact", _decimal_sum))
-        .reset_index()
+    sums: dict[tuple[int, str], list[Decimal]] = {}
+    for m, pid, amount, waived in zip(parts["month"], parts["portfolio_id"], parts["cdsc_exact"], parts["waived_exact"], strict=True):
+        acc = sums.setdefault((int(m), pid), [Decimal(0), Decimal(0)])
+        acc[0] += amount
+        acc[1] += waived
+    totals = pd.DataFrame(
+        [(m, pid, CDSC, total, waived) for (m, pid), (total, waived) in sums.items()], columns=totals_cols
     )
-    totals["kind"] = CDSC
-    return frame, totals[totals_cols]
-
-
-def _decimal_sum(values: pd.Series) -> Decimal:
-    return sum(values, Decimal(0))
+    return frame, totals
 
 
 def split_cents(parties: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:

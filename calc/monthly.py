@@ -125,19 +125,26 @@ def _payments(feed, parties, tenures, months, split, month_end, due) -> pd.DataF
     money_rows = money_rows[list(money.KINDS_OF_MONEY)].reset_index()
     money_rows.columns.name = None
 
-    keys = []
-    for pid, holders in feed.tenures.groupby("portfolio_id")["rights_holder"]:
-        for h in sorted(set(holders)):
-            keys.append(pd.DataFrame({"month": months, "portfolio_id": pid, "party": h, "role": money.ROLE_RIGHTS_HOLDER}))
+    pairs = feed.tenures[["portfolio_id", "rights_holder"]].drop_duplicates()
+    keys = [pd.DataFrame({
+        "month": np.tile(months, len(pairs)),
+        "portfolio_id": np.repeat(pairs["portfolio_id"].to_numpy(dtype=object), len(months)),
+        "party": np.repeat(pairs["rights_holder"].to_numpy(dtype=object), len(months)),
+        "role": money.ROLE_RIGHTS_HOLDER,
+    })]
     a = feed.assignments
-    if not a.empty:
-        starts = month_index(a["start_date"].to_numpy().astype("datetime64[D]"))
-        ends = np.where(a["end_date"].isna(), months[-1], month_index(a["end_date"].fillna(pd.Timestamp("2262-01-01")).to_numpy().astype("datetime64[D]")))
-        for (pid, assignee, s, e) in zip(a["portfolio_id"], a["assignee"], starts, ends, strict=True):
-            covered = months[(months >= s) & (months <= e)]
-            for p in ([pid] if pid else parties.portfolios):
-                keys.append(pd.DataFrame({"month": covered, "portfolio_id": p, "party": assignee, "role": money.ROLE_ASSIGNEE}))
-    key_frame = pd.concat(keys, ignore_index=True).drop_duplicates() if keys else pd.DataFrame(columns=["month", "portfolio_id", "party", "role"])
+    for assignment in a.itertuples(index=False):
+        start = month_index(np.array([assignment.start_date], dtype="datetime64[D]"))[0]
+        end = months[-1] if pd.isna(assignment.end_date) else month_index(np.array([assignment.end_date], dtype="datetime64[D]"))[0]
+        covered = months[(months >= start) & (months <= end)]
+        portfolios = [assignment.portfolio_id] if assignment.portfolio_id else parties.portfolios
+        keys.append(pd.DataFrame({
+            "month": np.tile(covered, len(portfolios)),
+            "portfolio_id": np.repeat(np.array(portfolios, dtype=object), len(covered)),
+            "party": assignment.assignee,
+            "role": money.ROLE_ASSIGNEE,
+        }))
+    key_frame = pd.concat(keys, ignore_index=True).drop_duplicates()
     frame = key_frame.merge(money_rows, on=["month", "portfolio_id", "party", "role"], how="outer")
     for kind in money.KINDS_OF_MONEY:
         frame[kind] = frame[kind].fillna(0).astype(np.int64)
