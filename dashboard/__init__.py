@@ -1,0 +1,1 @@
+"""The dashboard: Streamlit pages over the store's Monthly Calculations (``streamlit run dashboard/app.py``)."""

@@ -1,0 +1,277 @@
+"""Figure builders: each returns a plotly figure from a frame of :mod:`calc.views` (never shows it).
+
+Every party is drawn in its colour of :mod:`dashboard.theme`, money with a
+dollar axis and percents as percents, so the same party looks the same on
+every page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+
+FONT = "Source Sans Pro, Arial, sans-serif"
+MAX_EVENT_LABELS = 14
+BAR_WIDTH_MS = 20 * 24 * 3600 * 1000  # a monthly bar on a date axis: 20 days wide
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 360, money: bool = False,
+            percent: bool = False, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title, "x": 0, "font": {"size": 15}} if title else None,
+        height=height,
+        margin={"l": 10, "r": 10, "t": 48 if title else 28, "b": 10},
+        font={"family": FONT, "size": 12},
+        hovermode="x unified",
+        showlegend=legend,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0, "title": None},
+        bargap=0.15,
+    )
+    if money:
+        fig.update_yaxes(tickprefix="$", tickformat=",.0f", separatethousands=True)
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def _month_axis(fig: go.Figure, months: pd.Series) -> go.Figure:
+    """A date axis read in months: each month's figure drawn across its month, ``Jun 2020`` labels."""
+    fig.update_traces(xperiod="M1", xperiodalignment="middle")
+    fig.update_traces(width=BAR_WIDTH_MS, selector={"type": "bar"})
+    fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y", ticklabelmode="period")
+    if len(months):
+        lo, hi = pd.Timestamp(months.min()), pd.Timestamp(months.max())
+        if (hi - lo).days < 100:
+            start = lo - pd.offsets.MonthBegin(1) if lo.day != 1 else lo
+            fig.update_xaxes(range=[start - pd.Timedelta(days=5), hi + pd.Timedelta(days=5)], dtick="M1")
+    return fig
+
+
+def _focus(fig: go.Figure, months: pd.Series) -> go.Figure:
+    """Limit the date axis to ``months`` (the months with something to show), half a month either side."""
+    if len(months):
+        lo, hi = pd.Timestamp(months.min()), pd.Timestamp(months.max())
+        fig.update_xaxes(range=[lo - pd.Timedelta(days=20), hi + pd.Timedelta(days=20)])
+    return fig
+
+
+def empty_figure(message: str, height: int = 240) -> go.Figure:
+    """A blank chart carrying ``message`` (used where a view has no rows)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": 14, "color": "#595959"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, height=height, legend=False)
+
+
+def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
+    """Mark tenure changes (grey dashed) and Complete Terminations (red) on a date axis.
+
+    With many events (the whole complex) the tenure changes are drawn unlabelled;
+    every mark still carries its description on hover of its label.
+    """
+    if events is None or events.empty:
+        return fig
+    label_each = len(events) <= MAX_EVENT_LABELS
+    shapes, notes = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
+    for e in events.itertuples(index=False):
+        termination = e.kind == "complete_termination"
+        colour = theme.TERMINATION_COLOUR if termination else theme.TENURE_COLOUR
+        x = pd.Timestamp(e.date)
+        shapes.append({"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "yref": "paper", "xref": "x",
+                       "line": {"color": colour, "width": 1.5 if termination else 0.8,
+                                "dash": "solid" if termination else "dash"},
+                       "opacity": 1.0 if termination or label_each else 0.35})
+        if termination or label_each:
+            notes.append({"x": x, "y": 1.0, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                          "text": ("✕ " if termination else "↔ ") + str(e.portfolio_id), "hovertext": e.label,
+                          "font": {"size": 10, "color": colour}})
+    fig.update_layout(shapes=shapes, annotations=notes)
+    return fig
+
+
+def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | None = None) -> go.Figure:
+    """Monthly stacked bars by party (``views.monthly_revenue_by_party``)."""
+    if frame.empty:
+        return empty_figure("No fees or CDSCs in this period")
+    fig = go.Figure()
+    for party, g in frame.groupby("party", sort=True):
+        fig.add_bar(
+            x=g["month_end"], y=g[value], name=party, marker_color=theme.party_colour(party),
+            customdata=g[["distribution_fee", "service_fee", "cdsc"]].to_numpy(),
+            hovertemplate=(f"<b>{party}</b> $%{{y:,.2f}}<br>Distribution Fee $%{{customdata[0]:,.2f}} · "
+                           "service $%{customdata[1]:,.2f} · CDSC $%{customdata[2]:,.2f}<extra></extra>"),
+        )
+    fig.update_layout(barmode="relative")
+    return _month_axis(_layout(fig, title, money=True), frame["month_end"])
+
+
+def money_kind_bars(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Monthly stacked bars of Distribution Fee, service fee and CDSC (``views.monthly_revenue``)."""
+    if frame.empty:
+        return empty_figure("No fees or CDSCs in this period")
+    fig = go.Figure()
+    for col, label in (("distribution_fee", "Distribution Fee"), ("service_fee", "Service fee"), ("cdsc", "CDSC")):
+        fig.add_bar(x=frame["month_end"], y=frame[col], name=label, marker_color=theme.MONEY_COLOURS[label],
+                    hovertemplate=f"{label} $%{{y:,.2f}}<extra></extra>")
+    fig.update_layout(barmode="relative")
+    return _month_axis(_layout(fig, title, money=True), frame["month_end"])
+
+
+def group_bars(frame: pd.DataFrame, by: str, title: str | None = None, height: int = 300) -> go.Figure:
+    """Horizontal bars of money by Fund or schedule (``views.revenue_by_group``), stacked by kind."""
+    if frame.empty:
+        return empty_figure("Nothing in this period", height=height)
+    ordered = frame.sort_values("total")
+    fig = go.Figure()
+    for col, label in (("distribution_fee", "Distribution Fee"), ("service_fee", "Service fee"), ("cdsc", "CDSC")):
+        fig.add_bar(y=ordered[by], x=ordered[col], name=label, orientation="h",
+                    marker_color=theme.MONEY_COLOURS[label], hovertemplate=f"{label} $%{{x:,.2f}}<extra></extra>")
+    fig.update_layout(barmode="relative", hovermode="y unified")
+    fig = _layout(fig, title, height=max(height, 90 + 26 * len(frame)))
+    fig.update_layout(hovermode="y unified")
+    fig.update_xaxes(tickprefix="$", tickformat="~s")
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def top_portfolios_bar(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Horizontal bars of the top portfolios' totals (``views.top_portfolios``)."""
+    if frame.empty:
+        return empty_figure("Nothing in this period")
+    ordered = frame.sort_values("total")
+    labels = [f"{p} · {n}" if isinstance(n, str) and n and n != p else str(p)
+              for p, n in zip(ordered["portfolio_id"], ordered["name"], strict=True)]
+    fig = go.Figure(go.Bar(y=labels, x=ordered["total"], orientation="h", marker_color=theme.MONEY_COLOURS["Distribution Fee"],
+                           hovertemplate="%{y}: $%{x:,.2f}<extra></extra>"))
+    fig = _layout(fig, title, height=max(260, 60 + 26 * len(frame)), legend=False)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(tickprefix="$", tickformat="~s")
+    return fig
+
+
+def _line_mode(points: pd.DataFrame) -> str:
+    """Lines, with a marker on each month when there are few (a single month still shows)."""
+    return "lines+markers" if len(points) <= 36 else "lines"
+
+
+def _party_name(party: str, role: str) -> str:
+    return f"{party} (assignee)" if role == "assignee" else party
+
+
+def fee_share_chart(frame: pd.DataFrame, events: pd.DataFrame | None = None, mode: str = "percent",
+                    title: str | None = None) -> go.Figure:
+    """Each party's part of the Distribution Fee over time (``views.distribution_fee_shares``).
+
+    ``mode="percent"``: lines of the fraction of each month's fee;
+    ``mode="dollars"``: stacked bars of the dollars.
+    """
+    frame = frame[frame["fee_share"].notna()]
+    if frame.empty:
+        return empty_figure("No Distribution Fee in this period")
+    fig = go.Figure()
+    for (party, role), g in frame.groupby(["party", "role"], sort=True):
+        name = _party_name(party, role)
+        colour = theme.party_colour(party)
+        if mode == "dollars":
+            fig.add_bar(x=g["month_end"], y=g["distribution_fee"], name=name, marker_color=colour,
+                        customdata=g[["fee_share"]].to_numpy(),
+                        hovertemplate=f"{name}: $%{{y:,.2f}} (%{{customdata[0]:.2%}})<extra></extra>")
+        else:
+            fig.add_scatter(x=g["month_end"], y=g["fee_share"], name=name, mode=_line_mode(g), marker={"size": 5},
+                            line={"color": colour, "width": 2,
+                            "dash": "dot" if role == "assignee" else "solid", "shape": "hv"},
+                            customdata=g[["distribution_fee"]].to_numpy(),
+                            hovertemplate=f"{name}: %{{y:.2%}} ($%{{customdata[0]:,.2f}})<extra></extra>")
+    if mode == "dollars":
+        fig.update_layout(barmode="relative")
+    fig = _layout(fig, title, height=420, money=mode == "dollars", percent=mode != "dollars")
+    _focus(fig, frame["month_end"])
+    _month_axis(fig, frame["month_end"])
+    return add_events(fig, events if events is not None else pd.DataFrame())
+
+
+def twelve_b1_chart(frame: pd.DataFrame, events: pd.DataFrame | None = None, title: str | None = None) -> go.Figure:
+    """The rights holders' 12b-1 Share S_h(m) over time (``views.twelve_b1_shares``)."""
+    if frame.empty:
+        return empty_figure("No 12b-1 Share in this period")
+    fig = go.Figure()
+    for holder, g in frame.groupby("rights_holder", sort=True):
+        fig.add_scatter(x=g["month_end"], y=g["share"], name=holder, mode=_line_mode(g), marker={"size": 5},
+                        line={"color": theme.party_colour(holder), "width": 2, "shape": "hv"},
+                        customdata=g[["attributed_shares"]].to_numpy(),
+                        hovertemplate=f"{holder}: %{{y:.2%}} (%{{customdata[0]:,.6f}} shares)<extra></extra>")
+    fig = _month_axis(_layout(fig, title, height=340, percent=True), frame["month_end"])
+    return add_events(fig, events if events is not None else pd.DataFrame())
+
+
+def assignee_portions_chart(stream: pd.DataFrame, party: str, title: str | None = None) -> go.Figure:
+    """The assignee's monthly 12b-1 and CDSC Portions (``views.assignee_stream``)."""
+    if stream.empty or (stream["total"] == 0).all():
+        return empty_figure("No Portions received yet")
+    colour = theme.party_colour(party)
+    fig = go.Figure()
+    fig.add_bar(x=stream["month_end"], y=stream["distribution_fee"], name="12b-1 Portion", marker_color=colour,
+                hovertemplate="12b-1 Portion $%{y:,.2f}<extra></extra>")
+    fig.add_bar(x=stream["month_end"], y=stream["cdsc"], name="CDSC Portion", marker_color=theme.MONEY_COLOURS["CDSC"],
+                hovertemplate="CDSC Portion $%{y:,.2f}<extra></extra>")
+    fig.update_layout(barmode="relative")
+    return _month_axis(_layout(fig, title, money=True), stream["month_end"])
+
+
+def payback_chart(curve: pd.DataFrame, price: float | None, party: str, title: str | None = None) -> go.Figure:
+    """Cumulative collections against the purchase price (``views.payback_curve``)."""
+    if curve.empty:
+        return empty_figure("No collections yet")
+    fig = go.Figure()
+    fig.add_scatter(x=curve["month_end"], y=curve["cumulative"], name="Collected to date",
+                    mode="lines" if len(curve) > 1 else "markers",
+                    line={"color": theme.party_colour(party), "width": 2.5}, fill="tozeroy",
+                    hovertemplate="Collected $%{y:,.2f}<extra></extra>")
+    if price:
+        fig.add_scatter(x=[curve["month_end"].min(), curve["month_end"].max()], y=[price, price], name="Purchase price",
+                        mode="lines", line={"color": "#c00000", "dash": "dash"},
+                        hovertemplate=f"Purchase price ${price:,.2f}<extra></extra>")
+    return _month_axis(_layout(fig, title, money=True), curve["month_end"])
+
+
+def runoff_chart(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Commission Shares behind the stream by issue year over time (``views.runoff``), stacked."""
+    if frame.empty:
+        return empty_figure("No Commission Shares behind this stream")
+    fig = go.Figure()
+    years = sorted(frame["issue_year"].astype(int).unique())
+    for i, year in enumerate(years):
+        g = frame[frame["issue_year"].astype(int) == year]
+        colour = theme.PALETTE[i % len(theme.PALETTE)]
+        fig.add_scatter(x=g["month_end"], y=g["commission_shares"], name=str(year), mode="lines", stackgroup="one",
+                        line={"width": 0.5, "color": colour},
+                        hovertemplate=f"issued {year}: %{{y:,.2f}} shares<extra></extra>")
+    fig = _month_axis(_layout(fig, title, height=380), frame["month_end"])
+    fig.update_yaxes(tickformat=",.0f", title="Commission Shares")
+    fig.update_layout(legend={"title": "Issue year"})
+    return fig
+
+
+def omnibus_attribution_chart(series: pd.DataFrame, title: str | None = None, with_commission: bool = False) -> go.Figure:
+    """F_h(m) (solid) of each rights holder in one omnibus account, and K_h(m) (dotted) if asked."""
+    if series.empty:
+        return empty_figure("No omnibus activity")
+    fig = go.Figure()
+    for holder, g in series.groupby("rights_holder", sort=True):
+        colour = theme.party_colour(holder)
+        fig.add_scatter(x=g["month_end"], y=g["free_shares"], name=f"{holder} Free Shares F_h", mode="lines",
+                        line={"color": colour, "width": 2, "shape": "hv"},
+                        hovertemplate=f"F_{holder} %{{y:,.6f}}<extra></extra>")
+        if with_commission and g["commission_shares"].notna().any():
+            fig.add_scatter(x=g["month_end"], y=g["commission_shares"], name=f"{holder} Commission K_h", mode="lines",
+                            line={"color": colour, "width": 1.5, "dash": "dot", "shape": "hv"},
+                            hovertemplate=f"K_{holder} %{{y:,.6f}}<extra></extra>")
+    fig.add_hline(y=0, line={"color": "#999", "width": 1})
+    fig = _month_axis(_layout(fig, title, height=360), series["month_end"])
+    fig.update_yaxes(tickformat=",.2f", title="shares")
+    return fig

@@ -1,0 +1,261 @@
+"""All data access of the dashboard: the store, behind Streamlit's caches.
+
+Every page reads through these functions and nothing else touches the
+database.  Results are cached per database URL and calculation run (a run is
+never changed once written, so its cache entries never go stale); the list
+of runs is cached briefly and cleared after a load.
+
+An assignee's rows are fetched with a store-level filter
+(``read_table("payments", run_id, assignee=...)``): the Collateral page never
+loads the other parties' money.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from calc.report import MonthlyCalculation
+
+ENV_DATABASE_URL = "DATABASE_URL"
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached (no module yet, or the database cannot be opened)."""
+
+
+def database_url() -> str | None:
+    """The database named by ``DATABASE_URL`` (None: the store's default SQLite file)."""
+    return os.environ.get(ENV_DATABASE_URL) or None
+
+
+def _store() -> Any:
+    try:
+        import calc.store as store
+    except Exception as err:
+        raise StoreUnavailable(f"the store module cannot be imported: {err}") from err
+    for name in ("get_engine", "list_runs", "read_calculation", "read_table", "load_feed"):
+        if not hasattr(store, name):
+            raise StoreUnavailable(f"the store has no {name}() yet")
+    return store
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str | None) -> Any:
+    return _store().get_engine(url)
+
+
+def engine(url: str | None = None) -> Any:
+    """The SQLAlchemy engine of ``url`` (default: ``DATABASE_URL`` or the SQLite file)."""
+    return _engine(url if url is not None else database_url())
+
+
+# ---------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _runs(url: str | None) -> pd.DataFrame:
+    store = _store()
+    try:
+        frame = store.list_runs(_engine(url))
+    except Exception as err:
+        if "no such table" in str(err).lower() or "does not exist" in str(err).lower():
+            return pd.DataFrame(columns=["run_id", "feed_id", "source", "created_at", "status", "months", "first_month", "last_month"])
+        raise
+    return frame.sort_values("run_id", ascending=False).reset_index(drop=True)
+
+
+def runs() -> pd.DataFrame:
+    """Every calculation run, newest first (``calc.store.list_runs``)."""
+    return _runs(database_url())
+
+
+def clear_caches() -> None:
+    """Forget cached runs (after a load): the next read asks the store again."""
+    _runs.clear()
+
+
+# ---------------------------------------------------------------------------
+# One run
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunMeta:
+    """What every page needs to know about a run, small enough to load on every rerun."""
+
+    run_id: int
+    info: dict
+    portfolios: pd.DataFrame
+    tenures: pd.DataFrame
+    assignments: pd.DataFrame
+    plan_events: pd.DataFrame
+    months: list[pd.Timestamp]
+    parties: list[str]
+    assignees: list[str]
+
+    @property
+    def portfolio_ids(self) -> list[str]:
+        return sorted(self.portfolios["portfolio_id"].astype(str))
+
+
+def _months_of(info: dict, summary_months: pd.Series | None) -> list[pd.Timestamp]:
+    if summary_months is not None and len(summary_months):
+        return sorted(pd.to_datetime(summary_months).drop_duplicates())
+    first, last = info.get("first_month"), info.get("last_month")
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        return []
+    return list(pd.date_range(pd.Timestamp(first) + pd.offsets.MonthEnd(0), pd.Timestamp(last) + pd.offsets.MonthEnd(0), freq="ME"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _run_meta(url: str | None, run_id: int) -> RunMeta:
+    store = _store()
+    eng = _engine(url)
+    listing = _runs(url)
+    row = listing[listing["run_id"] == run_id]
+    info = row.iloc[0].to_dict() if not row.empty else {"run_id": run_id}
+    portfolios = store.read_table(eng, "portfolios", run_id)
+    tenures = store.read_table(eng, "tenures", run_id)
+    assignments = store.read_table(eng, "assignments", run_id)
+    plan_events = store.read_table(eng, "plan_events", run_id)
+    parties = sorted(
+        set(tenures["rights_holder"].astype(str)) | set(tenures["distributor"].astype(str))
+        | set(assignments["assignee"].astype(str))
+    )
+    return RunMeta(
+        run_id=int(run_id),
+        info=info,
+        portfolios=portfolios,
+        tenures=tenures,
+        assignments=assignments,
+        plan_events=plan_events,
+        months=_months_of(info, None if info.get("first_month") is not None else store.read_table(eng, "summary", run_id)["month_end"]),
+        parties=[p for p in parties if p],
+        assignees=sorted(set(assignments["assignee"].astype(str))) if not assignments.empty else [],
+    )
+
+
+def run_meta(run_id: int) -> RunMeta:
+    """The run's portfolios, tenures, assignments, Plan events, months and parties."""
+    return _run_meta(database_url(), int(run_id))
+
+
+@st.cache_data(show_spinner="Loading the Monthly Calculation…", max_entries=4)
+def _calculation(url: str | None, run_id: int) -> MonthlyCalculation:
+    return _store().read_calculation(_engine(url), run_id)
+
+
+def calculation(run_id: int) -> MonthlyCalculation:
+    """The run's Monthly Calculation (all eight frames)."""
+    return _calculation(database_url(), int(run_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _table(url: str | None, run_id: int, name: str, filters: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    return _store().read_table(_engine(url), name, run_id, **dict(filters))
+
+
+def table(run_id: int, name: str, **filters: Any) -> pd.DataFrame:
+    """One table of the run, filtered in the store (``calc.store.read_table``)."""
+    key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
+    return _table(database_url(), int(run_id), name, key)
+
+
+def tables(run_id: int, names: tuple[str, ...], **filters: Any) -> dict[str, pd.DataFrame]:
+    """Several tables of the run with the same store-level filters."""
+    return {name: table(run_id, name, **filters) for name in names}
+
+
+def assignee_payments(run_id: int, assignee: str) -> pd.DataFrame:
+    """The assignee's own payments rows (role ``assignee``), filtered in the store."""
+    return table(run_id, "payments", assignee=assignee)
+
+
+def assignee_assignments(run_id: int, assignee: str) -> pd.DataFrame:
+    """The assignee's own assignments (terms, purchase price), filtered in the store."""
+    return table(run_id, "assignments", assignee=assignee)
+
+
+def assignee_lots(run_id: int, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """The lots frame rows of the (rights holder, portfolio or '' for all) pairs, filtered in the store."""
+    frames = []
+    for holder, pid in pairs:
+        filters: dict[str, Any] = {"rights_holder": holder}
+        if pid:
+            filters["portfolio_id"] = pid
+        frames.append(table(run_id, "lots", **filters))
+    frames = [f for f in frames if f is not None and not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["month_end", "portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost"])
+    return pd.concat(frames, ignore_index=True).drop_duplicates()
+
+
+def omnibus_portfolios(run_id: int, last_month: pd.Timestamp | None) -> list[str]:
+    """The portfolios with an omnibus account (rows run from an account's first month to the feed's last)."""
+    filters = {} if last_month is None else {"month_end": pd.Timestamp(last_month)}
+    frame = table(run_id, "omnibus_accounts", **filters)
+    return sorted(set(frame["portfolio_id"].astype(str)))
+
+
+def omnibus_for(run_id: int, portfolio_id: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The omnibus, omnibus_accounts and exceptions rows of one portfolio."""
+    return (
+        table(run_id, "omnibus", portfolio_id=portfolio_id),
+        table(run_id, "omnibus_accounts", portfolio_id=portfolio_id),
+        table(run_id, "exceptions", portfolio_id=portfolio_id),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Loading a feed
+# ---------------------------------------------------------------------------
+
+
+def unzip_feed(data: bytes, into: Path) -> Path:
+    """Unzip an uploaded feed; the folder that holds ``portfolios.csv`` (or .parquet) is the feed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for member in zf.infolist():
+            target = (into / member.filename).resolve()
+            if not str(target).startswith(str(into.resolve())):
+                raise ValueError(f"unsafe path in the zip file: {member.filename}")
+        zf.extractall(into)
+    for candidate in [into, *sorted(p for p in into.rglob("*") if p.is_dir())]:
+        if "__MACOSX" in candidate.parts:
+            continue
+        if (candidate / "portfolios.csv").exists() or (candidate / "portfolios.parquet").exists():
+            return candidate
+    raise ValueError("the zip file holds no portfolios.csv: zip the feed's CSV files (or their folder)")
+
+
+def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | None = None) -> int:
+    """Unzip ``data`` into a temporary folder and load it (``calc.store.load_feed``); the new run id.
+
+    Raises ``calc.feed.FeedError`` for a rejected feed (nothing is written).
+    """
+    store = _store()
+    with tempfile.TemporaryDirectory(prefix="bshare-upload-") as tmp:
+        folder = unzip_feed(data, Path(tmp))
+        run_id = store.load_feed(folder, database_url=database_url(), progress=progress)
+    clear_caches()
+    return int(run_id)
+
+
+def validate_uploaded_feed(data: bytes) -> Any:
+    """Unzip and validate only (``calc.feed.read_feed``): the Feed, or FeedError raised."""
+    from calc.feed import read_feed
+
+    with tempfile.TemporaryDirectory(prefix="bshare-check-") as tmp:
+        folder = unzip_feed(data, Path(tmp))
+        return read_feed(folder)

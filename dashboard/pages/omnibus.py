@@ -1,0 +1,131 @@
+"""Omnibus accounts: a portfolio's omnibus accounts -> one account month by month, Exhibit A 2(c) written out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from calc import views
+from dashboard import charts, data, theme, ui
+from dashboard.filters import KEY_PORTFOLIO, publish, seed
+
+HISTORY_LABELS = {
+    "month_end": "Month", "rights_holder": "Rights holder", "I": "I", "R": "R", "E": "E",
+    "F_prev": "F(m-1)", "K_prev": "K(m-1)", "K_h_prev": "K_h(m-1)", "F_h_prev": "F_h(m-1)",
+    "issued": "issued_h", "redeemed": "redeemed_h", "net_exchange": "net exchange_h", "free_shares": "F_h(m)",
+}
+
+
+def _choose_portfolio(meta: data.RunMeta, with_omnibus: list[str]) -> None:
+    st.info("Omnibus Free Shares are attributed per portfolio: choose one.")
+    if not with_omnibus:
+        st.info("No omnibus account holds shares in this calculation run.")
+        return
+
+    def pick() -> None:
+        st.session_state[KEY_PORTFOLIO] = st.session_state["omnibus_portfolio_pick"]
+
+    names = views.portfolio_labels(meta.portfolios)
+    st.selectbox("Portfolio with omnibus accounts", with_omnibus, index=None, key="omnibus_portfolio_pick",
+                 format_func=lambda p: names.get(p, p), on_change=pick, placeholder="Choose a portfolio")
+
+
+def render() -> None:
+    f = ui.require_data()
+    meta = f.meta
+    st.title("Omnibus accounts")
+    st.caption("Exhibit A 2(c): the Free Shares of an omnibus account are attributed once a month from its month-end "
+               "figures: issued (ii), redeemed (iii), net exchange (iv).")
+    with_omnibus = data.omnibus_portfolios(f.run_id, meta.months[-1] if meta.months else None)
+    if f.portfolio is None:
+        _choose_portfolio(meta, with_omnibus)
+        return
+    pid, m = f.portfolio, f.month
+    omnibus, accounts, exceptions = data.omnibus_for(f.run_id, pid)
+    if omnibus.empty:
+        st.info(f"No omnibus account holds shares of {f.scope_label}. "
+                + (f"Portfolios with omnibus accounts: {', '.join(with_omnibus)}." if with_omnibus else ""))
+        return
+
+    ui.termination_notice(f)
+
+    st.subheader(f"{f.scope_label}: accounts at {theme.fmt_month(m)}")
+    overview = views.omnibus_accounts_overview(omnibus, accounts, exceptions, pid, m)
+    if overview.empty:
+        st.info(f"No omnibus account of {pid} is open at {theme.fmt_month(m)}; choose a later month.")
+    else:
+        holders = [c for c in overview.columns if c.startswith("F_")]
+        shown = overview.copy()
+        shown.insert(0, "⚠", shown["flagged"].map({True: "⚠", False: ""}))
+        ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders],
+                 labels={"account_id": "Account", "free_shares": "F(m) Free Shares", "commission_shares": "K(m) Commission",
+                         "exceptions_this_month": "Exceptions this month", "exceptions_total": "Exceptions (all months)",
+                         **{h: f"{h[2:]} attributed Free Shares" for h in holders}})
+        if shown["⚠"].eq("⚠").any():
+            st.caption("⚠ an exception this month (zero denominator) or a negative attributed balance.")
+
+    all_accounts = sorted(omnibus["account_id"].unique())
+    flagged = overview.loc[overview["flagged"], "account_id"].tolist() if not overview.empty else []
+    default = all_accounts.index(flagged[0]) if flagged else 0
+    seed("account", lambda raw: raw if raw in all_accounts else None)
+    if st.session_state.get("account") not in all_accounts:
+        st.session_state["account"] = all_accounts[default]
+    account = st.selectbox("Account", all_accounts, key="account", help="Drill into one omnibus account, month by month.")
+    publish("account", account, None)
+    history = views.omnibus_account_history(omnibus, accounts, pid, account)
+    _account(history, exceptions, pid, account, m)
+
+
+def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp) -> None:
+    st.subheader(f"{account} in {pid}, {theme.fmt_month(m)}")
+    rows = history[history["month_end"] == m]
+    if rows.empty:
+        first = history["month_end"].min()
+        st.info(f"{account} has no shares of {pid} before {theme.fmt_month(first)}: the month before an account's first "
+                "transaction holds nothing. Choose a later month.")
+    else:
+        figures = rows.iloc[[0]][["I", "R", "E", "F_prev", "K_prev", "F", "K"]]
+        ui.table(figures, shares=list(figures.columns),
+                 labels={"I": "I (issued)", "R": "R (redeemed)", "E": "E (net exchange)", "F_prev": "F(m-1)",
+                         "K_prev": "K(m-1)", "F": "F(m)", "K": "K(m)"})
+        if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= 1e-6:
+            st.info(f"No Free Shares issued, redeemed or exchanged in {account} in {theme.fmt_month(m)}: nothing to "
+                    "attribute, every balance carries over. The months with activity are listed below.")
+        lines = views.omnibus_formula_lines(history, m)
+        for holder, g in lines.groupby("rights_holder", sort=True):
+            hr = rows[rows["rights_holder"] == holder].iloc[0]
+            st.markdown(f"**{holder}**: K_h(m-1) = {theme.fmt_shares(hr['K_h_prev'])}, F_h(m-1) = "
+                        f"{theme.fmt_shares(hr['F_h_prev'])} → F_h(m) = {theme.fmt_shares(hr['free_shares'])}")
+            text = "\n".join(f"{ln.clause:<9} {ln.formula}" + (f"   <- {ln.note}" if ln.note else "") for ln in g.itertuples(index=False))
+            st.code(text, language=None, wrap_lines=True)
+        ex = exceptions[(exceptions["account_id"] == account) & (exceptions["month_end"] == m)]
+        for e in ex.itertuples(index=False):
+            st.warning(f"{e.code}: {e.detail}")
+
+    _history(history, exceptions, account)
+
+
+@st.fragment
+def _history(history: pd.DataFrame, exceptions: pd.DataFrame, account: str) -> None:
+    """The account's months, the attribution chart and its exceptions (local switches)."""
+    st.subheader("Attribution over time")
+    with_k = st.toggle("Show Commission Shares K_h too", value=False, key="omnibus_with_k")
+    st.plotly_chart(charts.omnibus_attribution_chart(views.omnibus_attribution_series(history), with_commission=with_k),
+                    width="stretch", key="omnibus_chart")
+    st.subheader("Month by month")
+    active_only = st.toggle("Only months with activity (I, R or E)", value=True, key="omnibus_active_only")
+    shown = history
+    if active_only:
+        shown = history[(history["I"].abs() > 1e-6) | (history["R"].abs() > 1e-6) | (history["E"].abs() > 1e-6)]
+    ui.table(shown[list(HISTORY_LABELS)].sort_values(["month_end", "rights_holder"], ascending=[False, True]),
+             shares=[c for c in HISTORY_LABELS if c not in ("month_end", "rights_holder")], months=["month_end"],
+             labels=HISTORY_LABELS, height=360)
+    ex = exceptions[exceptions["account_id"] == account]
+    if not ex.empty:
+        with st.expander(f"Exceptions of {account} ({len(ex)})"):
+            ui.table(ex, months=["month_end"], wide=["detail"], labels={"month_end": "Month", "portfolio_id": "Portfolio",
+                                                       "account_id": "Account", "code": "Code", "detail": "Detail"})
+
+
+ui.ensure_shell()
+ui.guarded(render)

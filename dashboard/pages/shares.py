@@ -1,0 +1,72 @@
+"""Shares over time: each rights holder's and assignee's part of the Distribution Fee, with the events that change it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from calc import views
+from dashboard import charts, data, theme, ui
+
+
+def render() -> None:
+    f = ui.require_data()
+    meta = f.meta
+    scope = {} if f.portfolio is None else {"portfolio_id": f.portfolio}
+    summary = data.table(f.run_id, "summary", **scope)
+    payments = data.table(f.run_id, "payments", **scope)
+    allocation = data.table(f.run_id, "allocation", **scope)
+    st.title("Shares of the Distribution Fee")
+    st.caption(f"Scope: {f.scope_label} · rights holders' own Portions and assignees' 12b-1 Portions, "
+               "month by month; ↔ marks a change of distributor (tenure), ✕ a Complete Termination of the Plan.")
+
+    events = views.plan_timeline(meta.tenures, meta.plan_events, f.portfolio_ids)
+    ui.termination_notice(f)
+    if f.portfolio:
+        ended = views.termination_date(meta.plan_events, f.portfolio)
+        if ended is not None and ended > f.month:
+            st.info(f"{f.portfolio}: Complete Termination of the Plan on {theme.fmt_date(ended)} (after the chosen month).")
+
+    shares = views.distribution_fee_shares(payments, f.portfolio_ids)
+    s12 = views.twelve_b1_shares(allocation, summary, f.portfolio_ids)
+    if f.party:
+        shares = shares[shares["party"] == f.party]
+        s12 = s12[s12["rights_holder"] == f.party]
+    if shares.empty and s12.empty:
+        st.info(f"Nothing to show for {f.party or 'these parties'} in {f.scope_label}.")
+        return
+
+    _fee_chart(shares, events)
+
+    st.subheader("12b-1 Share of each rights holder")
+    st.caption("S_h(m) at each month end (Exhibit A): 100% to the Distributor until another rights holder's tenure "
+               "starts, then attributed shares ÷ shares outstanding. It applies to the following month's fee."
+               + ("" if f.portfolio else " Over the complex: each portfolio's share weighted by its shares outstanding."))
+    st.plotly_chart(charts.twelve_b1_chart(s12, events), width="stretch", key="s12_chart")
+
+    m = f.month
+    st.subheader(f"{theme.fmt_month(m)}")
+    at = shares[shares["month_end"] == m]
+    if at.empty or at["distribution_fee"].abs().sum() == 0:
+        st.info(f"No Distribution Fee in {theme.fmt_month(m)} for {f.scope_label}.")
+    else:
+        shown = at.drop(columns=["month_end"]).assign(role=at["role"].map(lambda r: views.ROLE_LABELS.get(r, r)))
+        ui.table(shown, money=["distribution_fee"], percent=["fee_share"],
+                 labels={"party": "Party", "role": "Role", "distribution_fee": "Distribution Fee", "fee_share": "Share of the fee"})
+    if not events.empty:
+        with st.expander(f"Events ({len(events)})"):
+            ui.table(events[["date", "portfolio_id", "kind", "label"]], dates=["date"], wide=["label"],
+                     labels={"date": "Date", "portfolio_id": "Portfolio", "kind": "Kind", "label": "What happened"})
+
+
+@st.fragment
+def _fee_chart(shares: pd.DataFrame, events: pd.DataFrame) -> None:
+    """Percent or dollars: a local switch, redrawn alone."""
+    st.subheader("Distribution Fee by party")
+    mode = st.segmented_control("Show", ["Percent", "Dollars"], default="Percent", key="shares_mode")
+    fig = charts.fee_share_chart(shares, events, mode="dollars" if mode == "Dollars" else "percent")
+    st.plotly_chart(fig, width="stretch", key="fee_share_chart")
+
+
+ui.ensure_shell()
+ui.guarded(render)

@@ -1,0 +1,79 @@
+"""A store for the dashboard's tests: a SQLite file holding the worked examples' calculations.
+
+Run 1 is the ``hand`` example, run 2 ``random-1095`` (the newest, shown by
+default).  Each is computed by ``calc.monthly`` and stored with
+``calc.store.save_calculation``, as ``python -m calc load`` would.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# shared/ lies beside the clone (here and in CI); BSHARE_EXAMPLES overrides.
+EXAMPLES = Path(os.environ.get("BSHARE_EXAMPLES") or Path(__file__).resolve().parents[1].parent / "shared" / "examples")
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+HAND_RUN, RANDOM_RUN = 1, 2
+
+
+@dataclass(frozen=True)
+class DashboardStore:
+    """The test store: its URL and the run ids of the examples in it."""
+
+    url: str
+    runs: dict[str, int]
+
+
+def build_store(path: Path, examples: tuple[str, ...] = ("hand", "random-1095")) -> DashboardStore:
+    """Compute each example's feed and store it in a new SQLite file at ``path``."""
+    from calc.feed import read_feed
+    from calc.monthly import monthly_calculation
+    from calc.store import get_engine, save_calculation, upgrade
+
+    url = f"sqlite:///{path}"
+    engine = get_engine(url)
+    upgrade(engine)
+    runs = {}
+    for name in examples:
+        feed = read_feed(EXAMPLES / name / "feed")
+        runs[name] = save_calculation(engine, feed, monthly_calculation(feed))
+    engine.dispose()
+    return DashboardStore(url, runs)
+
+
+@pytest.fixture(scope="session")
+def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> DashboardStore:
+    """The examples' store, built once per test session (per xdist worker)."""
+    if not EXAMPLES.is_dir():
+        pytest.skip(f"the worked examples are not at {EXAMPLES}")
+    return build_store(tmp_path_factory.mktemp("dashboard") / "store.db")
+
+
+def clear_streamlit_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def dashboard_db(dashboard_store: DashboardStore, monkeypatch: pytest.MonkeyPatch) -> Iterator[DashboardStore]:
+    """DATABASE_URL pointing at the examples' store, with Streamlit's caches emptied around the test."""
+    monkeypatch.setenv("DATABASE_URL", dashboard_store.url)
+    clear_streamlit_caches()
+    yield dashboard_store
+    clear_streamlit_caches()
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL pointing at a database with nothing in it (not even the schema)."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    clear_streamlit_caches()
+    yield url
+    clear_streamlit_caches()

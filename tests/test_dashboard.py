@@ -1,0 +1,322 @@
+"""The dashboard's pages under streamlit.testing (AppTest), on a store of the worked examples.
+
+Every page renders without an exception, and the numbers it shows are the
+store's: a month's Distribution Fee, an assignee's Portion, an omnibus
+account's attributed Free Shares.  The store is a temporary SQLite file
+(``DATABASE_URL``) holding ``hand`` (run 1) and ``random-1095`` (run 2).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dashboard_fixtures import APP, EXAMPLES, HAND_RUN, RANDOM_RUN, clear_streamlit_caches
+from streamlit.testing.v1 import AppTest
+
+from calc import store
+from dashboard import theme
+
+pytest_plugins = ["dashboard_fixtures"]  # dashboard_store, dashboard_db, empty_db
+PAGES = ["revenue", "shares", "collateral", "omnibus", "statement", "data"]
+TIMEOUT = 120
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    """The app opened on ``pages/<page>.py`` with the query parameters of a shared link."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    at.switch_page(f"pages/{page}.py")
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def read(db, name: str, run: int, **filters) -> pd.DataFrame:
+    return store.read_table(store.get_engine(db.url), name, run, **filters)
+
+
+# --- every page ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_the_newest_run(dashboard_db, page):
+    at = open_page(page)
+    assert_clean(at)
+    assert at.title, "every page has a title"
+    assert not any("No Monthly Calculation is loaded" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_filters_from_a_link(dashboard_db, page):
+    at = open_page(page, run=str(HAND_RUN), portfolio="P", month="2020-06", party="ADI", assignee="FIN", account="OM")
+    assert_clean(at)
+    selected = {s.key: s.value for s in at.sidebar.selectbox}
+    assert selected == {"run": HAND_RUN, "portfolio": "P", "month": "2020-06", "party": "ADI"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_data_tells_how_to_load(empty_db, page):
+    at = open_page(page)
+    assert_clean(at)
+    text = " ".join(i.value for i in at.info)
+    assert "make run" in text and "Data" in text
+
+
+def test_unknown_link_values_fall_back_to_defaults(dashboard_db):
+    at = open_page("revenue", run="99", portfolio="NOPE", month="1999-01", party="X")
+    assert_clean(at)
+    selected = {s.key: s.value for s in at.sidebar.selectbox}
+    assert selected["run"] == RANDOM_RUN and selected["portfolio"] == "all" and selected["month"] == "2017-03"
+
+
+# --- Revenue -----------------------------------------------------------------------------
+
+
+def test_revenue_month_equals_the_store(dashboard_db):
+    at = open_page("revenue", run=str(RANDOM_RUN), month="2016-06")
+    assert_clean(at)
+    summary = read(dashboard_db, "summary", RANDOM_RUN, month_end="2016-06-30")
+    assert metric(at, "Distribution Fee, Jun 2016") == theme.fmt_money(summary["distribution_fee"].sum())
+    assert metric(at, "CDSC, Jun 2016") == theme.fmt_money(summary["cdsc"].sum())
+    ytd = read(dashboard_db, "summary", RANDOM_RUN)
+    ytd = ytd[(ytd["month_end"] >= "2016-01-01") & (ytd["month_end"] <= "2016-06-30")]
+    assert metric(at, "Service fee, YTD 2016") == theme.fmt_money(round(ytd["service_fee"].sum(), 2))
+
+
+def test_hand_month_total_distribution_fee(dashboard_db):
+    at = open_page("revenue", run=str(HAND_RUN), month="2020-06")
+    # P 30 days and Q 15 days at 0.75% of 10,000,000 and 5,000,000 a year (2020: 366 days).
+    assert metric(at, "Distribution Fee, Jun 2020") == "$7,684.43"
+
+
+def test_changing_the_portfolio_filter_updates_numbers_and_link(dashboard_db):
+    at = open_page("revenue", run=str(RANDOM_RUN), month="2016-06")
+    at.sidebar.selectbox(key="portfolio").set_value("P1").run()
+    assert_clean(at)
+    assert at.query_params.get("portfolio") == "P1"
+    summary = read(dashboard_db, "summary", RANDOM_RUN, month_end="2016-06-30", portfolio_id="P1")
+    assert metric(at, "Distribution Fee, Jun 2016") == theme.fmt_money(summary["distribution_fee"].iloc[0])
+    at.switch_page("pages/statement.py").run()  # the filter follows the user to another page
+    assert_clean(at)
+    assert metric(at, "Distribution Fee") == theme.fmt_money(summary["distribution_fee"].iloc[0])
+
+
+def test_month_without_activity(dashboard_db):
+    at = open_page("revenue", run=str(HAND_RUN), month="2015-01")
+    assert_clean(at)
+    assert any("No fees or CDSCs" in i.value for i in at.info)
+    at.switch_page("pages/statement.py").run()
+    assert_clean(at)
+    assert any("No activity with money" in i.value for i in at.info)
+
+
+# --- Shares over time ----------------------------------------------------------------------
+
+
+def test_shares_after_complete_termination(dashboard_db):
+    at = open_page("shares", run=str(HAND_RUN), portfolio="Q", month="2020-06")
+    assert_clean(at)
+    assert any("Complete Termination of the Plan on 2020-06-16" in w.value for w in at.warning)
+
+
+def test_shares_table_of_the_month(dashboard_db):
+    at = open_page("shares", run=str(HAND_RUN), portfolio="P", month="2020-04")
+    assert_clean(at)
+    table = at.dataframe[0].value.set_index("party")
+    assert table.loc["ADI", "distribution_fee"] == pytest.approx(4385.54)
+    assert table.loc["ADI", "fee_share"] == pytest.approx(4385.54 / 6147.54)
+
+
+# --- Collateral ----------------------------------------------------------------------------
+
+
+def test_collateral_portion_equals_the_store(dashboard_db):
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2016-05")
+    assert_clean(at)
+    mine = read(dashboard_db, "payments", RANDOM_RUN, assignee="FINCO1")
+    may = mine[mine["month_end"] == "2016-05-31"]
+    fee, cdsc = round(may["distribution_fee"].sum(), 2), round(may["cdsc"].sum(), 2)
+    text = " ".join(s.value for s in at.success)
+    assert f"12b-1 Portion {theme.fmt_money(fee)}" in text and f"CDSC Portion {theme.fmt_money(cdsc)}" in text
+    assert "due 2016-06-14" in text
+    total = round(mine["distribution_fee"].sum() + mine["cdsc"].sum(), 2)
+    assert metric(at, "Received to date") == theme.fmt_money(total)
+    assert metric(at, "Purchase price") == "$25,000,000.00"
+    assert at.query_params.get("assignee") == "FINCO1"
+
+
+def test_collateral_reads_only_the_assignees_rows(dashboard_db, monkeypatch):
+    calls: list[tuple[str, dict]] = []
+    real_read_table, real_read_calculation = store.read_table, store.read_calculation
+
+    def read_table(engine, name, run_id, **filters):
+        calls.append((name, filters))
+        return real_read_table(engine, name, run_id, **filters)
+
+    def read_calculation(engine, run_id):
+        calls.append(("calculation", {}))
+        return real_read_calculation(engine, run_id)
+
+    monkeypatch.setattr(store, "read_table", read_table)
+    monkeypatch.setattr(store, "read_calculation", read_calculation)
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO3")
+    assert_clean(at)
+    assert ("calculation", {}) not in calls, "the Collateral page must not load every party's money"
+    money = [f for name, f in calls if name == "payments"]
+    assert money and all(f == {"assignee": "FINCO3"} for f in money), money
+    assert {"assignee": "FINCO3"} in [f for name, f in calls if name == "assignments"]
+    lots = [f for name, f in calls if name == "lots"]
+    assert lots and all(f.get("rights_holder") == "OD1" for f in lots), lots
+
+
+def test_collateral_unknown_assignee_in_the_link(dashboard_db):
+    at = open_page("collateral", run=str(HAND_RUN), assignee="NOBODY")
+    assert_clean(at)
+    assert metric(at, "Received to date") == "$699.01"  # FIN, the only assignee of the hand example
+
+
+# --- Omnibus -------------------------------------------------------------------------------
+
+
+def test_omnibus_account_attributed_shares_equal_the_store(dashboard_db):
+    at = open_page("omnibus", run=str(HAND_RUN), portfolio="P", month="2020-04", account="OM")
+    assert_clean(at)
+    overview = at.dataframe[0].value.set_index("account_id")
+    omnibus = read(dashboard_db, "omnibus", HAND_RUN, portfolio_id="P", account_id="OM", month_end="2020-04-30")
+    by_holder = omnibus.set_index("rights_holder")["free_shares"]
+    assert overview.loc["OM", "F_ADI"] == pytest.approx(by_holder["ADI"], abs=1e-9)
+    assert overview.loc["OM", "F_OD1"] == pytest.approx(by_holder["OD1"], abs=1e-9)
+    code = "\n".join(c.value for c in at.code)
+    assert "issued to ADI = I × (K_h(m-1)+F_h(m-1)) / (K(m-1)+F(m-1)) = 60 × (1000+144.473684)/(1500+144.473684) = 41.757081" in code
+    assert "redeemed from ADI = R × F_h(m-1) / F(m-1) = 20 × 144.473684/144.473684 = 20.000000" in code
+
+
+def test_omnibus_drill_to_another_account_and_exceptions(dashboard_db):
+    at = open_page("omnibus", run=str(RANDOM_RUN), portfolio="P1", month="2016-08")
+    assert_clean(at)
+    assert at.selectbox(key="account").value == "AC011"  # the first flagged account
+    assert any("negative_free_shares" in w.value for w in at.warning)
+    at.selectbox(key="account").set_value("AC012").run()
+    assert_clean(at)
+    assert at.query_params.get("account") == "AC012"
+    assert any("zero_denominator" in w.value for w in at.warning)
+    assert any("F(m-1) = 0" in c.value for c in at.code)
+
+
+def test_omnibus_asks_for_a_portfolio(dashboard_db):
+    at = open_page("omnibus", run=str(RANDOM_RUN))
+    assert_clean(at)
+    pick = at.selectbox(key="omnibus_portfolio_pick")
+    assert len(pick.options) == 2  # P1 and P2 hold omnibus accounts
+    pick.set_value("P2").run()
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="portfolio").value == "P2"
+    assert at.selectbox(key="account").value
+
+
+# --- Monthly Calculation -------------------------------------------------------------------
+
+
+def test_statement_totals_equal_the_store(dashboard_db):
+    at = open_page("statement", run=str(HAND_RUN), month="2020-06")
+    assert_clean(at)
+    payments = read(dashboard_db, "payments", HAND_RUN, month_end="2020-06-30")
+    assert metric(at, "Distribution Fee") == theme.fmt_money(payments["distribution_fee"].sum()) == "$7,684.43"
+    assert metric(at, "Payable") == theme.fmt_money(payments["payable"].sum()) == "$6,750.84"
+    assert any("ties out" in s.value for s in at.success)
+    labels = [d.label for d in at.get("download_button")]
+    assert labels == ["Download CSV", "Download Excel", "Printable HTML"]
+    at.segmented_control(key="statement_mode").set_value("Printable page").run()
+    assert_clean(at)
+    assert any("$6,750.84" in h.value for h in at.get("html"))
+
+
+# --- Data ---------------------------------------------------------------------------------
+
+
+def _zip(folder: Path, nested: str = "") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f"{nested}{f.name}")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def own_store(dashboard_store, tmp_path, monkeypatch):
+    """A copy of the examples' store that a test may write to."""
+    path = tmp_path / "own.db"
+    shutil.copy(dashboard_store.url.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    clear_streamlit_caches()
+    yield url
+    clear_streamlit_caches()
+
+
+def test_data_page_lists_runs(dashboard_db):
+    at = open_page("data")
+    assert_clean(at)
+    assert metric(at, "Calculation runs") == "2"
+    runs = at.dataframe[0].value
+    assert sorted(runs["run_id"]) == [HAND_RUN, RANDOM_RUN]
+
+
+def test_data_page_rejects_a_bad_feed(own_store, tmp_path):
+    feed = tmp_path / "bad"
+    shutil.copytree(EXAMPLES / "hand" / "feed", feed)
+    for f in feed.iterdir():
+        f.chmod(0o644)
+    (feed / "tenures.csv").write_text((feed / "tenures.csv").read_text().replace("2020-03-15", "2020-03-20"))
+    at = open_page("data")
+    at.file_uploader(key="feed_zip").upload("bad.zip", _zip(feed), "application/zip").run()
+    at.button(key="load_feed").click().run()
+    assert not at.exception
+    assert any("rejected" in e.value for e in at.error)
+    problems = at.table[-1].value
+    assert list(problems.columns) == ["File", "Line", "Column", "Rule"]
+    assert "tenures.csv" in set(problems["File"])
+    assert len(store.list_runs(store.get_engine(own_store))) == 2  # nothing was written
+
+
+def test_data_page_loads_a_feed(own_store):
+    at = open_page("data")
+    at.file_uploader(key="feed_zip").upload("hand.zip", _zip(EXAMPLES / "hand" / "feed", "hand/"), "application/zip").run()
+    at.button(key="load_feed").click().run()
+    assert_clean(at)
+    assert any("Loaded as calculation run 3" in s.value for s in at.success)
+    assert len(store.list_runs(store.get_engine(own_store))) == 3
+    at.run()
+    assert at.sidebar.selectbox(key="run").options[0].startswith("Run 3")
+
+
+# --- theme --------------------------------------------------------------------------------
+
+
+def test_formats_and_party_colours():
+    assert theme.fmt_money(1234567.891) == "$1,234,567.89"
+    assert theme.fmt_money(-1234.5) == "($1,234.50)"
+    assert theme.fmt_money(-0.001) == "$0.00"
+    assert theme.fmt_money(None) == "–"
+    assert theme.fmt_pct(0.71344) == "71.34%"
+    assert theme.fmt_change(0.125) == "+12.50%"
+    assert theme.fmt_change(float("nan")) == "n/a"
+    assert theme.fmt_shares(1234.5) == "1,234.500000"
+    assert theme.fmt_month(pd.Timestamp("2020-06-30")) == "June 2020"
+    known = ["ADI", "IDI", "OD1", "OD2", "FINCO1", "FINCO2", "FINCO3"]
+    assert len({theme.party_colour(p) for p in known}) == len(known)
+    assert theme.party_colour("SOMEONE ELSE") == theme.party_colour("SOMEONE ELSE") in theme.PALETTE
