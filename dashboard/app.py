@@ -1,8 +1,18 @@
 """Class B share 12b-1 fee accounting: the dashboard's entry script.
 
-Run with ``streamlit run dashboard/app.py``.  It sets up the pages
-(``dashboard/pages/``), draws the global filters in the sidebar (bound to the
-URL) and runs the page the user chose.
+Run with ``streamlit run dashboard/app.py``.  It sets up the pages (the
+scripts in ``dashboard/screens/``, each at its own URL), draws the global
+filters in the sidebar (bound to the URL) and runs the page the user chose.
+
+The page scripts are deliberately not in a folder named ``pages/``: beside the
+entry script that name switches on Streamlit's older pages-folder mode, which
+runs a page script without this entry script when a page URL is opened first.
+``st.navigation`` is the only router here.
+
+URLs: Revenue, the default page, is served at the root ``/`` (``/revenue``
+redirects there); the others at ``/shares``, ``/collateral``, ``/omnibus``,
+``/statement`` and ``/data``.  Every page's ``url_path`` is its file's name,
+so ``AppTest.switch_page("screens/<name>.py")`` finds it before a first run.
 """
 
 from __future__ import annotations
@@ -18,26 +28,34 @@ import streamlit as st  # noqa: E402
 
 from dashboard import filters  # noqa: E402
 
-PAGES = Path(__file__).resolve().parent / "pages"
+SCREENS = Path(__file__).resolve().parent / "screens"
 
 st.set_page_config(page_title="Class B fee accounting", page_icon=":material/account_balance:", layout="wide")
+
+# Revenue, the default page, is served at the root; /revenue, its own name, leads there too
+# (a hidden alias that redirects, keeping the link's filters) instead of to "Page not found".
+revenue = st.Page(SCREENS / "revenue.py", title="Revenue", icon=":material/payments:", url_path="", default=True)
+revenue_alias = st.Page(SCREENS / "revenue.py", title="Revenue", url_path="revenue", visibility="hidden")
 
 nav = st.navigation(
     {
         "Revenue": [
-            st.Page(PAGES / "revenue.py", title="Revenue", icon=":material/payments:", default=True),
-            st.Page(PAGES / "shares.py", title="Shares over time", icon=":material/stacked_line_chart:"),
+            revenue,
+            revenue_alias,
+            st.Page(SCREENS / "shares.py", title="Shares over time", icon=":material/stacked_line_chart:", url_path="shares"),
         ],
         "Investors": [
-            st.Page(PAGES / "collateral.py", title="Collateral", icon=":material/account_balance_wallet:"),
+            st.Page(SCREENS / "collateral.py", title="Collateral", icon=":material/account_balance_wallet:", url_path="collateral"),
         ],
         "Operations": [
-            st.Page(PAGES / "omnibus.py", title="Omnibus accounts", icon=":material/account_tree:"),
-            st.Page(PAGES / "statement.py", title="Monthly Calculation", icon=":material/receipt_long:"),
-            st.Page(PAGES / "data.py", title="Data", icon=":material/database:"),
+            st.Page(SCREENS / "omnibus.py", title="Omnibus accounts", icon=":material/account_tree:", url_path="omnibus"),
+            st.Page(SCREENS / "statement.py", title="Monthly Calculation", icon=":material/receipt_long:", url_path="statement"),
+            st.Page(SCREENS / "data.py", title="Data", icon=":material/database:", url_path="data"),
         ],
     }
 )
+if nav is revenue_alias:
+    st.switch_page(revenue, query_params=st.query_params.to_dict())
 
 st.session_state["_filters"] = filters.render_sidebar()
 st.sidebar.caption("Master Distribution Agreement (Class B Shares), AIM and INVESCO funds. "

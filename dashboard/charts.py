@@ -27,7 +27,10 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360, money: 
         font={"family": FONT, "size": 12},
         hovermode="x unified",
         showlegend=legend,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "xanchor": "left", "x": 0, "title": None},
+        # Below the plot in pixels, not in plot fractions: on a short chart a fraction would put the
+        # legend on the axis labels.  Plotly widens the bottom margin to fit the legend's rows.
+        legend={"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "xanchor": "left", "x": 0,
+                "title": None},
         bargap=0.15,
     )
     if money:

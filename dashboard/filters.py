@@ -89,17 +89,19 @@ def _valid(options: list[Any]) -> Callable[[str], Any | None]:
     return lambda raw: by_text.get(raw)
 
 
-def _run_label(listing: pd.DataFrame) -> dict[int, str]:
-    labels = {}
+def _run_label(listing: pd.DataFrame) -> tuple[dict[int, str], dict[int, str]]:
+    """Each run's short label (``Run 2 · random-1095``, it fits the sidebar) and when it was loaded."""
+    labels, loaded = {}, {}
     for r in listing.itertuples(index=False):
         parts = [p for p in str(getattr(r, "source", "") or "").replace("\\", "/").split("/") if p]
         if len(parts) > 1 and parts[-1] in ("feed", "expected"):
             parts = parts[:-1]
         src = parts[-1] if parts else "feed"
+        labels[int(r.run_id)] = f"Run {int(r.run_id)} · {src}"
         when = getattr(r, "created_at", None)
-        when = "" if when is None or pd.isna(when) else f" · {pd.Timestamp(when):%Y-%m-%d %H:%M}"
-        labels[int(r.run_id)] = f"Run {int(r.run_id)} · {src}{when}"
-    return labels
+        if when is not None and not pd.isna(when):
+            loaded[int(r.run_id)] = f"{pd.Timestamp(when):%Y-%m-%d %H:%M}"
+    return labels, loaded
 
 
 def render_sidebar() -> Filters:
@@ -119,7 +121,7 @@ def render_sidebar() -> Filters:
     sb = st.sidebar
     sb.markdown("**Filters**")
     run_ids = [int(r) for r in listing["run_id"]]
-    labels = _run_label(listing)
+    labels, loaded = _run_label(listing)
     seed(KEY_RUN, lambda raw: int(raw) if raw.isdigit() and int(raw) in run_ids else None)
     if st.session_state.get(KEY_RUN) not in run_ids:
         st.session_state.pop(KEY_RUN, None)
@@ -127,6 +129,8 @@ def render_sidebar() -> Filters:
         "Calculation run", run_ids, format_func=lambda r: labels.get(r, f"Run {r}"), key=KEY_RUN,
         help="The stored Monthly Calculation to show (newest first).",
     )
+    if run_id in loaded:
+        sb.caption(f"Loaded {loaded[run_id]}")
     meta = data.run_meta(run_id)
     names = views.portfolio_labels(meta.portfolios)
     portfolio_options = [ALL, *meta.portfolio_ids]

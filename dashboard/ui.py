@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import runpy
 import traceback
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -16,31 +14,11 @@ from dashboard import filters as flt
 from dashboard import theme
 
 log = logging.getLogger("dashboard")
-APP = Path(__file__).resolve().parent / "app.py"
 
 NO_DATA = (
     "No Monthly Calculation is loaded yet. Run `make run` to load the sample complex, "
     "or upload a feed on the **Data** page."
 )
-
-
-def ensure_shell() -> None:
-    """Run every page through the entry script.
-
-    While no session has called ``st.navigation`` yet (a fresh server asked
-    for a page URL such as ``/revenue``, and every AppTest run), Streamlit's
-    old pages-folder mode runs ``dashboard/pages/*.py`` directly.  A page run
-    that way switches the mode off, as ``st.navigation`` does, runs the entry
-    script in its place (navigation, filters, then this page) and stops.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # pragma: no cover - other Streamlit versions
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        runpy.run_path(str(APP), run_name="__main__")
-        st.stop()
 
 
 def require_data() -> flt.Filters:
@@ -99,8 +77,12 @@ def column_config(
     months: Iterable[str] = (),
     labels: dict[str, str] | None = None,
     wide: Iterable[str] = (),
+    pinned: Iterable[str] = (),
 ) -> dict[str, object]:
-    """``st.dataframe`` column_config: $1,234.56, 71.34%, six-decimal shares, ISO dates."""
+    """``st.dataframe`` column_config: $1,234.56, 71.34%, six-decimal shares, ISO dates.
+
+    ``pinned`` columns stay in view while a wide table scrolls sideways.
+    """
     labels = labels or {}
     cfg: dict[str, object] = {}
     for c in money:
@@ -117,6 +99,9 @@ def column_config(
         cfg[c] = st.column_config.TextColumn(labels.get(c, c), width="large")
     for c, label in labels.items():
         cfg.setdefault(c, st.column_config.Column(label))
+    for c in pinned:
+        cfg.setdefault(c, st.column_config.Column(labels.get(c, c)))
+        cfg[c] = {**cfg[c], "pinned": True}  # type: ignore[dict-item]
     return cfg
 
 

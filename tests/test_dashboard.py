@@ -22,15 +22,33 @@ from calc import store
 from dashboard import theme
 
 pytest_plugins = ["dashboard_fixtures"]  # dashboard_store, dashboard_db, empty_db
-PAGES = ["revenue", "shares", "collateral", "omnibus", "statement", "data"]
+TITLES = {  # each page script in dashboard/screens/ and the title it draws
+    "revenue": "Fee revenue",
+    "shares": "Shares of the Distribution Fee",
+    "collateral": "Collateral",
+    "omnibus": "Omnibus accounts",
+    "statement": "Monthly Calculation",
+    "data": "Data",
+}
+PAGES = list(TITLES)
 TIMEOUT = 120
 
 
 def open_page(page: str, **params: str) -> AppTest:
-    """The app opened on ``pages/<page>.py`` with the query parameters of a shared link."""
+    """The app opened on ``page`` with the query parameters of a shared link.
+
+    Revenue, the default page, is the app opened at the root.  Every other page
+    is switched to by its file, ``screens/<page>.py``: before a first run AppTest
+    finds a page by its file name, which is also its ``url_path`` in app.py.  (An
+    unknown page would fall back to Revenue silently: the tests check titles.)
+    ``screens/revenue.py`` by name is the hidden ``/revenue`` alias, which
+    redirects to the root; AppTest would ask for it again on every run, so a
+    widget change made by a test would be lost in the redirect.
+    """
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params.update(params)
-    at.switch_page(f"pages/{page}.py")
+    if page != "revenue":
+        at.switch_page(f"screens/{page}.py")
     return at.run()
 
 
@@ -52,11 +70,17 @@ def read(db, name: str, run: int, **filters) -> pd.DataFrame:
 # --- every page ----------------------------------------------------------------------
 
 
+def test_no_pages_folder_beside_the_entry_script():
+    """A ``pages/`` folder beside app.py would switch on Streamlit's older pages-folder mode."""
+    assert not (APP.parent / "pages").exists()
+    assert sorted(p.stem for p in (APP.parent / "screens").glob("*.py")) == sorted(PAGES)
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_on_the_newest_run(dashboard_db, page):
     at = open_page(page)
     assert_clean(at)
-    assert at.title, "every page has a title"
+    assert at.title and at.title[0].value.startswith(TITLES[page]), [t.value for t in at.title]
     assert not any("No Monthly Calculation is loaded" in i.value for i in at.info)
 
 
@@ -64,6 +88,7 @@ def test_page_renders_on_the_newest_run(dashboard_db, page):
 def test_page_renders_with_filters_from_a_link(dashboard_db, page):
     at = open_page(page, run=str(HAND_RUN), portfolio="P", month="2020-06", party="ADI", assignee="FIN", account="OM")
     assert_clean(at)
+    assert at.title[0].value.startswith(TITLES[page])
     selected = {s.key: s.value for s in at.sidebar.selectbox}
     assert selected == {"run": HAND_RUN, "portfolio": "P", "month": "2020-06", "party": "ADI"}
 
@@ -84,6 +109,18 @@ def test_unknown_link_values_fall_back_to_defaults(dashboard_db):
 
 
 # --- Revenue -----------------------------------------------------------------------------
+
+
+def test_revenue_by_name_redirects_to_the_root_with_the_link(dashboard_db):
+    """``/revenue?...``: the hidden alias hands over to the default page, filters of the link included."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params.update({"run": str(HAND_RUN), "month": "2020-04", "portfolio": "P"})
+    at.switch_page("screens/revenue.py").run()
+    assert_clean(at)
+    assert [t.value for t in at.title] == ["Fee revenue"]
+    selected = {s.key: s.value for s in at.sidebar.selectbox}
+    assert selected == {"run": HAND_RUN, "portfolio": "P", "month": "2020-04", "party": "all"}
+    assert at.query_params == {"run": str(HAND_RUN), "month": "2020-04", "portfolio": "P"}
 
 
 def test_revenue_month_equals_the_store(dashboard_db):
@@ -110,8 +147,9 @@ def test_changing_the_portfolio_filter_updates_numbers_and_link(dashboard_db):
     assert at.query_params.get("portfolio") == "P1"
     summary = read(dashboard_db, "summary", RANDOM_RUN, month_end="2016-06-30", portfolio_id="P1")
     assert metric(at, "Distribution Fee, Jun 2016") == theme.fmt_money(summary["distribution_fee"].iloc[0])
-    at.switch_page("pages/statement.py").run()  # the filter follows the user to another page
+    at.switch_page("screens/statement.py").run()  # the filter follows the user to another page
     assert_clean(at)
+    assert at.title[0].value == "Monthly Calculation: June 2016"
     assert metric(at, "Distribution Fee") == theme.fmt_money(summary["distribution_fee"].iloc[0])
 
 
@@ -119,7 +157,7 @@ def test_month_without_activity(dashboard_db):
     at = open_page("revenue", run=str(HAND_RUN), month="2015-01")
     assert_clean(at)
     assert any("No fees or CDSCs" in i.value for i in at.info)
-    at.switch_page("pages/statement.py").run()
+    at.switch_page("screens/statement.py").run()
     assert_clean(at)
     assert any("No activity with money" in i.value for i in at.info)
 

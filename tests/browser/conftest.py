@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,19 @@ def _need(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` on a free port of 127.0.0.1, killed after the session."""
+def app_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a SQLite store of the worked examples, built once per session (per xdist worker)."""
     _need(EXAMPLES.is_dir(), f"the worked examples are not at {EXAMPLES}")
-    folder = tmp_path_factory.mktemp("browser")
-    store = build_store(folder / "store.db")
+    return build_store(tmp_path_factory.mktemp("browser") / "store.db").url
+
+
+@contextmanager
+def serve(store_url: str, folder: Path) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` on a free port of 127.0.0.1 reading ``store_url``; killed on exit."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": store.url, "PYTHONUNBUFFERED": "1"}
-    log = open(folder / "streamlit.log", "w")  # closed after the server stops
+    env = {**os.environ, "DATABASE_URL": store_url, "PYTHONUNBUFFERED": "1"}
+    log_path = folder / f"streamlit-{port}.log"
+    log = open(log_path, "w")  # closed after the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
@@ -65,7 +71,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}: {(folder / 'streamlit.log').read_text()[-2000:]}")
+                raise RuntimeError(f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
@@ -87,6 +93,20 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def app_url(app_store: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard served for the whole session (every test's browser page talks to it)."""
+    with serve(app_store, tmp_path_factory.mktemp("server")) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(app_store: str, tmp_path: Path) -> Iterator[str]:
+    """A server of its own that no session has visited yet (for links opened first on a page URL)."""
+    with serve(app_store, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright (sync API)."""
     _need(Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None, f"Chromium is not installed at {CHROMIUM}")
@@ -100,13 +120,26 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-@pytest.fixture
-def page(browser, app_url: str) -> Iterator[object]:
-    """A fresh browser page (its own Streamlit session), with downloads allowed."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, base_url=app_url)
+@contextmanager
+def _open_page(browser, base_url: str) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, base_url=base_url)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     try:
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str) -> Iterator[object]:
+    """A fresh browser page (its own Streamlit session), with downloads allowed."""
+    with _open_page(browser, app_url) as pg:
+        yield pg
+
+
+@pytest.fixture
+def fresh_page(browser, fresh_app_url: str) -> Iterator[object]:
+    """A browser page on a server that has served no one yet."""
+    with _open_page(browser, fresh_app_url) as pg:
+        yield pg

@@ -1,7 +1,9 @@
 """End-to-end flows in headless Chromium against ``streamlit run dashboard/app.py``.
 
-Open every page, change a filter, drill to one omnibus account, download the
-statement; no page may show an exception (``data-testid="stException"``).
+Open every page (by its URL, also first thing on a new server, and through the
+navigation), change a filter, drill to one omnibus account, download the
+statement; no page may show an exception (``data-testid="stException"``) or
+Streamlit's "Page not found".
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
 HAND, RANDOM = 1, 2
-PAGES = {  # the default page, Revenue, lives at the root
+PAGES = {  # the url_path of each st.Page in dashboard/app.py; the default page, Revenue, lives at the root
     "": "Fee revenue",
     "shares": "Shares of the Distribution Fee",
     "collateral": "Collateral",
@@ -44,6 +47,10 @@ def choose(page, label: str, option: str) -> None:
     settle(page)
 
 
+def nav_link(page, name: str):
+    return page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name)
+
+
 def test_every_page_opens(page):
     page.goto("/")
     settle(page)
@@ -53,11 +60,33 @@ def test_every_page_opens(page):
         settle(page)
         no_exception(page)
         assert page.locator("h1").first.inner_text().startswith(title)
-        # through the navigation too
-    page.get_by_role("link", name="Collateral").click()
+        assert urlparse(page.url).path == f"/{slug}"
+    # through the navigation too
+    nav_link(page, "Collateral").click()
     settle(page)
     no_exception(page)
     assert page.locator("h1").first.inner_text() == "Collateral"
+
+
+def test_a_new_server_opens_a_page_link_first(fresh_page):
+    """The first request a server gets is a page's link: that page runs, with the navigation and the filters."""
+    fresh_page.goto(f"/omnibus?run={HAND}&portfolio=P&month=2020-04&account=OM")
+    settle(fresh_page)
+    no_exception(fresh_page)
+    assert fresh_page.locator("h1").first.inner_text() == "Omnibus accounts"
+    assert nav_link(fresh_page, "Revenue").count() == 1  # the navigation of app.py is drawn
+    assert fresh_page.get_by_role("combobox", name="Portfolio", exact=True).count() == 1  # and its filters
+    assert fresh_page.get_by_text("OM in P, April 2020").count() == 1
+
+
+def test_revenue_by_name_leads_to_the_root(page):
+    """/revenue (the default page's own name) shows Revenue at / and keeps the link's filters."""
+    page.goto(f"/revenue?run={RANDOM}&month=2016-06")
+    settle(page)
+    no_exception(page)
+    assert urlparse(page.url).path == "/" and "month=2016-06" in page.url
+    assert page.locator("h1").first.inner_text() == "Fee revenue"
+    assert page.get_by_role("heading", name="June 2016 and year to date").count() == 1
 
 
 def test_change_a_filter_follows_the_user(page):
@@ -69,7 +98,7 @@ def test_change_a_filter_follows_the_user(page):
     assert "portfolio=P1" in page.url and "month=2016-06" in page.url
     after = page.locator('[data-testid="stMetricValue"]').first.inner_text()
     assert after != before and after.startswith("$")
-    page.get_by_role("link", name="Monthly Calculation").click()
+    nav_link(page, "Monthly Calculation").click()
     settle(page)
     no_exception(page)
     assert "portfolio=P1" in page.url  # the filter came along

@@ -115,5 +115,4 @@ def _runoff(run_id: int, meta: data.RunMeta, mine: pd.DataFrame, assignee: str, 
                      "year_held": "Year held", "rate": "CDSC rate"})
 
 
-ui.ensure_shell()
 ui.guarded(render)

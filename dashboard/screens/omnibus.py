@@ -9,10 +9,13 @@ from calc import views
 from dashboard import charts, data, theme, ui
 from dashboard.filters import KEY_PORTFOLIO, publish, seed
 
+# The holder's line as the formula reads, F_h(m) = F_h(m-1) + issued - redeemed + net exchange, then the
+# account's month-end figures it is computed from (the same on every holder's row, so they come last).
 HISTORY_LABELS = {
-    "month_end": "Month", "rights_holder": "Rights holder", "I": "I", "R": "R", "E": "E",
-    "F_prev": "F(m-1)", "K_prev": "K(m-1)", "K_h_prev": "K_h(m-1)", "F_h_prev": "F_h(m-1)",
-    "issued": "issued_h", "redeemed": "redeemed_h", "net_exchange": "net exchange_h", "free_shares": "F_h(m)",
+    "month_end": "Month", "rights_holder": "Rights holder",
+    "F_h_prev": "F_h(m-1)", "issued": "issued_h", "redeemed": "redeemed_h", "net_exchange": "net exchange_h",
+    "free_shares": "F_h(m)", "K_h_prev": "K_h(m-1)",
+    "I": "I", "R": "R", "E": "E", "F_prev": "F(m-1)", "K_prev": "K(m-1)",
 }
 
 
@@ -58,9 +61,9 @@ def render() -> None:
         shown = overview.copy()
         shown.insert(0, "⚠", shown["flagged"].map({True: "⚠", False: ""}))
         ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders],
-                 labels={"account_id": "Account", "free_shares": "F(m) Free Shares", "commission_shares": "K(m) Commission",
-                         "exceptions_this_month": "Exceptions this month", "exceptions_total": "Exceptions (all months)",
-                         **{h: f"{h[2:]} attributed Free Shares" for h in holders}})
+                 labels={"account_id": "Account", "free_shares": "Free Shares F(m)", "commission_shares": "Commission K(m)",
+                         "exceptions_this_month": "Exceptions (month)", "exceptions_total": "Exceptions (all)",
+                         **{h: f"{h[2:]} Free Shares" for h in holders}})
         if shown["⚠"].eq("⚠").any():
             st.caption("⚠ an exception this month (zero denominator) or a negative attributed balance.")
 
@@ -119,7 +122,7 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, account: str) -> N
         shown = history[(history["I"].abs() > 1e-6) | (history["R"].abs() > 1e-6) | (history["E"].abs() > 1e-6)]
     ui.table(shown[list(HISTORY_LABELS)].sort_values(["month_end", "rights_holder"], ascending=[False, True]),
              shares=[c for c in HISTORY_LABELS if c not in ("month_end", "rights_holder")], months=["month_end"],
-             labels=HISTORY_LABELS, height=360)
+             pinned=["month_end", "rights_holder"], labels=HISTORY_LABELS)
     ex = exceptions[exceptions["account_id"] == account]
     if not ex.empty:
         with st.expander(f"Exceptions of {account} ({len(ex)})"):
@@ -127,5 +130,4 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, account: str) -> N
                                                        "account_id": "Account", "code": "Code", "detail": "Detail"})
 
 
-ui.ensure_shell()
 ui.guarded(render)

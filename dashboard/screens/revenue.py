@@ -79,14 +79,11 @@ def render() -> None:
     st.plotly_chart(charts.group_bars(by_fund, "fund"), width="stretch", key="fund_chart")
 
     st.subheader("By schedule")
-    left, right = st.columns(2)
     by_sched = views.revenue_by_group(summary, meta.portfolios, "schedule", start, end, f.portfolio_ids)
-    with left:
-        st.plotly_chart(charts.group_bars(by_sched, "schedule", height=220), width="stretch", key="schedule_chart")
-    with right:
-        ui.table(by_sched, money=["distribution_fee", "service_fee", "cdsc", "total"],
-                 labels={"schedule": "Schedule", "distribution_fee": "Distribution Fee", "service_fee": "Service fee",
-                         "cdsc": "CDSC", "total": "Total", "portfolios": "Portfolios"})
+    st.plotly_chart(charts.group_bars(by_sched, "schedule", height=220), width="stretch", key="schedule_chart")
+    ui.table(by_sched, money=["distribution_fee", "service_fee", "cdsc", "total"],
+             labels={"schedule": "Schedule", "distribution_fee": "Distribution Fee", "service_fee": "Service fee",
+                     "cdsc": "CDSC", "total": "Total", "portfolios": "Portfolios"})
 
     st.subheader("Top portfolios")
     top = views.top_portfolios(summary, meta.portfolios, start, end, n=10, portfolio_ids=f.portfolio_ids)
@@ -109,5 +106,4 @@ def _party_chart(by_party: pd.DataFrame, summary: pd.DataFrame, start: pd.Timest
         st.plotly_chart(charts.party_revenue_bars(by_party), width="stretch", key="party_chart")
 
 
-ui.ensure_shell()
 ui.guarded(render)

@@ -113,5 +113,4 @@ def render() -> None:
     _upload()
 
 
-ui.ensure_shell()
 ui.guarded(render)

@@ -96,5 +96,4 @@ def _views(s: views.Statement, sheets: dict, names: dict) -> None:
                 ui.table(frame, key=f"sheet_{name}", **SHEET_KINDS.get(name, {}))
 
 
-ui.ensure_shell()
 ui.guarded(render)

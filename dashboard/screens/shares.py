@@ -68,5 +68,4 @@ def _fee_chart(shares: pd.DataFrame, events: pd.DataFrame) -> None:
     st.plotly_chart(fig, width="stretch", key="fee_share_chart")
 
 
-ui.ensure_shell()
 ui.guarded(render)
