@@ -180,8 +180,7 @@ def read_feed(folder: str | Path) -> Feed:
     from calc.feed_rules import validate
 
     folder = Path(folder)
-    raw = read_raw_tables(folder)
-    feed = validate(raw)
+    feed = validate(read_raw_tables(folder), consume=True)
     return Feed(
         **{name: getattr(feed, name) for name in TABLES},
         source=str(folder),

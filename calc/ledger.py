@@ -18,8 +18,12 @@ import datetime as _dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import functools
+
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 
 from calc.feed import SHARE_TOLERANCE, Feed, FeedError, Problem
 
@@ -72,10 +76,16 @@ class Tenures:
     starts: list[np.ndarray]  # per portfolio: start day numbers, ascending
     holders: list[np.ndarray]  # per portfolio: rights holder codes
 
+    def __post_init__(self) -> None:
+        # plain lists for the one-day lookup of the walk (bisect on a list is
+        # several times faster than numpy on a handful of tenures)
+        self._starts_list = [s.tolist() for s in self.starts]
+        self._holders_list = [h.tolist() for h in self.holders]
+
     def serving(self, pi: int, day: int) -> int:
         """Rights holder of the tenure serving ``day`` (before the first: the first's)."""
-        k = int(np.searchsorted(self.starts[pi], day, side="right")) - 1
-        return int(self.holders[pi][max(k, 0)])
+        k = bisect.bisect_right(self._starts_list[pi], day) - 1
+        return self._holders_list[pi][max(k, 0)]
 
     def serving_many(self, pi: int, days: np.ndarray) -> np.ndarray:
         k = np.searchsorted(self.starts[pi], days, side="right") - 1
@@ -106,6 +116,25 @@ class LedgerChanges:
 
 def _days(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype="datetime64[D]").astype(np.int64)
+
+
+def _codes(series: pd.Series, names: list[str]) -> np.ndarray:
+    """Each value's position in ``names`` (-1 if absent), through Arrow (fast for millions of rows)."""
+    if series.empty:
+        return np.zeros(0, dtype=np.int64)
+    text = pyarrow.array(series.astype(str))
+    found = pc.index_in(text, value_set=pyarrow.array(names, type=text.type))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _shared_text(series: pd.Series) -> np.ndarray:
+    """The column as an object array whose equal values are one Python string each.
+
+    Ten million rows of a few kinds (or mostly empty ids) then cost eight bytes
+    a row, not a string object a row.
+    """
+    codes, distinct = pd.factorize(series, use_na_sentinel=False)
+    return np.asarray(distinct, dtype=object)[codes]
 
 
 def build_tenures(feed: Feed, parties: Parties) -> Tenures:
@@ -146,20 +175,25 @@ def walk(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, progre
 
     conv_years = feed.portfolios.set_index("portfolio_id").loc[parties.portfolios, "conversion_years"].to_numpy()
     omnibus_flags = feed.accounts.set_index("account_id")["omnibus"]
-    is_omnibus = np.array([bool(omnibus_flags.get(a, False)) for a in parties.accounts])
+    is_omnibus = omnibus_flags.reindex(parties.accounts, fill_value=False).to_numpy(dtype=bool)
 
-    acct = tx["account_id"].map(parties.account_index).to_numpy(dtype=np.int64)
-    port = tx["portfolio_id"].map(parties.portfolio_index).to_numpy(dtype=np.int64)
-    day = _days(tx["date"])
-    order = np.lexsort((tx["txn_id"].to_numpy(dtype=object), day, acct))
-    kinds = tx["kind"].to_numpy(dtype=object)
-    shares = tx["shares"].to_numpy(dtype=float)
-    price = tx["price"].to_numpy(dtype=float)
-    waiver = tx["waiver"].to_numpy(dtype=object)
-    xid = tx["exchange_id"].to_numpy(dtype=object)
-    txn_id = tx["txn_id"].to_numpy(dtype=object)
+    acct = _codes(tx["account_id"], parties.accounts)
+    port_codes = _codes(tx["portfolio_id"], parties.portfolios)
+    day_codes = _days(tx["date"])
+    # txn_id only orders transactions within an account and day: its rank in text order will do
+    txn_rank = pd.factorize(tx["txn_id"], sort=True)[0]
+    order = np.lexsort((txn_rank, day_codes, acct))
+    del txn_rank
+    kinds = _shared_text(tx["kind"])
+    xid = _shared_text(tx["exchange_id"])
     line = tx["line"].to_numpy(dtype=np.int64)
-    months = month_index(day)
+    txn_id = tx["txn_id"]  # for a message only
+    # Python lists, not numpy arrays: the walk reads them one item at a time
+    port = port_codes.tolist()
+    day = day_codes.tolist()
+    months = month_index(day_codes).tolist()
+    shares = tx["shares"].to_numpy(dtype=float).tolist()
+    price = tx["price"].to_numpy(dtype=float).tolist()
 
     acct_sorted = acct[order]
     bounds = np.flatnonzero(np.diff(acct_sorted)) + 1
@@ -170,8 +204,8 @@ def walk(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, progre
 
     for k, (s, e) in enumerate(zip(starts, ends, strict=True)):
         _walk_account(
-            order[s:e], int(acct_sorted[s]), bool(is_omnibus[acct_sorted[s]]), kinds, port, day, months,
-            shares, price, waiver, xid, txn_id, line, conv_years, tenures, last_month, out,
+            order[s:e].tolist(), int(acct_sorted[s]), bool(is_omnibus[acct_sorted[s]]), kinds, port, day, months,
+            shares, price, xid, txn_id, line, conv_years, tenures, last_month, out,
         )
         if progress is not None and (k % every == 0 or k == n_accounts - 1):
             progress("ledger: accounts walked", k + 1, n_accounts)
@@ -179,7 +213,7 @@ def walk(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, progre
 
 
 def _walk_account(
-    rows, ai, omnibus, kinds, port, day, months, shares, price, waiver, xid, txn_id, line,
+    rows, ai, omnibus, kinds, port, day, months, shares, price, xid, txn_id, line,
     conv_years, tenures: Tenures, last_month: int, out: LedgerChanges,
 ) -> None:
     holdings: dict[int, list] = {}  # portfolio -> [lots, free]; free: dict holder->shares, or float (omnibus)
@@ -280,7 +314,7 @@ def _walk_account(
             raise FeedError([
                 Problem(
                     "transactions.csv", int(line[ti]), "shares",
-                    f"{kinds[ti]} {txn_id[ti]} takes {shares[ti]:g} shares but the account holds only "
+                    f"{kinds[ti]} {txn_id.iloc[ti]} takes {shares[ti]:g} shares but the account holds only "
                     f"{n - remaining:g} shares of the portfolio then (after conversions to Class A): "
                     "no account may hold fewer than zero shares",
                 )
@@ -315,18 +349,18 @@ def _walk_account(
         return nxt
 
     for ti in rows:
-        mi = int(months[ti])
+        mi = months[ti]  # months, port, day, shares, price: Python lists of int / float
         while next_conv < mi:
             next_conv = convert(next_conv)
-        pi = int(port[ti])
+        pi = port[ti]
         kind = kinds[ti]
-        d = int(day[ti])
-        n = float(shares[ti])
+        d = day[ti]
+        n = shares[ti]
         h = holding(pi, mi)
         if kind == "purchase":
             holder = tenures.serving(pi, d)
             conv = mi + 12 * int(conv_years[pi])
-            lot = [n, d, n * float(price[ti]), holder, seq, conv]
+            lot = [n, d, n * price[ti], holder, seq, conv]
             seq += 1
             _insert_lot(h[0], lot)
             lot_change(mi, pi, lot, n, lot[_COST])
@@ -383,10 +417,12 @@ def _insert_lot(lots: list, lot: list) -> None:
     bisect.insort_right(lots, lot, key=lambda x: (x[_ISSUE], x[_SEQ]))
 
 
+@functools.lru_cache(maxsize=None)  # a few thousand distinct days
 def _month_of_day(d: int) -> int:
     date = _dt.date.fromordinal(d + _EPOCH_ORDINAL)
     return date.year * 12 + date.month - 1
 
 
+@functools.lru_cache(maxsize=None)  # a few thousand distinct days
 def _year_of_day(d: int) -> int:
     return _dt.date.fromordinal(d + _EPOCH_ORDINAL).year

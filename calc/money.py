@@ -244,25 +244,27 @@ def cdsc_parts(feed: Feed, parties: Parties, changes: LedgerChanges) -> pd.DataF
     tx = feed.transactions
     schedules = feed.portfolios.set_index("portfolio_id")["cdsc_schedule"].to_dict()
     raw_schedules = {pid: [Decimal(str(v)) for v in sched] for pid, sched in schedules.items()}
-    day = tx["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
-    price = tx["price"].to_numpy(dtype=float)
-    waiver = tx["waiver"].to_numpy(dtype=object)
-    txn_ids = tx["txn_id"].to_numpy(dtype=object)
-    accounts = tx["account_id"].to_numpy(dtype=object)
+    # the redeems' columns, one item per part (not the whole transactions table)
+    redeem = np.fromiter((part[0] for part in changes.cdsc), dtype=np.int64, count=len(changes.cdsc))
+    day = tx["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)[redeem].tolist()
+    price = tx["price"].to_numpy(dtype=float)[redeem].tolist()
+    waiver = tx["waiver"].iloc[redeem].to_numpy(dtype=object)
+    txn_ids = tx["txn_id"].iloc[redeem].to_numpy(dtype=object)
+    accounts = tx["account_id"].iloc[redeem].to_numpy(dtype=object)
     rows = []
     hundred = Decimal(100)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        for ti, issue, shares, cost, holder, pi in changes.cdsc:
+        for j, (_ti, issue, shares, cost, holder, pi) in enumerate(changes.cdsc):
             pid = parties.portfolios[pi]
-            k = years_held(issue, int(day[ti]))
+            k = years_held(issue, day[j])
             sched = raw_schedules[pid]
             rate = sched[k - 1] / hundred if k <= len(sched) else Decimal(0)
-            base = min(to_decimal(cost), to_decimal(shares) * to_decimal(price[ti]))
+            base = min(to_decimal(cost), to_decimal(shares) * to_decimal(price[j]))
             amount = rate * base
-            waived = bool(waiver[ti])
+            waived = bool(waiver[j])
             rows.append((
-                txn_ids[ti], int(day[ti]), pid, accounts[ti], issue, shares, k, float(rate),
+                txn_ids[j], day[j], pid, accounts[j], issue, shares, k, float(rate),
                 float(round_cents(base)), float(round_cents(amount)) if not waived else 0.0,
                 float(round_cents(amount)) if waived else 0.0, parties.holders[holder],
                 Decimal(0) if waived else amount, amount if waived else Decimal(0),

@@ -96,17 +96,20 @@ class MonthlyCalculation:
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
 
-def _fixed(values: pd.Series, places: int) -> np.ndarray:
+def _fixed(values: pd.Series, places: int) -> pd.api.extensions.ExtensionArray:
     """Half away from zero to ``places`` decimals, as text; never '-0'.
 
     Money reaches here already rounded to the cent on exact decimals
     (``calc.money``), so this float rounding only trims representation error.
+    The text is made by Python's ``%`` (what ``numpy.char.mod`` does) into a
+    pandas string array, without numpy's fixed-width text arrays.
     """
     v = np.asarray(values, dtype=float)
     scale = 10.0**places
     rounded = np.sign(v) * np.floor(np.abs(v) * scale + 0.5) / scale
     rounded = np.where(rounded == 0.0, 0.0, rounded)  # -0.0 -> 0.0
-    return np.char.mod(f"%.{places}f", rounded)
+    text = f"%.{places}f"
+    return pd.array([text % x for x in rounded.tolist()], dtype="str")
 
 
 def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
