@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-
-import functools
 
 import numpy as np
 import pandas as pd
@@ -417,12 +416,12 @@ def _insert_lot(lots: list, lot: list) -> None:
     bisect.insort_right(lots, lot, key=lambda x: (x[_ISSUE], x[_SEQ]))
 
 
-@functools.lru_cache(maxsize=None)  # a few thousand distinct days
+@functools.cache  # a few thousand distinct days
 def _month_of_day(d: int) -> int:
     date = _dt.date.fromordinal(d + _EPOCH_ORDINAL)
     return date.year * 12 + date.month - 1
 
 
-@functools.lru_cache(maxsize=None)  # a few thousand distinct days
+@functools.cache  # a few thousand distinct days
 def _year_of_day(d: int) -> int:
     return _dt.date.fromordinal(d + _EPOCH_ORDINAL).year

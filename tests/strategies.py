@@ -29,6 +29,14 @@ Validity is kept by construction:
   assignments together add up to at most 1 in decimal (a stronger rule than
   section 2's "in effect on a day");
 - offsets and plan events fall inside the feed's months.
+
+The same walk gives a :class:`Model` of each month end (Commission Shares by
+portfolio and lot rights holder, Free Shares by portfolio): :func:`build_feed`
+returns it beside the tables, for a differential test of the engine's ledger.
+
+Helpers for the metamorphic tests: :func:`shuffled`, :func:`scale_columns`,
+:func:`renamed_accounts`; :func:`to_csv_text` and :func:`write_feed` show or
+write a drawn feed.
 """
 
 from __future__ import annotations
@@ -48,7 +56,8 @@ OFFSET_HOLDERS = ("ADI", "OD1", "OD2", "ZZZ")  # ZZZ is never a rights holder
 WAIVERS = ("", "death", "disability", "swp", "rmd")
 # (in shares per out share, as a fraction); the in price is the out price divided by it.
 EXCHANGE_RATIOS = (Fraction(1), Fraction(2), Fraction(1, 2), Fraction(5, 4), Fraction(4, 5))
-KINDS = ("purchase", "reinvest", "nav_purchase", "redeem", "exchange")
+# drawn by index (purchases three times in eight; shrinking goes to index 0, a purchase)
+KINDS = ("purchase", "reinvest", "redeem", "purchase", "nav_purchase", "exchange", "redeem", "purchase")
 TOL = 1e-6
 FIRST_DAY = dt.date(2006, 1, 1)
 
@@ -71,7 +80,8 @@ class TenureSpec:
     rights_holder: int  # first tenure: index into RIGHTS_HOLDERS; later ones: 0-1 one of the two others, 2 the same again
     distributor: int  # 0: the rights holder itself; else DISTRIBUTORS[distributor - 1]
     explicit: bool  # write rights_holder even when it equals the distributor
-    cut: int  # where it starts, in thousandths from the first tenure's start to the feed's last month end (ignored for the first)
+    cut: int  # where it starts (ignored for the first): thousandths from the first tenure's start to the feed's last month end
+    on_txn: bool  # ...or at the cut-th thousandth of the portfolio's transaction dates (that day, or the next for an odd cut)
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ class AssignmentSpec:
     assignee: int
     rights_holder: int
     portfolio: int | None  # None: all portfolios
-    start: int  # thousandths of the feed's span
+    start: int  # thousandths of the feed's months, from a month before their first day
     length: int | None  # days; None: open
     fee: int  # hundredths (capped so that a rights holder's fractions add up to <= 1)
     cdsc: int
@@ -164,13 +174,14 @@ def _tenure() -> st.SearchStrategy[TenureSpec]:
         distributor=st.integers(0, len(DISTRIBUTORS)),
         explicit=st.booleans(),
         cut=st.integers(1, 1100),
+        on_txn=st.booleans(),  # so that shares are bought under both tenures
     )
 
 
 def _txn() -> st.SearchStrategy[TxnSpec]:
     return st.builds(
         TxnSpec,
-        gap=st.integers(0, 200),
+        gap=st.integers(0, 300),
         snap=st.integers(0, 3),
         account=st.integers(0, 5),
         portfolio=st.integers(0, 2),
@@ -562,13 +573,17 @@ def build_feed(spec: FeedSpec) -> tuple[dict[str, pd.DataFrame], Model]:
         first = min(mine) if mine else start
         t0 = first - dt.timedelta(days=spec.leads[p])
         reach = (last_me - t0).days
-        starts = [t0]
+        traded = sorted(dt.date.fromisoformat(d) for d, q in zip(transactions["date"], transactions["portfolio_id"], strict=True) if q == pid)
+        starts, chosen = [t0], [spec.tenures[p][0]]
         for ten in spec.tenures[p][1:]:
-            s = t0 + dt.timedelta(days=max(1, reach * ten.cut // 1000))
+            if ten.on_txn and traded and ten.cut <= 1000:
+                s = traded[(len(traded) - 1) * ten.cut // 1000] + dt.timedelta(days=ten.cut % 2)
+            else:
+                s = t0 + dt.timedelta(days=max(1, reach * ten.cut // 1000))
             if s > starts[-1]:
                 starts.append(s)
-            # else: dropped (the cuts are kept increasing)
-        chosen = spec.tenures[p][: len(starts)]
+                chosen.append(ten)
+            # else: dropped (the starts are kept increasing)
         previous = None
         for k, (ten, s) in enumerate(zip(chosen, starts, strict=True)):
             if k + 1 < len(starts):

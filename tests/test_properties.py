@@ -31,7 +31,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from calc.feed import FeedError
@@ -40,9 +40,12 @@ from calc.monthly import monthly_calculation
 from calc.report import MonthlyCalculation, format_table
 from tests import strategies as S
 
+# No "explain" phase: it traces every call of the engine and makes shrinking three times slower.
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
 settings.register_profile(
     "ci",
     derandomize=True,
+    phases=PHASES,
     database=None,
     deadline=None,
     print_blob=True,
@@ -58,6 +61,7 @@ def _settings(examples: int) -> settings:
     return settings(
         max_examples=max(1, int(examples * SCALE)),
         deadline=None,
+        phases=PHASES,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
 
