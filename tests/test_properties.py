@@ -5,7 +5,9 @@ Invariants of one run:
 1. attributed shares add up to shares outstanding, each month and portfolio;
 2. the 12b-1 Shares (``share``) add up to 1, each month and portfolio;
 3. the parties' cents add up exactly to the month's totals, for each kind of money;
-4. ``payable`` is never negative where no Free Share balance went negative.
+4. ``payable`` is never negative where no Free Share balance went negative;
+9. shares outstanding, Commission Shares by rights holder and Free Shares agree, at every
+   month end, with the strategy's own walk of the lots (a differential test of sections 3-4).
 
 Metamorphic relations (two runs):
 
