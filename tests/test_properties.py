@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 from calc.feed import FeedError
 from calc.feed_rules import validate
 from calc.monthly import monthly_calculation
-from calc.report import MonthlyCalculation, format_table
+from calc.report import MONEY_COLUMNS, SHARE_COLUMNS, MonthlyCalculation, format_table
 from tests import strategies as S
 
 # No "explain" phase: it traces every call of the engine and makes shrinking three times slower.
@@ -81,17 +81,8 @@ KEYS = {
     "omnibus": [*MONTH_KEY, "account_id", "rights_holder"],
     "cdsc": ["txn_id", "part"],
 }
-MONEY = {
-    "summary": ["average_net_assets", "distribution_fee", "service_fee", "cdsc", "cdsc_waived"],
-    "payments": ["distribution_fee", "cdsc", "service_fee", "offset", "payable"],
-    "cdsc": ["base", "cdsc", "waived"],
-}
-SHARES = {
-    "summary": ["shares_outstanding"],
-    "allocation": ["commission_shares", "free_shares", "omnibus_free_shares", "attributed_shares"],
-    "omnibus": ["issued", "redeemed", "net_exchange", "free_shares"],
-    "cdsc": ["shares"],
-}
+MONEY = MONEY_COLUMNS
+SHARES = SHARE_COLUMNS
 UNCHANGED = {"allocation": ["share"], "cdsc": ["rate", "year_held"]}
 EXACT = {"summary": ["due_date"], "payments": ["due_date"], "cdsc": ["date", "portfolio_id", "account_id", "issue_date", "rights_holder"]}
 

@@ -26,7 +26,7 @@ from alembic.script import ScriptDirectory
 
 from calc import cli, store
 from calc import report as R
-from calc.feed import Feed, FeedError
+from calc.feed import TABLES, Feed, FeedError
 from calc.feed import read_feed as read_feed_folder
 from calc.monthly import monthly_calculation
 from calc.store import convert, models, write
@@ -34,16 +34,7 @@ from calc.store import engine as store_engine_module
 
 EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
 EXAMPLE_NAMES = ("hand", "hand-v3", "random-1095")
-FEED_NAMES = (
-    "portfolios",
-    "tenures",
-    "accounts",
-    "nav",
-    "transactions",
-    "assignments",
-    "offsets",
-    "plan_events",
-)
+FEED_NAMES = TABLES
 DRILL_DOWNS = ("omnibus_accounts", "lots")
 
 
