@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from calc.ledger import SHARE_TOLERANCE, LedgerChanges, Parties, Tenures, month_end_of_index
+from calc.calendar import month_end_of_index
+from calc.ledger import SHARE_TOLERANCE, LedgerChanges, Parties, Tenures
 
 ZERO_DENOMINATOR = "zero_denominator"
 NEGATIVE_FREE_SHARES = "negative_free_shares"

@@ -1,4 +1,5 @@
-"""Calendar: month ends, days in a year, and New York Stock Exchange business days.
+"""Calendar: month indices and ends, year lengths, anniversaries, and New York
+Stock Exchange business days.
 
 Payment (SEVENTH (B), RULES.md section 6): each month's amounts are due on the
 10th NYSE business day after the month end.  Business days come from the
@@ -8,6 +9,7 @@ exchange's special closures such as 11-14 September 2001 or 29-30 October 2012).
 
 from __future__ import annotations
 
+import datetime as _dt
 from functools import lru_cache
 
 import exchange_calendars as xcals
@@ -43,19 +45,46 @@ def due_dates(month_ends: pd.DatetimeIndex | pd.Series) -> pd.Series:
     return pd.Series(values[idx + PAYMENT_BUSINESS_DAYS - 1], index=range(len(ends)))
 
 
-def month_end(dates: pd.Series | pd.DatetimeIndex) -> pd.Series:
-    """The calendar month end of each date."""
-    return pd.Series(pd.to_datetime(dates)) + pd.offsets.MonthEnd(0)
+EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()  # epoch-day numbers count from 1970-01-01
 
 
-def days_in_year(year: int) -> int:
-    return 366 if pd.Timestamp(year=year, month=1, day=1).is_leap_year else 365
+def month_index(days: np.ndarray) -> np.ndarray:
+    """Months since year 0 (year * 12 + month - 1) of dates or epoch-day numbers."""
+    d = np.asarray(days, dtype="datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12
+    return y * 12 + m
 
 
-def anniversary(issue: pd.Timestamp, years: int) -> pd.Timestamp:
-    """The ``years``-th anniversary of ``issue``; 29 February falls on 28 February in other years."""
-    year = issue.year + years
-    day = issue.day
-    if issue.month == 2 and day == 29 and not pd.Timestamp(year=year, month=1, day=1).is_leap_year:
+def month_end_of_index(mi: int | np.ndarray) -> pd.DatetimeIndex:
+    """The month-end dates of month indices."""
+    mi = np.atleast_1d(np.asarray(mi, dtype=np.int64))
+    months = (mi - 1970 * 12).astype("datetime64[M]")
+    return pd.DatetimeIndex((months + 1).astype("datetime64[D]") - 1)
+
+
+def is_leap(year: int | np.ndarray) -> bool | np.ndarray:
+    """Gregorian leap years (scalar or array)."""
+    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+
+
+def days_in_year(days: np.ndarray) -> np.ndarray:
+    """365 or 366: the length of the year of each epoch-day number (the accrual's D)."""
+    years = np.asarray(days, dtype="datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    return np.where(is_leap(years), 366, 365)
+
+
+def years_held(issue_day: int, redeem_day: int) -> int:
+    """1 + the anniversaries of the issue date on or before the redemption (FOURTH (D)).
+
+    An anniversary of 29 February falls on 28 February in a year without one.
+    """
+    issue = _dt.date.fromordinal(issue_day + EPOCH_ORDINAL)
+    redeem = _dt.date.fromordinal(redeem_day + EPOCH_ORDINAL)
+    n = redeem.year - issue.year
+    month, day = issue.month, issue.day
+    if month == 2 and day == 29 and not is_leap(redeem.year):
         day = 28
-    return pd.Timestamp(year=year, month=issue.month, day=day)
+    if (redeem.month, redeem.day) < (month, day):
+        n -= 1
+    return 1 + max(n, 0)

@@ -24,25 +24,11 @@ import pandas as pd
 import pyarrow
 import pyarrow.compute as pc
 
+from calc.calendar import EPOCH_ORDINAL, month_index
 from calc.feed import SHARE_TOLERANCE, Feed, FeedError, Problem
 
 # A lot: [shares, issue_day, cost, holder, seq, conversion_month]
 _SH, _ISSUE, _COST, _HOLDER, _SEQ, _CONV = range(6)
-
-
-def month_index(days: np.ndarray) -> np.ndarray:
-    """Months since year 0 (year * 12 + month - 1) of epoch-day numbers."""
-    d = np.asarray(days, dtype="datetime64[D]")
-    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    m = d.astype("datetime64[M]").astype(np.int64) % 12
-    return y * 12 + m
-
-
-def month_end_of_index(mi: int | np.ndarray) -> pd.DatetimeIndex:
-    """The month-end dates of month indices."""
-    mi = np.atleast_1d(np.asarray(mi, dtype=np.int64))
-    months = (mi - 1970 * 12).astype("datetime64[M]")
-    return pd.DatetimeIndex((months + 1).astype("datetime64[D]") - 1)
 
 
 @dataclass
@@ -143,26 +129,6 @@ def build_tenures(feed: Feed, parties: Parties) -> Tenures:
         starts.append(_days(t["start_date"]))
         holders.append(np.array([parties.holder(h) for h in t["rights_holder"]], dtype=np.int64))
     return Tenures(starts, holders)
-
-
-def years_held(issue_day: int, redeem_day: int) -> int:
-    """1 + the anniversaries of the issue date on or before the redemption (29 Feb -> 28 Feb)."""
-    issue = _dt.date.fromordinal(issue_day + _EPOCH_ORDINAL)
-    redeem = _dt.date.fromordinal(redeem_day + _EPOCH_ORDINAL)
-    n = redeem.year - issue.year
-    month, day = issue.month, issue.day
-    if month == 2 and day == 29 and not _is_leap(redeem.year):
-        day = 28
-    if (redeem.month, redeem.day) < (month, day):
-        n -= 1
-    return 1 + max(n, 0)
-
-
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 
 
 def walk(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, progress=None) -> LedgerChanges:
@@ -418,10 +384,10 @@ def _insert_lot(lots: list, lot: list) -> None:
 
 @functools.cache  # a few thousand distinct days
 def _month_of_day(d: int) -> int:
-    date = _dt.date.fromordinal(d + _EPOCH_ORDINAL)
+    date = _dt.date.fromordinal(d + EPOCH_ORDINAL)
     return date.year * 12 + date.month - 1
 
 
 @functools.cache  # a few thousand distinct days
 def _year_of_day(d: int) -> int:
-    return _dt.date.fromordinal(d + _EPOCH_ORDINAL).year
+    return _dt.date.fromordinal(d + EPOCH_ORDINAL).year

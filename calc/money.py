@@ -17,8 +17,9 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 import numpy as np
 import pandas as pd
 
+from calc.calendar import days_in_year, month_index, years_held
 from calc.feed import Feed
-from calc.ledger import LedgerChanges, Parties, Tenures, month_index, years_held
+from calc.ledger import LedgerChanges, Parties, Tenures
 
 CENT = Decimal("0.01")
 DISTRIBUTION_FEE = "distribution_fee"
@@ -56,12 +57,10 @@ def _days(series) -> np.ndarray:
     return np.asarray(series, dtype="datetime64[D]").astype(np.int64)
 
 
-def _day_grid(first_day: int, last_day: int):
+def _day_grid(first_day: int, last_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every day of the feed's months: epoch-day numbers, month indices, year lengths."""
     days = np.arange(first_day, last_day + 1, dtype=np.int64)
-    d64 = days.astype("datetime64[D]")
-    years = d64.astype("datetime64[Y]").astype(np.int64) + 1970
-    leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
-    return days, month_index(days), np.where(leap, 366, 365)
+    return days, month_index(days), days_in_year(days)
 
 
 def _scaled_integers(values: np.ndarray) -> tuple[list[int], int] | None:

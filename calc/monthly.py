@@ -15,9 +15,9 @@ import pandas as pd
 
 from calc import money
 from calc.attribution import Attribution, attribute
-from calc.calendar import due_dates
+from calc.calendar import due_dates, month_end_of_index, month_index
 from calc.feed import Feed
-from calc.ledger import LedgerChanges, Parties, build_tenures, month_end_of_index, month_index, walk
+from calc.ledger import LedgerChanges, Parties, build_tenures, walk
 from calc.report import COLUMNS, MonthlyCalculation, empty_table
 
 Progress = Callable[..., None]
