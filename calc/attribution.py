@@ -20,6 +20,12 @@ import pandas as pd
 
 from calc.calendar import month_end_of_index
 from calc.ledger import SHARE_TOLERANCE, LedgerChanges, Parties, Tenures
+from calc.report import (
+    EXCEPTIONS_COLUMNS,
+    OMNIBUS_ACCOUNT_COLUMNS,
+    OMNIBUS_COLUMNS,
+    OMNIBUS_HOLDER_EXTRA,
+)
 
 ZERO_DENOMINATOR = "zero_denominator"
 NEGATIVE_FREE_SHARES = "negative_free_shares"
@@ -156,7 +162,7 @@ def roll_forward_omnibus(
     omnibus_free = np.zeros((n_m, n_p, n_h))
     omnibus_total = np.zeros((n_m, n_p))
     if n_j == 0:
-        return omnibus_free, omnibus_total, _empty_rows(), _empty_account_rows(), _empty_exceptions()
+        return omnibus_free, omnibus_total, _empty(OMNIBUS_COLUMNS + OMNIBUS_HOLDER_EXTRA), _empty(OMNIBUS_ACCOUNT_COLUMNS), _empty(EXCEPTIONS_COLUMNS)
     pair_index = {pair: j for j, pair in enumerate(pairs)}
     pair_p = np.array([p for p, _ in pairs], dtype=np.int64)
     first = np.array([changes.omnibus_first[pair] - months[0] for pair in pairs], dtype=np.int64)
@@ -243,7 +249,7 @@ def roll_forward_omnibus(
             "code": [c for _, _, c, _ in exc],
             "detail": [d for _, _, _, d in exc],
         }
-    ) if exc else _empty_exceptions()
+    ) if exc else _empty(EXCEPTIONS_COLUMNS)
     return omnibus_free, omnibus_total, rows, account_rows, exceptions
 
 
@@ -293,15 +299,5 @@ def _account_rows(pairs, first, month_ends, issued_n, redeemed_n, net_all, f_tot
     return frame.sort_values(["month_end", "portfolio_id", "account_id"], kind="stable").reset_index(drop=True)
 
 
-def _empty_rows() -> pd.DataFrame:
-    cols = ["month_end", "portfolio_id", "account_id", "rights_holder", "issued", "redeemed", "net_exchange", "free_shares", "commission_shares"]
-    return pd.DataFrame({c: [] for c in cols})
-
-
-def _empty_account_rows() -> pd.DataFrame:
-    cols = ["month_end", "portfolio_id", "account_id", "issued", "redeemed", "net_exchange", "free_shares", "commission_shares"]
-    return pd.DataFrame({c: [] for c in cols})
-
-
-def _empty_exceptions() -> pd.DataFrame:
-    return pd.DataFrame({c: [] for c in ["month_end", "portfolio_id", "account_id", "code", "detail"]})
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in columns})

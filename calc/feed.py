@@ -28,7 +28,7 @@ Dates are ``datetime64[ns]`` normalised to midnight; ids are ``str``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -102,7 +102,6 @@ class Feed:
     plan_events: pd.DataFrame
     source: str = ""
     checksum: str = ""
-    extra: dict = field(default_factory=dict)
 
     def months(self) -> pd.DatetimeIndex:
         """The feed's month ends: from the earliest to the latest transaction or NAV date."""

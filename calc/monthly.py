@@ -18,7 +18,7 @@ from calc.attribution import Attribution, attribute
 from calc.calendar import due_dates, month_end_of_index, month_index
 from calc.feed import Feed
 from calc.ledger import LedgerChanges, Parties, build_tenures, walk
-from calc.report import COLUMNS, MonthlyCalculation, empty_table
+from calc.report import COLUMNS, LOT_COLUMNS, MonthlyCalculation, empty_table
 
 Progress = Callable[..., None]
 
@@ -228,9 +228,8 @@ def _exceptions(att: Attribution, unapplied: pd.DataFrame, last_month: int, mont
 
 def _lots(changes: LedgerChanges, parties, months, month_end) -> pd.DataFrame:
     """Commission Shares and their cost by month end, portfolio, rights holder and issue year."""
-    cols = ["month_end", "portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost"]
     if not changes.lots:
-        return pd.DataFrame({c: [] for c in cols})
+        return pd.DataFrame({c: [] for c in LOT_COLUMNS})
     keys = np.array(list(changes.lots.keys()), dtype=np.int64)
     vals = np.array(list(changes.lots.values()), dtype=float)
     frame = pd.DataFrame({"month": keys[:, 0], "p": keys[:, 1], "h": keys[:, 2], "issue_year": keys[:, 3],
