@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from calc import views
 from dashboard import filters as flt
 from dashboard import theme
 
@@ -117,9 +118,7 @@ def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "a
 def money_metric(label: str, value: float, prior: float | None = None, prior_label: str = "", help: str | None = None) -> None:
     """A KPI in dollars with its change against ``prior`` as a percent."""
     delta = None
-    if prior is not None:
-        if prior == 0:
-            delta = None
-        else:
-            delta = f"{theme.fmt_change((value - prior) / abs(prior))} vs {prior_label}" if prior_label else theme.fmt_change((value - prior) / abs(prior))
+    rel = views.change(value, prior) if prior is not None else float("nan")
+    if not pd.isna(rel):
+        delta = f"{theme.fmt_change(rel)} vs {prior_label}" if prior_label else theme.fmt_change(rel)
     st.metric(label, theme.fmt_money(value), delta=delta, help=help, border=True)
