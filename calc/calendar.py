@@ -1,8 +1,7 @@
 """Calendar: month indices and ends, year lengths, anniversaries, and New York
 Stock Exchange business days.
 
-Payment (SEVENTH (B), RULES.md section 6): each month's amounts are due on the
-10th NYSE business day after the month end.  Business days come from the
+Business days (for the due dates of ``calc.rules.payment``) come from the
 maintained ``exchange_calendars`` XNYS calendar (weekends, holidays and the
 exchange's special closures such as 11-14 September 2001 or 29-30 October 2012).
 """
@@ -16,7 +15,6 @@ import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
-PAYMENT_BUSINESS_DAYS = 10
 _CALENDAR_FIRST_YEAR = 1990
 _CALENDAR_LAST_YEAR = 2045
 
@@ -32,17 +30,6 @@ def nyse_sessions(start: pd.Timestamp | str, end: pd.Timestamp | str) -> pd.Date
     cal = _xnys(min(start.year - 1, _CALENDAR_FIRST_YEAR), max(end.year + 1, _CALENDAR_LAST_YEAR))
     sessions = cal.sessions
     return sessions[(sessions >= start) & (sessions <= end)]
-
-
-def due_dates(month_ends: pd.DatetimeIndex | pd.Series) -> pd.Series:
-    """The 10th NYSE business day after each month end (SEVENTH (B))."""
-    ends = pd.DatetimeIndex(pd.to_datetime(month_ends))
-    if len(ends) == 0:
-        return pd.Series([], dtype="datetime64[ns]")
-    sessions = nyse_sessions(ends.min(), ends.max() + pd.Timedelta(days=40))
-    values = sessions.values.astype("datetime64[ns]")
-    idx = np.searchsorted(values, ends.values.astype("datetime64[ns]"), side="right")
-    return pd.Series(values[idx + PAYMENT_BUSINESS_DAYS - 1], index=range(len(ends)))
 
 
 EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()  # epoch-day numbers count from 1970-01-01

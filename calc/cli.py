@@ -40,6 +40,18 @@ DIR:
 A feed that breaks a rule of the rulebook is rejected: nothing is written,
 every problem (up to 50) is printed on standard error with its file, line,
 column and rule, and the command exits with status 2.
+
+Month-end state (the monthly close):
+  --save-state S  also write the state at the feed's last month end into
+                  folder S (Parquet files and manifest.json): every open lot,
+                  Free Share balance, omnibus F, F_h and K_h, offsets carried
+  --from-state S  continue the state in S: FEED holds the reference tables
+                  whole and only the transactions and NAVs after the state's
+                  month end; the six files hold only the months after it, equal
+                  row for row to those months of one run over everything.  A
+                  state that does not fit the feed (other reference tables,
+                  transactions on or before its month end, a month missing) is
+                  rejected with status 2 and nothing is written.
 """
 
 
@@ -72,16 +84,32 @@ class _Progress:
 
 
 def _monthly(args: argparse.Namespace) -> int:
-    from calc.feed import read_feed
-    from calc.monthly import monthly_calculation
+    from calc.engine.state import StateError, load_state, save_state
+    from calc.feed import Problem, read_feed
+    from calc.monthly import compute
     from calc.report import write_csv
 
     progress = _Progress(args.quiet)
+    for flag, target in (("--out", args.out), ("--save-state", args.save_state)):
+        if target is not None and Path(target).exists() and not Path(target).is_dir():
+            raise FeedError([Problem(str(target), None, None, f"{flag} names a file that exists, not a folder")])
+    opening = None
+    if args.from_state:
+        try:
+            opening = load_state(args.from_state)
+        except StateError as err:
+            raise FeedError([Problem(str(args.from_state), None, None, str(err))]) from err
+        progress(f"continuing the state of {opening.month_end:%Y-%m-%d} from {args.from_state}")
     progress(f"reading feed {args.feed}")
-    feed = read_feed(args.feed)
-    calc = monthly_calculation(feed, progress=progress)
+    feed = read_feed(args.feed, opening=None if opening is None else opening.opening())
+    calc, state = compute(feed, opening, progress=progress)
     paths = write_csv(calc, args.out)
     progress(f"wrote {len(paths)} files into {args.out}")
+    if args.save_state:
+        if state is None:
+            raise FeedError([Problem(args.feed, None, None, "the feed has no month: there is no state to save")])
+        save_state(state, args.save_state)
+        progress(f"saved the state of {state.month_end:%Y-%m-%d} into {args.save_state}")
     return 0
 
 
@@ -118,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     monthly.add_argument("feed", metavar="FEED", help="folder holding the feed's tables")
     monthly.add_argument("--out", metavar="DIR", required=True, help="folder to write the six CSV files into")
+    monthly.add_argument("--save-state", metavar="DIR", default=None,
+                         help="also write the month-end state of the feed's last month into DIR")
+    monthly.add_argument("--from-state", metavar="DIR", default=None,
+                         help="continue the month-end state in DIR with FEED's later transactions and NAVs")
     monthly.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     monthly.set_defaults(func=_monthly)
 

@@ -1,8 +1,13 @@
-"""The Monthly Calculation: feed in, the six tables of RULES.md section 8 out.
+"""The Monthly Calculation: feed in, the six tables of RULES.md section 8 and the
+month-end state out.
 
-``monthly_calculation`` runs the ledger (sections 3-4), the attribution
-(section 5) and the money (section 6), then lays the results out as
-``calc.report.MonthlyCalculation``.
+``compute`` runs the ledger (sections 3-4, ``calc.engine.ledger``), the
+attribution (section 5, ``calc.engine.attribution``) and the money (section 6,
+``calc.engine.money``), then lays the results out as
+``calc.report.MonthlyCalculation`` and hands back the
+``calc.engine.state.MonthEndState`` of its last month.  Given that state as
+``opening``, a feed of the later transactions and NAVs continues the
+calculation: its months equal those of one run over everything.
 """
 
 from __future__ import annotations
@@ -13,25 +18,33 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from calc import money
-from calc.attribution import Attribution, attribute
-from calc.calendar import due_dates, month_end_of_index, month_index
-from calc.feed import Feed
-from calc.ledger import LedgerChanges, Parties, build_tenures, walk
+from calc.calendar import month_end_of_index, month_index
+from calc.engine import money
+from calc.engine.attribution import Attribution, AttributionOpening, attribute
+from calc.engine.ledger import LedgerChanges, merge, totals, walk
+from calc.engine.parties import Parties, Tenures, build_tenures
+from calc.engine.state import MonthEndState, empty_frame, reference_checksum
+from calc.feed import Feed, FeedError, Problem
 from calc.report import COLUMNS, LOT_COLUMNS, MonthlyCalculation, empty_table
+from calc.rules import lots as L
+from calc.rules.payment import due_dates
+from calc.rules.rounding import round_cents, split_cents
+from calc.vocabulary import (
+    DISTRIBUTION_FEE,
+    KINDS_OF_MONEY,
+    OFFSET_UNAPPLIED,
+    ROLE_ASSIGNEE,
+    ROLE_RIGHTS_HOLDER,
+    SERVICE_FEE,
+    SHARE_TOLERANCE,
+)
 
 Progress = Callable[..., None]
 
 
-def _parties(feed: Feed) -> Parties:
-    portfolios = sorted(feed.portfolios["portfolio_id"].tolist())
-    holders = sorted(set(feed.tenures["rights_holder"]))
-    accounts = sorted(feed.accounts["account_id"].tolist())
-    return Parties(portfolios, holders, accounts)
-
-
 def feed_months(feed: Feed) -> np.ndarray:
-    """Month indices from the earliest to the latest transaction or NAV date (section 6)."""
+    """Month indices from the earliest to the latest transaction or NAV date (section 6);
+    a continuation's from the month after its state's."""
     ends = feed.months()
     if len(ends) == 0:
         return np.array([], dtype=np.int64)
@@ -40,50 +53,208 @@ def feed_months(feed: Feed) -> np.ndarray:
 
 def monthly_calculation(feed: Feed, progress: Progress | None = None) -> MonthlyCalculation:
     """Compute every month of ``feed`` (RULES.md sections 3-8)."""
+    return compute(feed, progress=progress)[0]
+
+
+def compute(
+    feed: Feed,
+    opening: MonthEndState | None = None,
+    *,
+    through: pd.Timestamp | str | None = None,
+    partitions: int = 1,
+    progress: Progress | None = None,
+) -> tuple[MonthlyCalculation, MonthEndState | None]:
+    """The Monthly Calculation of ``feed`` and the state at its last month end.
+
+    With ``opening``, ``feed`` continues that state: its reference tables whole,
+    its transactions and NAVs after the state's month end (checked when it was
+    read with ``read_feed(folder, opening=state.opening())``); the tables hold
+    the months after the state's.  ``through`` (a date) runs the months on to the
+    end of its month when the feed's dates stop earlier (a quiet month closed).
+    ``partitions`` > 1 walks the accounts in that
+    many groups and adds their changes up (the same result, to the bit).
+    Returns no state when the feed has no month.
+    """
     say = progress or (lambda *a, **k: None)
+    if opening is not None:
+        opening.check_fits(feed)
+        feed = feed if feed.opening_month_end is not None else _as_continuation(feed, opening)
     months = feed_months(feed)
+    if through is not None:
+        last = int(month_index(np.array([pd.Timestamp(through)], dtype="datetime64[D]"))[0])
+        first = int(months[0]) if len(months) else (
+            int(month_index(np.array([opening.month_end], dtype="datetime64[D]"))[0]) + 1 if opening is not None else last)
+        months = np.arange(first, max(last, int(months[-1]) if len(months) else last) + 1, dtype=np.int64)
     if len(months) == 0:
-        return MonthlyCalculation(**{name: empty_table(name) for name in COLUMNS})
-    parties = _parties(feed)
+        return MonthlyCalculation(**{name: empty_table(name) for name in COLUMNS}), opening
+    parties = Parties.of(feed)
     tenures = build_tenures(feed, parties)
+    start = _Opening.of(opening, feed, parties) if opening is not None else None
     say(f"ledger: {len(feed.transactions):,} transactions in {feed.transactions['account_id'].nunique():,} accounts")
-    changes = walk(feed, parties, tenures, int(months[-1]), progress=progress)
+    changes = _walk(feed, parties, tenures, int(months[-1]), start, partitions, progress)
+    ledger_totals = totals(changes)
     say("attribution: Exhibit A 2(a)-(c) and the 12b-1 Share")
-    attribution = attribute(changes, parties, tenures, months)
+    att = attribute(ledger_totals, changes, parties, tenures, months, None if start is None else start.attribution)
     say("money: accruals, CDSCs, assignments, offsets, rounding")
-    result = _money_tables(feed, parties, tenures, months, attribution, changes)
+    result, carried, lot_totals = _money_tables(feed, parties, tenures, months, att, changes, ledger_totals, start)
+    state = _closing_state(feed, parties, months, att, changes, lot_totals, carried, start)
     say("done")
-    return result
+    return result, state
+
+
+def walk_partitioned(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, groups: int,
+                     **kwargs) -> LedgerChanges:
+    """The ledger over ``groups`` groups of accounts (every ``groups``-th account code),
+    merged: the partition seam the Dask run of the scale work uses."""
+    codes = np.arange(len(parties.accounts))
+    parts = [walk(feed, parties, tenures, last_month, accounts=codes[g::groups], **kwargs) for g in range(groups)]
+    return merge(parts)
+
+
+def _walk(feed, parties, tenures, last_month, start, partitions, progress) -> LedgerChanges:
+    kwargs = {} if start is None else {
+        "opening": start.positions, "opening_seq": start.next_seq, "omnibus_known": set(start.attribution.omnibus_first),
+    }
+    if partitions > 1:
+        return walk_partitioned(feed, parties, tenures, last_month, partitions, **kwargs)
+    return walk(feed, parties, tenures, last_month, progress=progress, **kwargs)
+
+
+def _as_continuation(feed: Feed, opening: MonthEndState) -> Feed:
+    """A feed checked without its opening: reject what the state already holds."""
+    end = opening.month_end
+    problems = [Problem("transactions.csv", int(line), "date",
+                        f"the date {d:%Y-%m-%d} is on or before {end:%Y-%m-%d}, the month end of the state")
+                for line, d in zip(feed.transactions["line"], feed.transactions["date"], strict=True) if d <= end]
+    if (feed.nav["date"] <= end).any():
+        problems.append(Problem("nav.csv", None, "date", f"NAVs dated on or before {end:%Y-%m-%d}, the month end "
+                                "of the state, belong to the state"))
+    if problems:
+        raise FeedError(problems)
+    import dataclasses
+
+    return dataclasses.replace(feed, opening_month_end=end)
+
+
+def _day(d: pd.Timestamp) -> int:
+    return int(np.datetime64(pd.Timestamp(d), "D").astype(np.int64))
+
+
+class _Opening:
+    """A MonthEndState in this run's codes: what the walk, the attribution and the money start from."""
+
+    def __init__(self, positions, next_seq, attribution: AttributionOpening, lot_totals: pd.DataFrame,
+                 carried: pd.DataFrame, last_nav: pd.DataFrame):
+        self.positions, self.next_seq, self.attribution = positions, next_seq, attribution
+        self.lot_totals, self.carried, self.last_nav = lot_totals, carried, last_nav
+
+    @classmethod
+    def of(cls, state: MonthEndState, feed: Feed, parties: Parties) -> _Opening:
+        a_ix, p_ix, h_ix = parties.account_index, parties.portfolio_index, parties.holder_index
+        omnibus = feed.accounts.set_index("account_id")["omnibus"]
+        problems = []
+        for name in ("lots", "free_shares", "omnibus_positions", "omnibus"):
+            frame = state.frames()[name]
+            unknown = sorted(set(frame["account_id"]) - set(a_ix))
+            if unknown:
+                problems.append(f"accounts {', '.join(unknown[:5])} of the state are not in accounts.csv")
+            unknown = sorted(set(frame["portfolio_id"]) - set(p_ix))
+            if unknown:
+                problems.append(f"portfolios {', '.join(unknown[:5])} of the state are not in portfolios.csv")
+        held_omnibus = set(state.omnibus_positions["account_id"]) | set(state.omnibus["account_id"])
+        flipped = sorted(a for a in (held_omnibus | set(state.free_shares["account_id"])) if a in a_ix and
+                         bool(omnibus.get(a)) != (a in held_omnibus))
+        if flipped:
+            problems.append(f"accounts {', '.join(flipped[:5])} changed their omnibus flag since the state")
+        if problems:
+            raise FeedError([Problem("accounts.csv", None, None, "; ".join(problems))])
+
+        positions: dict[int, dict[int, L.Position]] = {}
+
+        def position(a: str, p: str, is_omnibus: bool) -> L.Position:
+            by_p = positions.setdefault(a_ix[a], {})
+            pos = by_p.get(p_ix[p])
+            if pos is None:
+                pos = by_p[p_ix[p]] = L.Position(is_omnibus)
+            return pos
+
+        lots = state.lots
+        conv = month_index(lots["conversion_month_end"].to_numpy().astype("datetime64[D]"))
+        issue = lots["issue_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        for k, (a, p, sh, cost, h, seq) in enumerate(zip(lots["account_id"], lots["portfolio_id"], lots["shares"],
+                                                          lots["cost"], lots["rights_holder"], lots["seq"], strict=True)):
+            position(a, p, a in held_omnibus).lots.append(
+                [float(sh), int(issue[k]), float(cost), h_ix[h], int(seq), int(conv[k])])
+        for a, p, h, sh in state.free_shares[["account_id", "portfolio_id", "rights_holder", "shares"]].itertuples(
+                index=False):
+            position(a, p, False).free[h_ix[h]] = float(sh)
+        for a, p, f in state.omnibus_positions[["account_id", "portfolio_id", "free_shares"]].itertuples(index=False):
+            position(a, p, True).free = float(f)
+        next_seq = {a_ix[a]: int(s) for a, s in zip(state.accounts["account_id"], state.accounts["next_seq"],
+                                                    strict=True)}
+
+        n_p, n_h = len(parties.portfolios), len(parties.holders)
+        commission, free, share = np.zeros((n_p, n_h)), np.zeros((n_p, n_h)), np.zeros((n_p, n_h))
+        listed = np.zeros((n_p, n_h), dtype=bool)
+        at = state.attributed
+        pi = np.array([p_ix[p] for p in at["portfolio_id"]], dtype=np.int64)
+        hi = np.array([h_ix[h] for h in at["rights_holder"]], dtype=np.int64)
+        commission[pi, hi] = at["commission_shares"].to_numpy(dtype=float)
+        free[pi, hi] = at["free_shares"].to_numpy(dtype=float)
+        share[pi, hi] = at["share"].to_numpy(dtype=float)
+        listed[pi, hi] = at["listed"].to_numpy(dtype=bool)
+        om = state.omnibus
+        month_ends = om["first_month_end"].to_numpy().astype("datetime64[D]")
+        pairs = [(p_ix[p], a_ix[a]) for p, a in zip(om["portfolio_id"], om["account_id"], strict=True)]
+        first = dict(zip(pairs, month_index(month_ends).tolist(), strict=True))
+        j_of = {pair: j for j, pair in enumerate(pairs)}
+        f_tot = om["free_shares"].to_numpy(dtype=float)
+        k_h, f_h = np.zeros((len(pairs), n_h)), np.zeros((len(pairs), n_h))
+        oh = state.omnibus_holders
+        if len(oh):
+            j = np.array([j_of[(p_ix[p], a_ix[a])] for p, a in zip(oh["portfolio_id"], oh["account_id"], strict=True)])
+            h = np.array([h_ix[x] for x in oh["rights_holder"]])
+            f_h[j, h] = oh["free_shares"].to_numpy(dtype=float)
+            k_h[j, h] = oh["commission_shares"].to_numpy(dtype=float)
+        attribution = AttributionOpening(commission, free, share, listed, first, pairs, f_tot, k_h, f_h)
+        carried = state.offsets_carried.rename(columns={"rights_holder": "party"})
+        return cls(positions, next_seq, attribution, state.lot_totals, carried, state.last_nav)
 
 
 def _money_tables(
     feed: Feed,
     parties: Parties,
-    tenures,
+    tenures: Tenures,
     months: np.ndarray,
     att: Attribution,
     changes: LedgerChanges,
-) -> MonthlyCalculation:
-    accruals = money.accrue_fees(feed, parties, tenures, months, att.share)
-    parts = money.cdsc_parts(feed, parties, changes)
-    cdsc_parties, cdsc_totals = money.cdsc_accruals(parts, feed)
+    ledger_totals,
+    start: _Opening | None,
+) -> tuple[MonthlyCalculation, pd.DataFrame, pd.DataFrame]:
+    accruals = money.accrue_fees(feed, parties, tenures, months, att.share,
+                                 opening_share=None if start is None else start.attribution.share,
+                                 opening_nav=None if start is None else start.last_nav)
+    schedules = dict(zip(feed.portfolios["portfolio_id"], feed.portfolios["cdsc_schedule"], strict=True))
+    parts = money.cdsc_parts(changes, parties, schedules)
+    cdsc_parties, cdsc_totals = money.cdsc_accruals(parts, feed.assignments)
     all_parties = pd.concat([accruals.parties, cdsc_parties], ignore_index=True)
     all_totals = pd.concat([accruals.totals, cdsc_totals[["month", "portfolio_id", "kind", "total"]]], ignore_index=True)
-    split = money.split_cents(all_parties, all_totals)
+    split = split_cents(all_parties, all_totals)
 
     month_end = dict(zip(months, month_end_of_index(months), strict=True))
     due = dict(zip(months, due_dates(month_end_of_index(months)).to_numpy(), strict=True))
 
     payments = _payments(feed, parties, tenures, months, split, month_end, due)
     offsets_applied, unapplied = money.apply_offsets(
-        payments[payments["role"] == money.ROLE_RIGHTS_HOLDER].rename(
+        payments[payments["role"] == ROLE_RIGHTS_HOLDER].rename(
             columns={"distribution_fee": "distribution_fee_cents", "cdsc": "cdsc_cents"}
         )[["month", "portfolio_id", "party", "distribution_fee_cents", "cdsc_cents"]],
         feed.offsets,
         months,
+        None if start is None else start.carried,
     )
     payments = payments.merge(
-        offsets_applied.assign(role=money.ROLE_RIGHTS_HOLDER), on=["month", "portfolio_id", "party", "role"], how="left"
+        offsets_applied.assign(role=ROLE_RIGHTS_HOLDER), on=["month", "portfolio_id", "party", "role"], how="left"
     )
     payments["offset"] = payments["offset_cents"].fillna(0).astype(np.int64)
     for col in ("distribution_fee", "cdsc", "service_fee"):
@@ -100,8 +271,8 @@ def _money_tables(
     omnibus = att.omnibus.reset_index(drop=True)
     exceptions = _exceptions(att, unapplied, months[-1], month_end)
     cdsc_table = parts.sort_values(["date", "txn_id"], kind="stable")[COLUMNS["cdsc"]].reset_index(drop=True)
-    lots = _lots(changes, parties, months, month_end)
-    return MonthlyCalculation(
+    lots, lot_totals = _lots(ledger_totals, parties, months, month_end, None if start is None else start.lot_totals)
+    result = MonthlyCalculation(
         summary=summary.reset_index(drop=True),
         allocation=allocation.reset_index(drop=True),
         payments=payments.reset_index(drop=True),
@@ -111,6 +282,84 @@ def _money_tables(
         omnibus_accounts=att.omnibus_accounts,
         lots=lots,
     )
+    return result, unapplied, lot_totals
+
+
+def _closing_state(feed, parties, months, att: Attribution, changes: LedgerChanges, lot_totals: pd.DataFrame,
+                   carried: pd.DataFrame, start: _Opening | None) -> MonthEndState:
+    """The MonthEndState at the last month end (see calc.engine.state)."""
+    P, H, A = parties.portfolios, parties.holders, parties.accounts
+    lot_rows, free_rows, om_pos_rows = [], [], []
+    for a, by_p in sorted(changes.positions.items()):
+        for p, pos in sorted(by_p.items()):
+            for lot in pos.lots:
+                lot_rows.append((A[a], P[p], lot[L.ISSUE], lot[L.SHARES], lot[L.COST], H[lot[L.HOLDER]],
+                                 lot[L.SEQ], lot[L.CONVERSION]))
+            if pos.omnibus:
+                om_pos_rows.append((A[a], P[p], float(pos.free)))
+            else:
+                free_rows += [(A[a], P[p], H[h], v) for h, v in pos.free.items()]
+    lots = pd.DataFrame(lot_rows, columns=["account_id", "portfolio_id", "issue_day", "shares", "cost",
+                                           "rights_holder", "seq", "conversion_month"])
+    lots["issue_date"] = (lots["issue_day"].to_numpy(dtype=np.int64)).astype("datetime64[D]").astype("datetime64[ns]")
+    lots["conversion_month_end"] = month_end_of_index(lots["conversion_month"].to_numpy(dtype=np.int64)) if len(lots) \
+        else pd.Series([], dtype="datetime64[ns]")
+    lots = lots.drop(columns=["issue_day", "conversion_month"])
+    free = pd.DataFrame(free_rows, columns=["account_id", "portfolio_id", "rights_holder", "shares"])
+    om_pos = pd.DataFrame(om_pos_rows, columns=["account_id", "portfolio_id", "free_shares"])
+    accounts = pd.DataFrame({"account_id": [A[a] for a in sorted(changes.next_seq)],
+                             "next_seq": [changes.next_seq[a] for a in sorted(changes.next_seq)]}, dtype=object)
+    accounts["next_seq"] = accounts["next_seq"].astype(np.int64)
+
+    c = att.closing
+    om = pd.DataFrame({
+        "account_id": [A[a] for _, a in c.omnibus_pairs],
+        "portfolio_id": [P[p] for p, _ in c.omnibus_pairs],
+        "first_month_end": month_end_of_index(np.array([c.omnibus_first[pair] for pair in c.omnibus_pairs],
+                                                       dtype=np.int64)) if c.omnibus_pairs else [],
+        "free_shares": c.omnibus_free,
+    })
+    j, h = np.nonzero((c.omnibus_free_by_holder != 0.0) | (c.omnibus_commission != 0.0))
+    om_h = pd.DataFrame({
+        "account_id": [A[c.omnibus_pairs[x][1]] for x in j],
+        "portfolio_id": [P[c.omnibus_pairs[x][0]] for x in j],
+        "rights_holder": np.array(H, dtype=object)[h] if len(h) else [],
+        "free_shares": c.omnibus_free_by_holder[j, h],
+        "commission_shares": c.omnibus_commission[j, h],
+    })
+    p_idx, h_idx = np.nonzero((c.commission != 0.0) | (c.free != 0.0) | (c.share != 0.0) | c.listed)
+    attributed = pd.DataFrame({
+        "portfolio_id": np.array(P, dtype=object)[p_idx] if len(p_idx) else [],
+        "rights_holder": np.array(H, dtype=object)[h_idx] if len(h_idx) else [],
+        "commission_shares": c.commission[p_idx, h_idx],
+        "free_shares": c.free[p_idx, h_idx],
+        "share": c.share[p_idx, h_idx],
+        "listed": c.listed[p_idx, h_idx],
+    })
+    carried_frame = carried.rename(columns={"party": "rights_holder"})[["portfolio_id", "rights_holder", "amount"]] \
+        if len(carried) else empty_frame("offsets_carried")
+    month_end = month_end_of_index(months[-1:])[0]
+    nav = feed.nav[["portfolio_id", "date", "nav", "shares"]]
+    if start is not None and len(start.last_nav):
+        nav = pd.concat([start.last_nav, nav], ignore_index=True)
+    nav = nav[nav["date"] <= month_end]
+    last_nav = nav.sort_values(["portfolio_id", "date"], kind="stable").groupby("portfolio_id", sort=True).tail(1)
+    return MonthEndState(
+        month_end=month_end,
+        reference_checksum=reference_checksum(feed, month_end),
+        feed_checksum=feed.checksum,
+        lots=lots[["account_id", "portfolio_id", "issue_date", "shares", "cost", "rights_holder", "seq",
+                   "conversion_month_end"]],
+        free_shares=free,
+        omnibus_positions=om_pos,
+        accounts=accounts,
+        omnibus=om,
+        omnibus_holders=om_h,
+        attributed=attributed,
+        lot_totals=lot_totals,
+        offsets_carried=carried_frame,
+        last_nav=last_nav.reset_index(drop=True),
+    )
 
 
 def _payments(feed, parties, tenures, months, split, month_end, due) -> pd.DataFrame:
@@ -119,10 +368,10 @@ def _payments(feed, parties, tenures, months, split, month_end, due) -> pd.DataF
     money_rows = split.pivot_table(
         index=["month", "portfolio_id", "party", "role"], columns="kind", values="cents", aggfunc="sum", fill_value=0
     )
-    for kind in money.KINDS_OF_MONEY:
+    for kind in KINDS_OF_MONEY:
         if kind not in money_rows.columns:
             money_rows[kind] = 0
-    money_rows = money_rows[list(money.KINDS_OF_MONEY)].reset_index()
+    money_rows = money_rows[list(KINDS_OF_MONEY)].reset_index()
     money_rows.columns.name = None
 
     pairs = feed.tenures[["portfolio_id", "rights_holder"]].drop_duplicates()
@@ -130,7 +379,7 @@ def _payments(feed, parties, tenures, months, split, month_end, due) -> pd.DataF
         "month": np.tile(months, len(pairs)),
         "portfolio_id": np.repeat(pairs["portfolio_id"].to_numpy(dtype=object), len(months)),
         "party": np.repeat(pairs["rights_holder"].to_numpy(dtype=object), len(months)),
-        "role": money.ROLE_RIGHTS_HOLDER,
+        "role": ROLE_RIGHTS_HOLDER,
     })]
     a = feed.assignments
     for assignment in a.itertuples(index=False):
@@ -142,11 +391,11 @@ def _payments(feed, parties, tenures, months, split, month_end, due) -> pd.DataF
             "month": np.tile(covered, len(portfolios)),
             "portfolio_id": np.repeat(np.array(portfolios, dtype=object), len(covered)),
             "party": assignment.assignee,
-            "role": money.ROLE_ASSIGNEE,
+            "role": ROLE_ASSIGNEE,
         }))
     key_frame = pd.concat(keys, ignore_index=True).drop_duplicates()
     frame = key_frame.merge(money_rows, on=["month", "portfolio_id", "party", "role"], how="outer")
-    for kind in money.KINDS_OF_MONEY:
+    for kind in KINDS_OF_MONEY:
         frame[kind] = frame[kind].fillna(0).astype(np.int64)
     return frame
 
@@ -174,11 +423,11 @@ def _summary(parties, months, att: Attribution, accruals, cdsc_totals, month_end
         frame["waived"] = None
 
     def cents(col):
-        return [float(money.round_cents(v)) if isinstance(v, Decimal) else 0.0 for v in frame.get(col, [None] * len(frame))]
+        return [float(round_cents(v)) if isinstance(v, Decimal) else 0.0 for v in frame.get(col, [None] * len(frame))]
 
     frame["average_net_assets"] = cents("ana")
-    frame["distribution_fee"] = cents(money.DISTRIBUTION_FEE)
-    frame["service_fee"] = cents(money.SERVICE_FEE)
+    frame["distribution_fee"] = cents(DISTRIBUTION_FEE)
+    frame["service_fee"] = cents(SERVICE_FEE)
     frame["cdsc"] = cents("cdsc_total")
     frame["cdsc_waived"] = cents("waived")
     frame["month_end"] = frame["month"].map(month_end)
@@ -193,9 +442,7 @@ def _allocation(parties, tenures, months, att: Attribution) -> pd.DataFrame:
     tenure_holder = np.zeros((n_p, n_h), dtype=bool)
     for pi in range(n_p):
         tenure_holder[pi, np.unique(tenures.holders[pi])] = True
-    has_value = (np.abs(att.commission) + np.abs(att.free) + np.abs(att.omnibus_free) + np.abs(att.share)) > 0
-    seen = np.maximum.accumulate(has_value, axis=0)
-    keep = tenure_holder[p_idx, h_idx] | seen
+    keep = tenure_holder[p_idx, h_idx] | att.listed
     t, p, h = t_idx[keep], p_idx[keep], h_idx[keep]
     attributed = att.attributed
     return pd.DataFrame({
@@ -217,8 +464,8 @@ def _exceptions(att: Attribution, unapplied: pd.DataFrame, last_month: int, mont
             "month_end": month_end[last_month],
             "portfolio_id": unapplied["portfolio_id"],
             "account_id": "",
-            "code": money.OFFSET_UNAPPLIED,
-            "detail": [f"{money.round_cents(a):.2f} of the claims against {p} unapplied" for a, p in zip(unapplied["amount"], unapplied["party"], strict=True)],
+            "code": OFFSET_UNAPPLIED,
+            "detail": [f"{round_cents(a):.2f} of the claims against {p} unapplied" for a, p in zip(unapplied["amount"], unapplied["party"], strict=True)],
         }))
     frame = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(not f.empty for f in frames) else empty_table("exceptions")
     if frame.empty:
@@ -226,27 +473,47 @@ def _exceptions(att: Attribution, unapplied: pd.DataFrame, last_month: int, mont
     return frame.sort_values(["month_end", "portfolio_id", "account_id", "code"], kind="stable")
 
 
-def _lots(changes: LedgerChanges, parties, months, month_end) -> pd.DataFrame:
-    """Commission Shares and their cost by month end, portfolio, rights holder and issue year."""
-    if not changes.lots:
-        return pd.DataFrame({c: [] for c in LOT_COLUMNS})
-    keys = np.array(list(changes.lots.keys()), dtype=np.int64)
-    vals = np.array(list(changes.lots.values()), dtype=float)
+def _lots(ledger_totals, parties: Parties, months, month_end, opening: pd.DataFrame | None
+          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Commission Shares and their cost by month end, portfolio, rights holder and issue year,
+    and their running sums at the last month end (for the state)."""
+    keys, vals = ledger_totals.lots_keys, ledger_totals.lots
     frame = pd.DataFrame({"month": keys[:, 0], "p": keys[:, 1], "h": keys[:, 2], "issue_year": keys[:, 3],
-                          "d_shares": vals[:, 0], "d_cost": vals[:, 1]})
+                          "d_shares": vals[:, 0] if len(vals) else [], "d_cost": vals[:, 1] if len(vals) else []})
+    if opening is not None and len(opening):
+        frame = pd.concat([pd.DataFrame({
+            "month": months[0] - 1,
+            "p": [parties.portfolio_index[p] for p in opening["portfolio_id"]],
+            "h": [parties.holder_index[h] for h in opening["rights_holder"]],
+            "issue_year": opening["issue_year"].to_numpy(dtype=np.int64),
+            "d_shares": opening["commission_shares"].to_numpy(dtype=float),
+            "d_cost": opening["cost"].to_numpy(dtype=float),
+        }), frame], ignore_index=True)
+        columns = np.concatenate([[months[0] - 1], months])
+    else:
+        columns = months
+    if frame.empty:
+        return pd.DataFrame({c: [] for c in LOT_COLUMNS}), empty_frame("lot_totals")
     grid = frame.groupby(["p", "h", "issue_year", "month"])[["d_shares", "d_cost"]].sum()
-    grid = grid.unstack("month", fill_value=0.0).reindex(columns=pd.MultiIndex.from_product([["d_shares", "d_cost"], months]), fill_value=0.0)
-    shares = np.cumsum(grid["d_shares"].to_numpy(), axis=1)
-    cost = np.cumsum(grid["d_cost"].to_numpy(), axis=1)
+    grid = grid.unstack("month", fill_value=0.0).reindex(columns=pd.MultiIndex.from_product([["d_shares", "d_cost"], columns]), fill_value=0.0)
+    shares = np.cumsum(grid["d_shares"].to_numpy(), axis=1)[:, -len(months):]
+    cost = np.cumsum(grid["d_cost"].to_numpy(), axis=1)[:, -len(months):]
     idx = grid.index.to_frame(index=False)
     n_m = len(months)
+    portfolios = np.array(parties.portfolios, dtype=object)[idx["p"].to_numpy()]
+    holders = np.array(parties.holders, dtype=object)[idx["h"].to_numpy()]
     out = pd.DataFrame({
         "month_end": np.tile(month_end_of_index(months), len(idx)),
-        "portfolio_id": np.repeat(np.array(parties.portfolios, dtype=object)[idx["p"].to_numpy()], n_m),
-        "rights_holder": np.repeat(np.array(parties.holders, dtype=object)[idx["h"].to_numpy()], n_m),
+        "portfolio_id": np.repeat(portfolios, n_m),
+        "rights_holder": np.repeat(holders, n_m),
         "issue_year": np.repeat(idx["issue_year"].to_numpy(), n_m),
         "commission_shares": shares.reshape(-1),
         "cost": cost.reshape(-1),
     })
-    out = out[np.abs(out["commission_shares"]) > 1e-6]
-    return out.sort_values(["month_end", "portfolio_id", "rights_holder", "issue_year"], kind="stable").reset_index(drop=True)
+    out = out[np.abs(out["commission_shares"]) > SHARE_TOLERANCE]
+    closing = pd.DataFrame({"portfolio_id": portfolios, "rights_holder": holders,
+                            "issue_year": idx["issue_year"].to_numpy(dtype=np.int64),
+                            "commission_shares": shares[:, -1], "cost": cost[:, -1]})
+    closing = closing[(closing["commission_shares"] != 0.0) | (closing["cost"] != 0.0)].reset_index(drop=True)
+    lots = out.sort_values(["month_end", "portfolio_id", "rights_holder", "issue_year"], kind="stable").reset_index(drop=True)
+    return lots, closing

@@ -3,7 +3,7 @@
 The strategy draws structured parameters only (a :class:`FeedSpec` of small
 integers, flags and lists) and :func:`build_tables` turns them into the eight
 tables deterministically, as text, exactly as ``read_raw_tables`` would hand
-them to ``calc.feed_rules.validate``.  Shrinking therefore works on the
+them to ``calc.feed.validate``.  Shrinking therefore works on the
 parameters (fewer transactions, earlier days, smaller amounts, default rates)
 and every shrunk example is still a valid feed.
 

@@ -27,8 +27,8 @@ from feedkit import (
 )
 
 from calc import feed as F
-from calc import feed_rules as R
-from calc.feed_rules import validate
+from calc.feed import checks as R
+from calc.feed import validate
 
 Edit = Callable[[Path], None]
 TX = "transactions.csv"

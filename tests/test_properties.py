@@ -17,7 +17,7 @@ Metamorphic relations (two runs):
 7. doubling every price and NAV (and every offset) doubles the money and leaves the shares;
 8. renaming the accounts changes nothing but their names.
 
-Every generated feed must pass ``calc.feed_rules.validate``: a rejection is a
+Every generated feed must pass ``calc.feed.validate``: a rejection is a
 defect of the strategy (or of the validator), not of the engine.
 
 Examples: ``PROPERTY_SCALE=10`` multiplies every test's ``max_examples``; with
@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from calc.feed import FeedError
-from calc.feed_rules import validate
+from calc.feed import validate
 from calc.monthly import monthly_calculation
 from calc.report import MONEY_COLUMNS, SHARE_COLUMNS, MonthlyCalculation, format_table
 from tests import strategies as S

@@ -1,7 +1,7 @@
 """The rules a feed must keep (RULES.md section 2), and its normalisation.
 
 ``validate`` takes the feed's tables as text (every column ``str``, as read)
-and either returns the normalised :class:`calc.feed.Feed` or raises
+and either returns the normalised :class:`calc.feed.model.Feed` or raises
 :class:`calc.feed.FeedError` with every problem found (up to ``MAX_PROBLEMS``).
 
 It works in three passes:
@@ -26,6 +26,7 @@ are ignored, whatever they hold.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -35,7 +36,8 @@ import pandera.pandas as pa
 import pyarrow as pyarrow
 import pyarrow.compute as pc
 
-from calc import feed as F
+from calc import vocabulary as V
+from calc.feed import model as F
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "portfolios": ("portfolio_id", "name", "fund", "schedule"),
@@ -99,17 +101,7 @@ PORTFOLIO_REFERENCES = ("tenures", "nav", "transactions", "assignments", "offset
 # Descriptive columns that must be present but may be left empty.
 FREE_TEXT_COLUMNS = frozenset({("portfolios", "name"), ("portfolios", "fund")})
 
-SCHEDULES = ("A-1", "A-2")
 BOOLEAN_WORDS = ("true", "false")
-CDSC_PERCENT_MAX = 100.0
-SHARE_SIGN = {
-    "purchase": 1,
-    "nav_purchase": 1,
-    "reinvest": 1,
-    "exchange_in": 1,
-    "redeem": -1,
-    "exchange_out": -1,
-}
 # ISO date; a Parquet timestamp at midnight reads as "YYYY-MM-DD 00:00:00".
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[ T]00:00:00)?"
 ONE_DAY = pd.Timedelta(days=1)
@@ -217,7 +209,7 @@ def _mapped(s: pd.Series, mapping: dict) -> pd.Series:
 
 def _cdsc_entries(s: pd.Series) -> pd.Series:
     """Each schedule entry as a number (NaN when not one), indexed by its row."""
-    parts = s.str.split(";").explode()
+    parts = s.str.split(V.CDSC_SCHEDULE_SEPARATOR).explode()
     return _parse_numbers(parts.str.strip())
 
 
@@ -283,7 +275,7 @@ def _boolean(col: str) -> _Rule:
 
 def _cdsc_schedule(col: str) -> _Rule:
     def test(s: pd.Series) -> pd.Series:
-        fine = _cdsc_entries(s).between(0, CDSC_PERCENT_MAX).groupby(level=0).all()
+        fine = _cdsc_entries(s).between(0, V.CDSC_PERCENT_MAX).groupby(level=0).all()
         return (s == "") | fine.reindex(s.index, fill_value=True)
 
     return _Rule(
@@ -315,7 +307,7 @@ def _end_after_start(v: pd.DataFrame) -> _Rule:
 
 def _purchase_issue_date_is_date() -> _Rule:
     def test(df: pd.DataFrame) -> pd.Series:
-        return (df["kind"] != "purchase") | (df["issue_date"] == "") | _is_date(df["issue_date"])
+        return (df["kind"] != V.PURCHASE) | (df["issue_date"] == "") | _is_date(df["issue_date"])
 
     message = "a purchase's issue_date must be a date written YYYY-MM-DD"
     return _Rule("issue_date", message, test, row=True, needs=("kind", "issue_date"))
@@ -323,7 +315,7 @@ def _purchase_issue_date_is_date() -> _Rule:
 
 def _purchase_issue_date_is_its_date(v: pd.DataFrame) -> _Rule:
     def test(df: pd.DataFrame) -> pd.Series:
-        issued = _parse_dates(df["issue_date"].where(df["kind"] == "purchase", ""))
+        issued = _parse_dates(df["issue_date"].where(df["kind"] == V.PURCHASE, ""))
         return issued.isna() | v["date"].isna() | (issued == v["date"])
 
     message = "a purchase's issue_date, when given, must be the purchase's date"
@@ -343,7 +335,7 @@ def _table_rules(table: str, v: pd.DataFrame) -> list[_Rule]:
     if table == "portfolios":
         rates = ("distribution_fee_rate", "service_fee_rate")
         return [
-            _one_of("schedule", SCHEDULES, "A-1 or A-2"),
+            _one_of("schedule", V.SCHEDULES, "A-1 or A-2"),
             *(rule(c, v) for c in rates for rule in (_number, _fraction)),
             _cdsc_schedule("cdsc_schedule"),
             _whole_years("conversion_years", v),
@@ -490,7 +482,7 @@ def _parse(table: str, text: pd.DataFrame) -> pd.DataFrame:
         for name in REQUIRED_COLUMNS[table] + OPTIONAL_COLUMNS[table]
     }
     if table == "transactions":
-        columns["issue_date"] = columns["date"].where(columns["kind"] == "purchase")
+        columns["issue_date"] = columns["date"].where(columns["kind"] == V.PURCHASE)
     columns["_line"] = pd.Series(text.index.to_numpy(dtype=np.int64) + 2, index=text.index)
     return pd.DataFrame(columns, index=text.index)
 
@@ -514,6 +506,7 @@ class _Context:
     files: dict[str, str]
     parsed: dict[str, pd.DataFrame]
     bad: set[tuple[str, str]] = field(default_factory=set)
+    opening: F.Opening | None = None  # a continuation: the state it continues
 
     def usable(self, table: str, *columns: str) -> bool:
         """True when every named column of ``table`` was present and readable."""
@@ -530,13 +523,17 @@ class _Context:
         ]
 
     def months(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-        """First day and last day (month end) of the feed's months."""
+        """First day and last day (month end) of the feed's months (a continuation's
+        start the day after its state's month end)."""
         dates = pd.concat(
             [self.parsed["transactions"]["date"], self.parsed["nav"]["date"]]
         ).dropna()
         if dates.empty:
             return None
-        return dates.min().replace(day=1), dates.max() + pd.offsets.MonthEnd(0)
+        first = dates.min().replace(day=1)
+        if self.opening is not None:
+            first = self.opening.month_end + ONE_DAY
+        return first, max(dates.max() + pd.offsets.MonthEnd(0), first + pd.offsets.MonthEnd(0))
 
 
 def _day(ts: pd.Timestamp) -> str:
@@ -856,6 +853,16 @@ def _holdings(ctx: _Context) -> Problems:
         return []
     cols = ["date", "txn_id", "_line", "kind", "shares", "account_id", "portfolio_id"]
     tx = ctx.parsed["transactions"][cols]
+    if ctx.opening is not None and not ctx.opening.holdings.empty:
+        held = ctx.opening.holdings
+        held = held[held["shares"] > F.SHARE_TOLERANCE]
+        opening = pd.DataFrame({  # what each account holds at the state's month end, first
+            "date": ctx.opening.month_end, "txn_id": "", "_line": 0, "kind": V.PURCHASE,
+            "shares": held["shares"].to_numpy(dtype=float),
+            "account_id": held["account_id"].to_numpy(dtype=object),
+            "portfolio_id": held["portfolio_id"].to_numpy(dtype=object),
+        })
+        tx = pd.concat([opening, tx], ignore_index=True)
     tx = tx.iloc[_date_txn_line_order(tx)]
     # one label per account and portfolio (any labelling will do: only equality counts)
     account, portfolio = pd.factorize(tx["account_id"])[0], pd.factorize(tx["portfolio_id"])[0]
@@ -900,7 +907,7 @@ def _holdings_after(tx: pd.DataFrame, group: pd.Series) -> pd.Series:
     first new restart of each account and portfolio, and only those are summed
     again.
     """
-    delta = _mapped(tx["kind"], SHARE_SIGN) * tx["shares"]
+    delta = _mapped(tx["kind"], V.SHARE_SIGN) * tx["shares"]
     gone = pd.Series(False, index=tx.index)  # the balance after this row is gone
     held = pd.Series(0.0, index=tx.index)
     rows = tx.index
@@ -924,6 +931,10 @@ def _inside_feed_months(ctx: _Context) -> Problems:
     out: Problems = []
     for table in ("offsets", "plan_events"):
         df = ctx.parsed[table].dropna(subset=["date"])
+        if ctx.opening is not None:  # earlier ones belong to the months of the state
+            df = df[df["date"] > ctx.opening.month_end]
+            if months is None:
+                continue
         if months is None:
             outside, span = df, "the feed has no transaction or NAV date"
         else:
@@ -936,7 +947,43 @@ def _inside_feed_months(ctx: _Context) -> Problems:
     return out
 
 
+def _after_opening(ctx: _Context) -> Problems:
+    """A continuation holds only what comes after its state's month end, and skips no month.
+
+    Transactions and NAVs dated on or before the state's month end are already in
+    the state.  A portfolio priced before the state's month end whose first NAV
+    in the continuation falls after the month that follows it has a month
+    missing: a NAV is struck every business day.
+    """
+    if ctx.opening is None:
+        return []
+    end = ctx.opening.month_end
+    out: Problems = []
+    why = (f"is dated on or before {_day(end)}, the month end of the state this feed continues; "
+           "a continuation holds only transactions and NAVs after it")
+    for table in ("transactions", "nav"):
+        if not ctx.usable(table, "date"):
+            continue
+        df = ctx.parsed[table]
+        early = df[df["date"] <= end]
+        out += ctx.problems(table, early, "date", [f"the date {_day(d)} {why}" for d in early["date"]])
+    if ctx.usable("nav", "date", "portfolio_id") and not ctx.opening.last_nav.empty:
+        nav = ctx.parsed["nav"]
+        nav = nav[nav["date"] > end]
+        first = nav.loc[nav.groupby("portfolio_id")["date"].idxmin()] if not nav.empty else nav
+        priced = set(ctx.opening.last_nav["portfolio_id"])
+        next_month_end = end + pd.offsets.MonthEnd(1)
+        late = first[first["portfolio_id"].isin(priced) & (first["date"] > next_month_end)]
+        out += ctx.problems("nav", late, "date", [
+            f"portfolio {p} has no NAV from {_day(end + ONE_DAY)} to {_day(d - ONE_DAY)}: a month is "
+            f"missing between the state ({end:%Y-%m}) and this feed"
+            for p, d in zip(late["portfolio_id"], late["date"], strict=True)
+        ])
+    return out
+
+
 ROW_CHECKS: tuple[Callable[[_Context], Problems], ...] = (
+    _after_opening,
     _unique_ids,
     _one_nav_per_day,
     _every_portfolio_has_a_tenure,
@@ -973,7 +1020,7 @@ def _normalise(parsed: dict[str, pd.DataFrame]) -> F.Feed:
 
     x = frames["transactions"]
     x["exchange_id"] = x["exchange_id"].where(x["kind"].isin(F.EXCHANGE_KINDS), "")
-    x["waiver"] = x["waiver"].where(x["kind"] == "redeem", "")
+    x["waiver"] = x["waiver"].where(x["kind"] == V.REDEEM, "")
     x["line"] = x["_line"]
     tables = {
         name: frames[name][list(CONTRACT_COLUMNS[name])].reset_index(drop=True) for name in F.TABLES
@@ -1017,7 +1064,11 @@ def _report(problems: Problems) -> list[F.Problem]:
 
 
 def validate(
-    raw: dict[str, pd.DataFrame], sources: dict[str, str] | None = None, *, consume: bool = False
+    raw: dict[str, pd.DataFrame],
+    sources: dict[str, str] | None = None,
+    *,
+    consume: bool = False,
+    opening: F.Opening | None = None,
 ) -> F.Feed:
     """Check every rule of RULES.md section 2 and return the normalised Feed.
 
@@ -1027,6 +1078,8 @@ def validate(
     with every problem found (up to ``MAX_PROBLEMS``).  With ``consume``, each
     table is removed from ``raw`` once its stripped text is made, so the text
     as read (gigabytes for ten million transactions) is not held twice.
+    With ``opening``, the feed continues a month-end state: holdings start from
+    the state's, and its transactions and NAVs must come after its month end.
     """
     files = _source_names(raw, sources)
     problems = _missing_tables(raw, files)
@@ -1038,7 +1091,7 @@ def validate(
         "portfolios": _ids(text["portfolios"], "portfolio_id"),
         "accounts": _ids(text["accounts"], "account_id"),
     }
-    ctx = _Context(files, {t: _parse(t, text[t]) for t in F.TABLES})
+    ctx = _Context(files, {t: _parse(t, text[t]) for t in F.TABLES}, opening=opening)
     for table in sorted(present - {t for t, _ in problems}, key=F.TABLES.index):
         rules = _value_rules(table, ctx.parsed[table], ids, files)
         found = _value_problems(table, files[table], text[table], rules)
@@ -1050,4 +1103,7 @@ def validate(
         problems += check(ctx)
     if problems:
         raise F.FeedError(_report(problems))
-    return _normalise(ctx.parsed)
+    feed = _normalise(ctx.parsed)
+    if opening is None:
+        return feed
+    return dataclasses.replace(feed, opening_month_end=opening.month_end)

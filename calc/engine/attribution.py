@@ -19,16 +19,40 @@ import numpy as np
 import pandas as pd
 
 from calc.calendar import month_end_of_index
-from calc.ledger import SHARE_TOLERANCE, LedgerChanges, Parties, Tenures
+from calc.engine.ledger import LedgerChanges, LedgerTotals
+from calc.engine.parties import Parties, Tenures
 from calc.report import (
     EXCEPTIONS_COLUMNS,
     OMNIBUS_ACCOUNT_COLUMNS,
     OMNIBUS_COLUMNS,
     OMNIBUS_HOLDER_EXTRA,
 )
+from calc.rules.exhibit_a import omnibus_month, twelve_b1_share, zap
+from calc.vocabulary import NEGATIVE_FREE_SHARES, SHARE_TOLERANCE, ZERO_DENOMINATOR
 
-ZERO_DENOMINATOR = "zero_denominator"
-NEGATIVE_FREE_SHARES = "negative_free_shares"
+
+@dataclass
+class AttributionOpening:
+    """The running sums a continuation starts from (unrounded, untouched by the tolerance),
+    at the month end before its first month.
+
+    ``commission``, ``free`` [P, H]: Commission Shares (all accounts) and ordinary
+    accounts' Free Shares by rights holder; ``share`` [P, H]: S_h(m); ``listed``
+    [P, H]: the rights holders allocation.csv lists (they had a value);
+    ``omnibus_first`` (portfolio, account) -> first month; per pair (in the
+    order of ``omnibus_pairs``): ``omnibus_free`` F(m) [J], ``omnibus_commission``
+    K_h(m) [J, H], ``omnibus_free_by_holder`` F_h(m) [J, H].
+    """
+
+    commission: np.ndarray
+    free: np.ndarray
+    share: np.ndarray
+    listed: np.ndarray
+    omnibus_first: dict
+    omnibus_pairs: list
+    omnibus_free: np.ndarray
+    omnibus_commission: np.ndarray
+    omnibus_free_by_holder: np.ndarray
 
 
 @dataclass
@@ -45,21 +69,24 @@ class Attribution:
     omnibus: pd.DataFrame  # per month, omnibus account, portfolio, rights holder
     omnibus_accounts: pd.DataFrame  # per month, omnibus account, portfolio: I, R, E, F, K
     exceptions: pd.DataFrame
+    listed: np.ndarray  # [M, P, H] rights holders with a value at or before the month (allocation.csv)
+    closing: AttributionOpening  # the running sums at the last month end
 
     @property
     def attributed(self) -> np.ndarray:
         return self.commission + self.free + self.omnibus_free
 
 
-def _dense(changes: dict, months: np.ndarray, shape_tail: tuple[int, ...]) -> np.ndarray:
-    """Running month-end totals [M, *shape_tail] from {(month, *index): change}."""
+def _running(keys: np.ndarray, vals: np.ndarray, months: np.ndarray, shape_tail: tuple[int, ...],
+             opening: np.ndarray | None) -> np.ndarray:
+    """Running month-end totals [M, *shape_tail] from changes keyed (month, *index), from
+    ``opening`` (the totals at the month end before the first month)."""
     out = np.zeros((len(months), *shape_tail))
-    if changes:
-        keys = np.array(list(changes.keys()), dtype=np.int64)
-        vals = np.fromiter(changes.values(), dtype=float, count=len(changes))
-        t = keys[:, 0] - months[0]
-        np.add.at(out, (t, *keys[:, 1:].T), vals)
-    return np.cumsum(out, axis=0)
+    if len(keys):
+        np.add.at(out, (keys[:, 0] - months[0], *keys[:, 1:].T), vals)
+    if opening is None:
+        return np.cumsum(out, axis=0)
+    return np.cumsum(np.concatenate([opening[None], out]), axis=0)[1:]
 
 
 def serving_at_month_ends(tenures: Tenures, n_portfolios: int, month_ends: pd.DatetimeIndex) -> np.ndarray:
@@ -69,54 +96,59 @@ def serving_at_month_ends(tenures: Tenures, n_portfolios: int, month_ends: pd.Da
 
 
 def attribute(
+    totals: LedgerTotals,
     changes: LedgerChanges,
     parties: Parties,
     tenures: Tenures,
     months: np.ndarray,
+    opening: AttributionOpening | None = None,
 ) -> Attribution:
     """Month-end attribution of every share, the omnibus roll-forward and the 12b-1 Share."""
     n_p, n_h = len(parties.portfolios), len(parties.holders)
     month_ends = month_end_of_index(months)
     serving = serving_at_month_ends(tenures, n_p, month_ends)
 
-    commission = _dense(changes.commission, months, (n_p, n_h))
-    free = _dense(changes.free, months, (n_p, n_h))
-    omnibus_free, outstanding_omnibus, omnibus_rows, omnibus_accounts, exceptions = roll_forward_omnibus(
-        changes, parties, months, month_ends, serving, tenures
+    commission_run = _running(totals.commission_keys, totals.commission, months, (n_p, n_h),
+                              None if opening is None else opening.commission)
+    free_run = _running(totals.free_keys, totals.free, months, (n_p, n_h), None if opening is None else opening.free)
+    om = roll_forward_omnibus(totals, changes, parties, months, month_ends, serving, tenures, opening)
+    commission = zap(commission_run)
+    free = zap(free_run)
+    outstanding = zap(commission.sum(axis=2) + free.sum(axis=2) + om.total)
+    share = twelve_b1_share_of(commission + free + om.free, outstanding, tenures, month_ends, serving)
+    has_value = (np.abs(commission) + np.abs(free) + np.abs(om.free) + np.abs(share)) > 0
+    listed = np.maximum.accumulate(
+        has_value if opening is None else np.concatenate([opening.listed[None], has_value]), axis=0
+    )[(0 if opening is None else 1):]
+    closing = AttributionOpening(
+        commission=commission_run[-1], free=free_run[-1], share=share[-1], listed=listed[-1],
+        omnibus_first=om.first_months, omnibus_pairs=om.pairs, omnibus_free=om.free_total_run[-1],
+        omnibus_commission=om.commission_run[-1], omnibus_free_by_holder=om.free_by_holder_last,
     )
-    commission = _zap(commission)
-    free = _zap(free)
-    outstanding = commission.sum(axis=2) + free.sum(axis=2) + outstanding_omnibus
-    outstanding = _zap(outstanding)
-    share = twelve_b1_share(commission + free + omnibus_free, outstanding, tenures, month_ends, serving, n_h)
     return Attribution(
         months=months,
         month_ends=month_ends,
         commission=commission,
         free=free,
-        omnibus_free=omnibus_free,
+        omnibus_free=om.free,
         outstanding=outstanding,
         share=share,
-        omnibus=omnibus_rows,
-        omnibus_accounts=omnibus_accounts,
-        exceptions=exceptions,
+        omnibus=om.rows,
+        omnibus_accounts=om.account_rows,
+        exceptions=om.exceptions,
+        listed=listed,
+        closing=closing,
     )
 
 
-def _zap(a: np.ndarray) -> np.ndarray:
-    """Counts within the share tolerance of zero are zero."""
-    return np.where(np.abs(a) <= SHARE_TOLERANCE, 0.0, a)
-
-
-def twelve_b1_share(
+def twelve_b1_share_of(
     attributed: np.ndarray,
     outstanding: np.ndarray,
     tenures: Tenures,
     month_ends: pd.DatetimeIndex,
     serving: np.ndarray,
-    n_holders: int,
 ) -> np.ndarray:
-    """S_h(m) (RULES.md section 5, Exhibit A first paragraph).
+    """S_h(m) of every portfolio and month (RULES.md section 5, Exhibit A first paragraph).
 
     While every tenure started by m has one rights holder, it has 100%; from the
     month end on which another rights holder's tenure has started, attributed
@@ -124,58 +156,87 @@ def twelve_b1_share(
     rights holder has 100%.
     """
     n_m, n_p = outstanding.shape
-    share = np.zeros((n_m, n_p, n_holders))
     days = month_ends.values.astype("datetime64[D]").astype(np.int64)
-    rows = np.arange(n_m)
+    by_attribution = np.zeros((n_m, n_p), dtype=bool)
+    hundred = np.zeros((n_m, n_p), dtype=np.int64)
     for pi in range(n_p):
         starts, holders = tenures.starts[pi], tenures.holders[pi]
         started = np.searchsorted(starts, days, side="right")  # tenures started by each month end
         # First position where the holder differs from the first tenure's: from then on, by attribution.
         differs = np.flatnonzero(holders != holders[0])
-        by_attribution = started > differs[0] if len(differs) else np.zeros(n_m, dtype=bool)
-        out = outstanding[:, pi]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = attributed[:, pi, :] / out[:, None]
-        single = ~by_attribution | (out == 0.0)
-        s = np.where(by_attribution[:, None] & (out != 0.0)[:, None], ratio, 0.0)
-        hundred = np.where(by_attribution, serving[:, pi], holders[0])
-        s[rows[single], hundred[single]] = 1.0
-        share[:, pi, :] = s
-    return share
+        by_attribution[:, pi] = started > differs[0] if len(differs) else False
+        hundred[:, pi] = np.where(by_attribution[:, pi], serving[:, pi], holders[0])
+    return twelve_b1_share(attributed, outstanding, by_attribution, hundred)
+
+
+@dataclass
+class _Omnibus:
+    free: np.ndarray  # [M, P, H] omnibus Free Shares by rights holder (zapped)
+    total: np.ndarray  # [M, P] omnibus Free Shares
+    rows: pd.DataFrame
+    account_rows: pd.DataFrame
+    exceptions: pd.DataFrame
+    pairs: list
+    first_months: dict
+    free_total_run: np.ndarray  # [M, J] F(m), unzapped running sums
+    commission_run: np.ndarray  # [M, J, H] K_h(m), unzapped running sums
+    free_by_holder_last: np.ndarray  # [J, H] F_h at the last month end
 
 
 def roll_forward_omnibus(
+    totals: LedgerTotals,
     changes: LedgerChanges,
     parties: Parties,
     months: np.ndarray,
     month_ends: pd.DatetimeIndex,
     serving: np.ndarray,
     tenures: Tenures,
-):
-    """Exhibit A 2(c)(i)-(iv) for every omnibus account and portfolio, a month at a time.
-
-    Returns (omnibus_free [M, P, H], omnibus_total [M, P], rows, account_rows, exceptions).
-    """
+    opening: AttributionOpening | None = None,
+) -> _Omnibus:
+    """Exhibit A 2(c)(i)-(iv) for every omnibus account and portfolio, a month at a time
+    (:func:`calc.rules.exhibit_a.omnibus_month`)."""
     n_m, n_p, n_h = len(months), len(parties.portfolios), len(parties.holders)
-    pairs = sorted(changes.omnibus_first)
+    first_months = dict(opening.omnibus_first) if opening is not None else {}
+    first_months.update(changes.omnibus_first)
+    pairs = sorted(first_months)
     n_j = len(pairs)
     omnibus_free = np.zeros((n_m, n_p, n_h))
     omnibus_total = np.zeros((n_m, n_p))
     if n_j == 0:
-        return omnibus_free, omnibus_total, _empty(OMNIBUS_COLUMNS + OMNIBUS_HOLDER_EXTRA), _empty(OMNIBUS_ACCOUNT_COLUMNS), _empty(EXCEPTIONS_COLUMNS)
+        return _Omnibus(omnibus_free, omnibus_total, _empty(OMNIBUS_COLUMNS + OMNIBUS_HOLDER_EXTRA),
+                        _empty(OMNIBUS_ACCOUNT_COLUMNS), _empty(EXCEPTIONS_COLUMNS), pairs, first_months,
+                        np.zeros((n_m, 0)), np.zeros((n_m, 0, n_h)), np.zeros((0, n_h)))
     pair_index = {pair: j for j, pair in enumerate(pairs)}
     pair_p = np.array([p for p, _ in pairs], dtype=np.int64)
-    first = np.array([changes.omnibus_first[pair] - months[0] for pair in pairs], dtype=np.int64)
+    first = np.array([first_months[pair] - months[0] for pair in pairs], dtype=np.int64)
+
+    def reindexed(values: np.ndarray | None, tail: tuple[int, ...]) -> np.ndarray | None:
+        """An opening's per-pair values in this run's pair order."""
+        if opening is None:
+            return None
+        out = np.zeros((n_j, *tail))
+        for j0, pair in enumerate(opening.omnibus_pairs):
+            out[pair_index[pair]] = values[j0]
+        return out
 
     flows = np.zeros((n_m, n_j, 3))  # I, R, change in F
-    for (mi, pi, ai), v in changes.omnibus.items():
-        flows[mi - months[0], pair_index[(pi, ai)]] += v
+    keys = totals.omnibus_keys
+    if len(keys):
+        j_of = np.array([pair_index[(int(p), int(a))] for p, a in keys[:, 1:3]], dtype=np.int64)
+        np.add.at(flows, (keys[:, 0] - months[0], j_of), totals.omnibus)
     dk = np.zeros((n_m, n_j, n_h))
-    for (mi, pi, ai, h), v in changes.omnibus_commission.items():
-        dk[mi - months[0], pair_index[(pi, ai)], h] += v
+    keys = totals.omnibus_commission_keys
+    if len(keys):
+        j_of = np.array([pair_index[(int(p), int(a))] for p, a in keys[:, 1:3]], dtype=np.int64)
+        np.add.at(dk, (keys[:, 0] - months[0], j_of, keys[:, 3]), totals.omnibus_commission)
     issued_n, redeemed_n = flows[:, :, 0], flows[:, :, 1]
-    f_tot = _zap(np.cumsum(flows[:, :, 2], axis=0))
-    k_h = _zap(np.cumsum(dk, axis=0))
+    f_open = reindexed(None if opening is None else opening.omnibus_free, ())
+    k_open = reindexed(None if opening is None else opening.omnibus_commission, (n_h,))
+    f_run = np.cumsum(flows[:, :, 2], axis=0) if f_open is None else np.cumsum(
+        np.concatenate([f_open[None], flows[:, :, 2]]), axis=0)[1:]
+    k_run = np.cumsum(dk, axis=0) if k_open is None else np.cumsum(np.concatenate([k_open[None], dk]), axis=0)[1:]
+    f_tot = zap(f_run)
+    k_h = zap(k_run)
     k_tot = k_h.sum(axis=2)
     serving_pairs = serving[:, pair_p]  # [M, J]
 
@@ -183,53 +244,32 @@ def roll_forward_omnibus(
     lines_all = np.zeros((n_m, n_j, n_h, 3))
     net_all = np.zeros((n_m, n_j))
     exc = []
-    f_h_prev = np.zeros((n_j, n_h))
+    opened = reindexed(None if opening is None else opening.omnibus_free_by_holder, (n_h,))
+    f_h_prev = np.zeros((n_j, n_h)) if opened is None else opened
+    f_prev_open = zap(f_open) if f_open is not None else np.zeros(n_j)
+    kh_prev_open = zap(k_open) if k_open is not None else np.zeros((n_j, n_h))
     eye = np.eye(n_h)
-    tol = SHARE_TOLERANCE
     for t in range(n_m):
-        f_prev = f_tot[t - 1] if t else np.zeros(n_j)
-        kh_prev = k_h[t - 1] if t else np.zeros((n_j, n_h))
-        k_prev = k_tot[t - 1] if t else np.zeros(n_j)
-        i_n, r_n = issued_n[t], redeemed_n[t]
-        e_n = f_tot[t] - f_prev - i_n + r_n
-        i_n = np.where(np.abs(i_n) <= tol, 0.0, i_n)
-        r_n = np.where(np.abs(r_n) <= tol, 0.0, r_n)
-        e_n = np.where(np.abs(e_n) <= tol, 0.0, e_n)
+        f_prev = f_tot[t - 1] if t else f_prev_open
+        kh_prev = k_h[t - 1] if t else kh_prev_open
+        step = omnibus_month(issued_n[t], redeemed_n[t], f_tot[t], f_prev, f_h_prev, kh_prev,
+                             eye[serving_pairs[t]])
+        i_n, r_n, e_n = step.counts
         net_all[t] = e_n
-        to_serving = eye[serving_pairs[t]]  # [J, H]
-
-        # (ii) issued: I * (K_h + F_h) / (K + F), all at month m-1
-        den_i = k_prev + f_prev
-        zero_i = np.abs(den_i) <= tol
-        with np.errstate(divide="ignore", invalid="ignore"):
-            issued = i_n[:, None] * (kh_prev + f_h_prev) / den_i[:, None]
-        issued = np.where(zero_i[:, None], i_n[:, None] * to_serving, issued)
-        issued[i_n == 0.0] = 0.0
-
-        # (iii) redeemed and (iv) net exchange: R or E * F_h / F, at month m-1
-        zero_f = np.abs(f_prev) <= tol
-        with np.errstate(divide="ignore", invalid="ignore"):
-            weights = f_h_prev / f_prev[:, None]
-            fallback = np.where((i_n != 0.0)[:, None], issued / i_n[:, None], to_serving)
-        weights = np.where(zero_f[:, None], fallback, weights)
-        redeemed = r_n[:, None] * weights
-        net = e_n[:, None] * weights
-        redeemed[r_n == 0.0] = 0.0
-        net[e_n == 0.0] = 0.0
-
-        f_h = f_h_prev + issued - redeemed + net
-        f_h_all[t] = f_h
-        lines_all[t, :, :, 0] = issued
-        lines_all[t, :, :, 1] = redeemed
-        lines_all[t, :, :, 2] = net
-        for line_name, count, zero in (("issued", i_n, zero_i), ("redeemed", r_n, zero_f), ("net_exchange", e_n, zero_f)):
-            for j in np.flatnonzero((count != 0.0) & zero):
+        f_h_all[t] = step.free_by_holder
+        lines_all[t, :, :, 0] = step.issued
+        lines_all[t, :, :, 1] = step.redeemed
+        lines_all[t, :, :, 2] = step.net_exchange
+        for line_name, zero in (("issued", step.zero_issued), ("redeemed", (r_n != 0.0) & step.zero_free),
+                                ("net_exchange", (e_n != 0.0) & step.zero_free)):
+            for j in np.flatnonzero(zero):
                 if line_name == "issued" or i_n[j] == 0.0:
                     how = f"sent to tenure rights holder {parties.holders[serving_pairs[t, j]]}"
                 else:
                     how = "split in proportion to the issued line"
                 exc.append((t, j, ZERO_DENOMINATOR, f"{line_name}: zero denominator, {how}"))
-        for j, h in zip(*np.nonzero(f_h < -tol), strict=True):
+        f_h = step.free_by_holder
+        for j, h in zip(*np.nonzero(f_h < -SHARE_TOLERANCE), strict=True):
             if t >= first[j]:
                 exc.append((t, j, NEGATIVE_FREE_SHARES, f"F_h(m) of {parties.holders[h]} is {f_h[j, h]:.6f}"))
         f_h_prev = f_h
@@ -237,7 +277,7 @@ def roll_forward_omnibus(
     for j in range(n_j):
         omnibus_free[:, pair_p[j], :] += f_h_all[:, j, :]
         omnibus_total[:, pair_p[j]] += f_tot[:, j]
-    omnibus_free = _zap(omnibus_free)
+    omnibus_free = zap(omnibus_free)
 
     rows = _omnibus_rows(pairs, pair_p, first, month_ends, f_h_all, lines_all, k_h, tenures, parties)
     account_rows = _account_rows(pairs, first, month_ends, issued_n, redeemed_n, net_all, f_tot, k_tot, parties)
@@ -250,7 +290,8 @@ def roll_forward_omnibus(
             "detail": [d for _, _, _, d in exc],
         }
     ) if exc else _empty(EXCEPTIONS_COLUMNS)
-    return omnibus_free, omnibus_total, rows, account_rows, exceptions
+    return _Omnibus(omnibus_free, omnibus_total, rows, account_rows, exceptions, pairs, first_months,
+                    f_run, k_run, f_h_prev)
 
 
 def _omnibus_rows(pairs, pair_p, first, month_ends, f_h_all, lines_all, k_h, tenures, parties) -> pd.DataFrame:

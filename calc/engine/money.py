@@ -12,36 +12,30 @@ cents add up exactly to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
 
-from calc.calendar import days_in_year, month_index, years_held
+from calc.calendar import days_in_year, month_index
+from calc.engine.ledger import LedgerChanges
+from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed
-from calc.ledger import LedgerChanges, Parties, Tenures
+from calc.rules import assignments as assign
+from calc.rules import fees, offsets
+from calc.rules.cdsc import cdsc_base, cdsc_rate, years_held
+from calc.rules.rounding import PRECISION, round_cents, split_cents, to_decimal
+from calc.vocabulary import (
+    CDSC,
+    COMPLETE_TERMINATION,
+    DISTRIBUTION_FEE,
+    ROLE_ASSIGNEE,
+    ROLE_DISTRIBUTOR,
+    ROLE_RIGHTS_HOLDER,
+    SERVICE_FEE,
+)
 
-CENT = Decimal("0.01")
-DISTRIBUTION_FEE = "distribution_fee"
-SERVICE_FEE = "service_fee"
-CDSC = "cdsc"
-KINDS_OF_MONEY = (DISTRIBUTION_FEE, CDSC, SERVICE_FEE)
-ROLE_RIGHTS_HOLDER = "rights_holder"
-ROLE_ASSIGNEE = "assignee"
-ROLE_DISTRIBUTOR = "distributor"
-OFFSET_UNAPPLIED = "offset_unapplied"
-COMPLETE_TERMINATION = "complete_termination"
-_PRECISION = 60
-
-
-def to_decimal(x: float) -> Decimal:
-    """The decimal a float was written as (shortest round-trip repr)."""
-    return Decimal(repr(float(x)))
-
-
-def round_cents(x: Decimal) -> Decimal:
-    """Half away from zero, to the cent."""
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
+__all__ = ["Accruals", "accrue_fees", "apply_offsets", "cdsc_accruals", "cdsc_parts", "round_cents", "split_cents"]
 
 
 @dataclass
@@ -63,52 +57,6 @@ def _day_grid(first_day: int, last_day: int) -> tuple[np.ndarray, np.ndarray, np
     return days, month_index(days), days_in_year(days)
 
 
-def _scaled_integers(values: np.ndarray) -> tuple[list[int], int] | None:
-    """``values`` as integers over a power of ten, exactly, when every value is a
-    decimal of at most 9 places that fits; else None."""
-    for places in (0, 2, 4, 6, 9):
-        scale = 10.0**places
-        scaled = np.round(values * scale)
-        if np.all(np.abs(scaled) < 2**53) and np.array_equal(scaled / scale, values):
-            return scaled.astype(np.int64).tolist(), places
-    return None
-
-
-def exact_net_asset_sums(
-    nav: np.ndarray, shares: np.ndarray, t: np.ndarray, row: np.ndarray, accruing: np.ndarray
-) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, int]]:
-    """Exact sums of daily net assets (nav x shares of each day's nav row) by month:
-    all days, accruing days, and the day counts."""
-    n_rows = len(nav)
-    key = (t * n_rows + row) * 2 + accruing.astype(np.int64)
-    uniq, counts = np.unique(key, return_counts=True)
-    tt_u, rest = np.divmod(uniq, n_rows * 2)
-    row_u, acc_u = np.divmod(rest, 2)
-    a, b = _scaled_integers(nav), _scaled_integers(shares)
-    if a is not None and b is not None:
-        products = [x * y for x, y in zip(a[0], b[0], strict=True)]
-        unit = Decimal(1).scaleb(-(a[1] + b[1]))
-    else:
-        products = [to_decimal(x) * to_decimal(y) for x, y in zip(nav, shares, strict=True)]
-        unit = Decimal(1)
-    all_int: dict[int, int | Decimal] = {}
-    acc_int: dict[int, int | Decimal] = {}
-    count: dict[int, int] = {}
-    for tt, r, acc, n in zip(tt_u.tolist(), row_u.tolist(), acc_u.tolist(), counts.tolist(), strict=True):
-        amount = products[r] * n
-        all_int[tt] = all_int.get(tt, 0) + amount
-        count[tt] = count.get(tt, 0) + n
-        if acc:
-            acc_int[tt] = acc_int.get(tt, 0) + amount
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        return (
-            {k: Decimal(v) * unit for k, v in all_int.items()},
-            {k: Decimal(v) * unit for k, v in acc_int.items()},
-            count,
-        )
-
-
 def feed_day_range(months: np.ndarray) -> tuple[int, int]:
     """First day of the first month and last day of the last month, as epoch days."""
     firsts = (np.asarray([months[0], months[-1] + 1]) - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
@@ -122,8 +70,15 @@ def accrue_fees(
     tenures: Tenures,
     months: np.ndarray,
     share: np.ndarray,
+    opening_share: np.ndarray | None = None,
+    opening_nav: pd.DataFrame | None = None,
 ) -> Accruals:
-    """Daily accrual of both fees on the latest net assets, split by 12b-1 Share and tenure."""
+    """Daily accrual of both fees on the latest net assets, split by 12b-1 Share and tenure.
+
+    A continuation passes the 12b-1 Share at its state's month end (``opening_share``
+    [P, H]) and each portfolio's latest NAV row then (``opening_nav``: portfolio_id,
+    date, nav, shares), on which its first days accrue.
+    """
     first_feed_day, last_month_end = feed_day_range(months)
     days_all, mi_all, year_days_all = _day_grid(first_feed_day, last_month_end)
     m0 = months[0]
@@ -139,8 +94,11 @@ def accrue_fees(
     holders = np.array(parties.holders, dtype=object)
     n_h = len(parties.holders)
 
+    nav_rows = feed.nav if opening_nav is None or opening_nav.empty else pd.concat(
+        [opening_nav[["portfolio_id", "date", "nav", "shares"]], feed.nav[["portfolio_id", "date", "nav", "shares"]]],
+        ignore_index=True)
     for pi, pid in enumerate(parties.portfolios):
-        nav = feed.nav[feed.nav["portfolio_id"] == pid].sort_values("date")
+        nav = nav_rows[nav_rows["portfolio_id"] == pid].sort_values("date")
         if nav.empty:
             continue
         nav_days = _days(nav["date"])
@@ -153,34 +111,36 @@ def accrue_fees(
         sh_v = nav["shares"].to_numpy(dtype=float)
         net_assets = nav_v[row] * sh_v[row]
         term = termination.get(pid)
-        accruing = days < (_days([term])[0] if term is not None and not pd.isna(term) else np.iinfo(np.int64).max)
+        accruing = fees.accruing(days, _days([term])[0] if term is not None and not pd.isna(term) else None)
         dist_rate = float(rates.at[pid, "distribution_fee_rate"])
         svc_rate = float(rates.at[pid, "service_fee_rate"])
-        fee = np.where(accruing, dist_rate * net_assets / year_days, 0.0)
-        svc = np.where(accruing, svc_rate * net_assets / year_days, 0.0)
+        fee = fees.daily_fee(dist_rate, net_assets, year_days, accruing)
+        svc = fees.daily_fee(svc_rate, net_assets, year_days, accruing)
         t = mi - m0
 
         # Exact totals and average daily net assets (section 6), by month.
-        all_sum, acc_sum, count = exact_net_asset_sums(nav_v, sh_v, t, row, accruing)
-        dist_rate_d = to_decimal(dist_rate)
-        svc_rate_d = to_decimal(svc_rate)
+        all_sum, acc_sum, count = fees.exact_net_asset_sums(nav_v, sh_v, t, row, accruing)
         yd_of = dict(zip(t.tolist(), year_days.tolist(), strict=True))
         with localcontext() as ctx:
-            ctx.prec = _PRECISION
+            ctx.prec = PRECISION
             for tt in sorted(all_sum):
                 m = int(months[tt])
                 ana_rows.append((m, pid, round_cents(all_sum[tt] / count[tt])))
                 s = acc_sum.get(tt, Decimal(0))
-                total_rows.append((m, pid, DISTRIBUTION_FEE, dist_rate_d * s / yd_of[tt]))
-                total_rows.append((m, pid, SERVICE_FEE, svc_rate_d * s / yd_of[tt]))
+                total_rows.append((m, pid, DISTRIBUTION_FEE, fees.fee_total(dist_rate, s, yd_of[tt])))
+                total_rows.append((m, pid, SERVICE_FEE, fees.fee_total(svc_rate, s, yd_of[tt])))
 
-        # The 12b-1 Share in force each day: S(m-1); in the feed's first month, the serving tenure.
+        # The 12b-1 Share in force each day: S(m-1); in the feed's first month, the serving
+        # tenure (a continuation's first month: the state's S(m-1)).
         serving = tenures.serving_many(pi, days)
         day_share = np.zeros((len(days), n_h))
         later = t > 0
         day_share[later] = share[t[later] - 1, pi, :]
         first = ~later
-        day_share[first, serving[first]] = 1.0
+        if opening_share is None:
+            day_share[first, serving[first]] = 1.0
+        else:
+            day_share[first] = opening_share[pi]
         accrued = day_share * fee[:, None]  # [days, H]: each rights holder's 12b-1 Share of the fee
 
         # Assignments (EIGHTH): the assignee's fraction of its rights holder's accrual, day by day.
@@ -191,12 +151,11 @@ def accrue_fees(
             if a.rights_holder not in parties.holder_index:
                 continue
             h = parties.holder_index[a.rights_holder]
-            start = _days([a.start_date])[0]
-            end = _days([a.end_date])[0] if not pd.isna(a.end_date) else np.iinfo(np.int64).max
-            window = (days >= start) & (days <= end)
+            window = assign.in_effect(days, _days([a.start_date])[0],
+                                      None if pd.isna(a.end_date) else _days([a.end_date])[0])
             frac = np.where(window, float(a.fee_fraction), 0.0)
             own_fraction[:, h] -= frac
-            assigned[a.assignee] = assigned.get(a.assignee, 0.0) + frac * accrued[:, h]
+            assigned[a.assignee] = assigned.get(a.assignee, 0.0) + assign.portion(accrued[:, h], float(a.fee_fraction), window)
         n_t = len(months)
         own = np.stack([np.bincount(t, weights=accrued[:, h] * own_fraction[:, h], minlength=n_t) for h in range(n_h)], axis=1)
         frames = []
@@ -234,36 +193,28 @@ def accrue_fees(
     return Accruals(parties_frame, totals, ana)
 
 
-def cdsc_parts(feed: Feed, parties: Parties, changes: LedgerChanges) -> pd.DataFrame:
-    """FOURTH (D): one row per Commission lot part taken by a redeem, exact to the decimal."""
+def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tuple[float, ...]]) -> pd.DataFrame:
+    """FOURTH (D): one row per Commission lot part taken by a redeem, exact to the decimal.
+
+    ``changes.cdsc`` carries each part's redemption (txn_id, day, price, waiver);
+    ``schedules``: each portfolio's CDSC schedule (percents by year held).
+    """
     cols = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
             "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "waived_exact", "month"]
     if not changes.cdsc:
         return pd.DataFrame({c: [] for c in cols})
-    tx = feed.transactions
-    schedules = feed.portfolios.set_index("portfolio_id")["cdsc_schedule"].to_dict()
     raw_schedules = {pid: [Decimal(str(v)) for v in sched] for pid, sched in schedules.items()}
-    # the redeems' columns, one item per part (not the whole transactions table)
-    redeem = np.fromiter((part[0] for part in changes.cdsc), dtype=np.int64, count=len(changes.cdsc))
-    day = tx["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)[redeem].tolist()
-    price = tx["price"].to_numpy(dtype=float)[redeem].tolist()
-    waiver = tx["waiver"].iloc[redeem].to_numpy(dtype=object)
-    txn_ids = tx["txn_id"].iloc[redeem].to_numpy(dtype=object)
-    accounts = tx["account_id"].iloc[redeem].to_numpy(dtype=object)
     rows = []
-    hundred = Decimal(100)
     with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        for j, (_ti, issue, shares, cost, holder, pi) in enumerate(changes.cdsc):
+        ctx.prec = PRECISION
+        for ai, txn_id, day, price, waived, issue, shares, cost, holder, pi in changes.cdsc:
             pid = parties.portfolios[pi]
-            k = years_held(issue, day[j])
-            sched = raw_schedules[pid]
-            rate = sched[k - 1] / hundred if k <= len(sched) else Decimal(0)
-            base = min(to_decimal(cost), to_decimal(shares) * to_decimal(price[j]))
+            k = years_held(issue, day)
+            rate = cdsc_rate(raw_schedules[pid], k)
+            base = cdsc_base(cost, shares, price)
             amount = rate * base
-            waived = bool(waiver[j])
             rows.append((
-                txn_ids[j], day[j], pid, accounts[j], issue, shares, k, float(rate),
+                txn_id, day, pid, parties.accounts[ai], issue, shares, k, float(rate),
                 float(round_cents(base)), float(round_cents(amount)) if not waived else 0.0,
                 float(round_cents(amount)) if waived else 0.0, parties.holders[holder],
                 Decimal(0) if waived else amount, amount if waived else Decimal(0),
@@ -275,7 +226,7 @@ def cdsc_parts(feed: Feed, parties: Parties, changes: LedgerChanges) -> pd.DataF
     return frame
 
 
-def cdsc_accruals(parts: pd.DataFrame, feed: Feed) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """CDSC by party and exact totals (FOURTH (D), EIGHTH).
 
     Each part's CDSC belongs to the lot's rights holder; an assignment of that
@@ -288,7 +239,7 @@ def cdsc_accruals(parts: pd.DataFrame, feed: Feed) -> tuple[pd.DataFrame, pd.Dat
         return pd.DataFrame({c: [] for c in cols}), pd.DataFrame({c: [] for c in totals_cols})
     earned = parts[parts["cdsc_exact"] != 0].reset_index(drop=True)
     earned = earned.assign(part=np.arange(len(earned)))
-    a = feed.assignments[["assignee", "rights_holder", "portfolio_id", "start_date", "end_date", "cdsc_fraction"]]
+    a = assignments[["assignee", "rights_holder", "portfolio_id", "start_date", "end_date", "cdsc_fraction"]]
     matched = earned[["part", "month", "portfolio_id", "rights_holder", "date", "cdsc_exact"]].merge(
         a.rename(columns={"portfolio_id": "assigned_portfolio"}), on="rights_holder"
     )
@@ -324,75 +275,48 @@ def cdsc_accruals(parts: pd.DataFrame, feed: Feed) -> tuple[pd.DataFrame, pd.Dat
     return frame, totals
 
 
-def split_cents(parties: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
-    """Round each (month, portfolio, kind) total half away from zero and split its cents
-    among the parties by largest remainder (ties: party name, then role).
-
-    ``parties``: month, portfolio_id, kind, party, role, amount (float, unrounded);
-    ``totals``: month, portfolio_id, kind, total (Decimal, unrounded).
-    Returns ``parties`` with ``cents`` (int).
-    """
-    if parties.empty:
-        return parties.assign(cents=pd.Series(dtype=np.int64))
-    key = ["month", "portfolio_id", "kind"]
-    tot = totals[key + ["total"]].copy()
-    tot["total_cents"] = [int(round_cents(v) * 100) for v in tot["total"]]
-    frame = parties.merge(tot[key + ["total_cents"]], on=key, how="left")
-    frame["total_cents"] = frame["total_cents"].fillna(0).astype(np.int64)
-    scaled = frame["amount"].to_numpy(dtype=float) * 100.0
-    floor = np.floor(scaled + 1e-6)
-    remainder = np.round(scaled - floor, 6)
-    frame["cents"] = floor.astype(np.int64)
-    frame["_rem"] = remainder
-    frame = frame.sort_values(key + ["_rem", "party", "role"], ascending=[True, True, True, False, True, True], kind="stable")
-    group = frame.groupby(key, sort=False)
-    missing = (frame["total_cents"] - group["cents"].transform("sum")).to_numpy()
-    size = group["cents"].transform("size").to_numpy()
-    rank = group.cumcount().to_numpy()
-    # Cents still missing go one each to the largest remainders; more than one round if ever needed.
-    extra = np.where(missing >= 0, missing // size + (rank < missing % size), -((-missing) // size) - (rank >= size - (-missing) % size))
-    frame["cents"] = frame["cents"] + extra
-    return frame.drop(columns=["_rem", "total_cents"]).sort_index()
-
-
 def apply_offsets(
     own: pd.DataFrame,
-    offsets: pd.DataFrame,
+    claims: pd.DataFrame,
     months: np.ndarray,
+    carried: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """EIGHTH (D): claims reduce the rights holder's own rounded Portions, 12b-1 first then CDSC,
-    never below zero; what is left carries to the next month.
+    """EIGHTH (D) (:func:`calc.rules.offsets.apply_claims`) for every portfolio and rights
+    holder with a claim dated in ``months`` or one carried in (``carried``: portfolio_id,
+    party, amount as Decimal).
 
     ``own``: month, portfolio_id, party, distribution_fee_cents, cdsc_cents (role rights_holder).
-    Returns (applied: month, portfolio_id, party, offset_cents) and the unapplied claims after
-    the last month (portfolio_id, party, cents).
+    Returns (applied: month, portfolio_id, party, offset_cents) and the claims still
+    unapplied after the last month (portfolio_id, party, amount as Decimal).
     """
     applied_rows, left_rows = [], []
-    if offsets.empty:
+    claims = claims.assign(month=month_index(claims["date"].to_numpy().astype("datetime64[D]")))
+    claims = claims[claims["month"] >= months[0]] if len(months) else claims.iloc[0:0]
+    by_pair: dict[tuple[str, str], dict[int, Decimal]] = {}
+    for (pid, party), group in claims.groupby(["portfolio_id", "rights_holder"], sort=True):
+        by_pair[(pid, party)] = group.groupby("month")["amount"].apply(
+            lambda s: sum((to_decimal(v) for v in s), Decimal(0))).to_dict()
+    carry_in = {} if carried is None else {
+        (pid, party): amount for pid, party, amount in carried[["portfolio_id", "party", "amount"]].itertuples(index=False)
+    }
+    if not by_pair and not carry_in:
         return (pd.DataFrame(columns=["month", "portfolio_id", "party", "offset_cents"]),
                 pd.DataFrame(columns=["portfolio_id", "party", "amount"]))
-    claims = offsets.assign(month=month_index(offsets["date"].to_numpy().astype("datetime64[D]")))
     portions = own.set_index(["portfolio_id", "party", "month"])
-    for (pid, party), group in claims.groupby(["portfolio_id", "rights_holder"], sort=True):
-        by_month = group.groupby("month")["amount"].apply(lambda s: sum((to_decimal(v) for v in s), Decimal(0)))
-        carry = Decimal(0)
+    for pid, party in sorted(set(by_pair) | set(carry_in)):
+        by_month = by_pair.get((pid, party), {})
+        rooms = []
         for m in months:
-            carry += by_month.get(m, Decimal(0))
-            if carry <= 0:
-                continue
             key = (pid, party, m)
             if key in portions.index:
                 row = portions.loc[key]
-                room = Decimal(max(int(row["distribution_fee_cents"]), 0) + max(int(row["cdsc_cents"]), 0)) / 100
+                rooms.append(offsets.room(row["distribution_fee_cents"], row["cdsc_cents"]))
             else:
-                room = Decimal(0)
-            take = min(carry, room)
-            if take > 0:
-                applied_rows.append((m, pid, party, int((take * 100).to_integral_value(rounding=ROUND_FLOOR))))
-                carry -= take
+                rooms.append(Decimal(0))
+        taken, carry = offsets.apply_claims((by_month.get(m, Decimal(0)) for m in months), rooms,
+                                            carry_in.get((pid, party), Decimal(0)))
+        applied_rows += [(m, pid, party, cents) for m, cents in zip(months, taken, strict=True) if cents > 0]
         if carry > 0:
             left_rows.append((pid, party, carry))
     return (pd.DataFrame(applied_rows, columns=["month", "portfolio_id", "party", "offset_cents"]),
             pd.DataFrame(left_rows, columns=["portfolio_id", "party", "amount"]))
-
-

@@ -1,0 +1,263 @@
+"""The month-end state: everything the Monthly Calculation of month m+1 needs from the
+months up to m, and nothing it can recompute.
+
+A run from the first transaction ends in a :class:`MonthEndState`; a run given an
+opening state (``calc.monthly.compute(feed, opening=state)``) continues from it
+with only the later transactions and NAVs and gives, row for row and to the
+cent, the months a whole run gives.  The scenarios start projections from one;
+a closed month keeps one.
+
+On disk a state is a folder of Parquet files, one per frame, with
+``manifest.json`` (format version, month end, the reference checksum, the
+source feed's checksum).  Floats are kept to the bit (Parquet doubles); the
+offsets carried are decimal text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from calc.feed import Feed, FeedError, Opening, Problem
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+# The frames of a state and their columns, in order (documented on MonthEndState).
+STATE_COLUMNS: dict[str, list[str]] = {
+    "lots": ["account_id", "portfolio_id", "issue_date", "shares", "cost", "rights_holder", "seq",
+             "conversion_month_end"],
+    "free_shares": ["account_id", "portfolio_id", "rights_holder", "shares"],
+    "omnibus_positions": ["account_id", "portfolio_id", "free_shares"],
+    "accounts": ["account_id", "next_seq"],
+    "omnibus": ["account_id", "portfolio_id", "first_month_end", "free_shares"],
+    "omnibus_holders": ["account_id", "portfolio_id", "rights_holder", "free_shares", "commission_shares"],
+    "attributed": ["portfolio_id", "rights_holder", "commission_shares", "free_shares", "share", "listed"],
+    "lot_totals": ["portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost"],
+    "offsets_carried": ["portfolio_id", "rights_holder", "amount"],
+    "last_nav": ["portfolio_id", "date", "nav", "shares"],
+}
+
+
+@dataclass
+class MonthEndState:
+    """The state of a feed's calculation at a month end.
+
+    Ledger (RULES.md sections 3-4), one row per item:
+
+    - ``lots``: every open Commission Share lot: account_id, portfolio_id,
+      issue_date, shares, cost (dollars), rights_holder, seq (creation order
+      within the account: the tie-break of lot relief), conversion_month_end
+      (the month end at which it converts to Class A);
+    - ``free_shares``: each ordinary account's Free Shares by rights holder
+      (Exhibit A 2(b)), in the order the account's buckets were opened;
+    - ``omnibus_positions``: each omnibus account's Free Shares per portfolio (the
+      ledger's own count; their attribution is the roll-forward below);
+    - ``accounts``: each account's next lot number (next_seq).
+
+    Attribution (section 5), running sums as computed (before the share tolerance):
+
+    - ``omnibus``: per omnibus account and portfolio, the month end of its first
+      transaction there and F(m);
+    - ``omnibus_holders``: per omnibus account, portfolio and rights holder, F_h(m)
+      and K_h(m) (Exhibit A 2(c));
+    - ``attributed``: per portfolio and rights holder, Commission Shares (all
+      accounts) and ordinary accounts' Free Shares, the 12b-1 Share S_h(m), and
+      ``listed`` (allocation.csv lists the rights holder from now on);
+    - ``lot_totals``: Commission Shares and cost per portfolio, rights holder and
+      issue year (the runoff of the ``lots`` drill-down).
+
+    Money (section 6):
+
+    - ``offsets_carried``: claims not yet applied per portfolio and rights holder
+      (amount as decimal text);
+    - ``last_nav``: each portfolio's latest NAV row on or before the month end.
+
+    ``month_end``: the month it is the end of; ``reference_checksum``: the feed's
+    reference tables as of that month end (:func:`reference_checksum`);
+    ``feed_checksum``: the checksum of the feed it came from (information).
+    """
+
+    month_end: pd.Timestamp
+    reference_checksum: str
+    feed_checksum: str
+    lots: pd.DataFrame
+    free_shares: pd.DataFrame
+    omnibus_positions: pd.DataFrame
+    accounts: pd.DataFrame
+    omnibus: pd.DataFrame
+    omnibus_holders: pd.DataFrame
+    attributed: pd.DataFrame
+    lot_totals: pd.DataFrame
+    offsets_carried: pd.DataFrame
+    last_nav: pd.DataFrame
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in STATE_COLUMNS}
+
+    def opening(self) -> Opening:
+        """What checking a continuation feed needs: holdings and latest NAV dates."""
+        parts = [
+            self.lots[["account_id", "portfolio_id", "shares"]],
+            self.free_shares[["account_id", "portfolio_id", "shares"]],
+            self.omnibus_positions.rename(columns={"free_shares": "shares"})[["account_id", "portfolio_id", "shares"]],
+        ]
+        held = pd.concat(parts, ignore_index=True)
+        holdings = held.groupby(["account_id", "portfolio_id"], as_index=False, sort=True)["shares"].sum()
+        return Opening(self.month_end, holdings, self.last_nav[["portfolio_id", "date"]])
+
+    def check_fits(self, feed: Feed) -> None:
+        """Reject a continuation feed whose reference tables are not those the state was
+        made with, as of its month end (FeedError: exit 2 at the command line)."""
+        expected = reference_checksum(feed, self.month_end)
+        if expected != self.reference_checksum:
+            raise FeedError([Problem(
+                "(state)", None, None,
+                f"the month-end state of {self.month_end:%Y-%m-%d} was made from other reference tables "
+                "(portfolios, tenures, accounts, assignments, offsets, plan events as of that month end) "
+                "than this feed's: continue it only with the same feed's later transactions and NAVs",
+            )])
+
+
+class StateError(ValueError):
+    """A state folder that cannot be read (missing files, another format version)."""
+
+
+def _canonical(frame: pd.DataFrame, columns: list[str]) -> str:
+    frame = frame[columns].copy()
+    for c in columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[c]):
+            frame[c] = frame[c].dt.strftime("%Y-%m-%d").fillna("")
+        elif c == "cdsc_schedule":
+            frame[c] = [";".join(repr(float(x)) for x in v) for v in frame[c]]
+        else:
+            frame[c] = frame[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(v))
+    frame = frame.sort_values(columns, kind="stable")
+    return frame.to_csv(index=False)
+
+
+def reference_checksum(feed: Feed, month_end: pd.Timestamp) -> str:
+    """SHA-256 of the feed's reference tables as they stood at ``month_end``.
+
+    What a state depends on: every portfolio's terms; the accounts; the tenures
+    started by then (an end date only when it has passed: appointing an Other
+    Distributor later is a later event); the assignments started by then (their
+    end the same way); the offsets and plan events dated by then.  A later
+    tenure, assignment, offset or plan event may be added to the feed, and new
+    accounts (the accounts the state holds are checked on their own).
+    """
+    end = pd.Timestamp(month_end)
+    digest = hashlib.sha256()
+
+    def add(name: str, frame: pd.DataFrame, columns: list[str]) -> None:
+        digest.update(name.encode())
+        digest.update(_canonical(frame, columns).encode())
+
+    add("portfolios", feed.portfolios, ["portfolio_id", "distribution_fee_rate", "service_fee_rate",
+                                        "cdsc_schedule", "conversion_years"])
+    t = feed.tenures[feed.tenures["start_date"] <= end].copy()
+    t["end_date"] = t["end_date"].where(t["end_date"] <= end)
+    add("tenures", t, ["portfolio_id", "distributor", "start_date", "end_date", "rights_holder"])
+    a = feed.assignments[feed.assignments["start_date"] <= end].copy()
+    a["end_date"] = a["end_date"].where(a["end_date"] <= end)
+    add("assignments", a, ["assignment_id", "assignee", "rights_holder", "portfolio_id", "start_date", "end_date",
+                           "fee_fraction", "cdsc_fraction"])
+    add("offsets", feed.offsets[feed.offsets["date"] <= end], ["date", "rights_holder", "portfolio_id", "amount"])
+    add("plan_events", feed.plan_events[feed.plan_events["date"] <= end], ["portfolio_id", "date", "kind"])
+    return digest.hexdigest()
+
+
+# --- disk ------------------------------------------------------------------------------
+
+
+def save_state(state: MonthEndState, folder: str | Path) -> Path:
+    """Write the state as a folder of Parquet files and a manifest, atomically: the folder
+    appears complete or not at all (an existing folder is replaced)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for name, frame in state.frames().items():
+            frame = frame[STATE_COLUMNS[name]].reset_index(drop=True)
+            if name == "offsets_carried":
+                frame = frame.assign(amount=[str(a) for a in frame["amount"]])
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "month_end": f"{state.month_end:%Y-%m-%d}",
+            "reference_checksum": state.reference_checksum,
+            "feed_checksum": state.feed_checksum,
+            "tables": sorted(STATE_COLUMNS),
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_state(folder: str | Path) -> MonthEndState:
+    """Read a state folder written by :func:`save_state` (StateError when it cannot)."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise StateError(f"{folder} is not a month-end state: {MANIFEST} is missing")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise StateError(f"{path} cannot be read: {err}") from err
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise StateError(f"{folder} is a state of format {manifest.get('format_version')!r}; "
+                         f"this version reads format {FORMAT_VERSION}")
+    frames = {}
+    for name, columns in STATE_COLUMNS.items():
+        file = folder / f"{name}.parquet"
+        if not file.is_file():
+            raise StateError(f"{folder} is incomplete: {file.name} is missing")
+        frame = pd.read_parquet(file)
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise StateError(f"{file} lacks the columns {', '.join(missing)}")
+        frames[name] = frame[columns]
+    frames["offsets_carried"] = frames["offsets_carried"].assign(
+        amount=[Decimal(a) for a in frames["offsets_carried"]["amount"]])
+    return MonthEndState(
+        month_end=pd.Timestamp(manifest["month_end"]),
+        reference_checksum=manifest["reference_checksum"],
+        feed_checksum=manifest.get("feed_checksum", ""),
+        **frames,
+    )
+
+
+def state_files(state: MonthEndState) -> dict[str, bytes]:
+    """The state as file contents (name -> bytes), as :func:`save_state` writes them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        save_state(state, Path(tmp) / "state")
+        return {p.name: p.read_bytes() for p in sorted((Path(tmp) / "state").iterdir())}
+
+
+def state_from_files(files: dict[str, bytes]) -> MonthEndState:
+    """The inverse of :func:`state_files`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "state"
+        folder.mkdir()
+        for name, content in files.items():
+            (folder / Path(name).name).write_bytes(content)
+        return load_state(folder)
+
+
+def empty_frame(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in STATE_COLUMNS[name]})
+

@@ -1,0 +1,101 @@
+"""The feed (RULES.md section 2): transfer-agent records as a folder of tables.
+
+- :mod:`calc.feed.model`: the normalised :class:`Feed`, :class:`Problem`,
+  :class:`FeedError`, and the :class:`Opening` a continuation is checked against;
+- :mod:`calc.feed.read`: a folder of CSV or Parquet tables read as text, its checksum;
+- :mod:`calc.feed.checks`: every rule of section 2, and the normalisation.
+
+``read_feed`` reads a folder, validates it and returns a :class:`Feed` of
+normalised frames.  A feed that breaks any rule raises :class:`FeedError`
+carrying every problem found.
+
+Normalised columns (the contract every other module relies on):
+
+- ``portfolios``: portfolio_id, name, fund, schedule, distribution_fee_rate,
+  service_fee_rate (float), cdsc_schedule (tuple of percents as float),
+  conversion_years (int)
+- ``tenures``: portfolio_id, distributor, start_date, end_date (NaT = open),
+  rights_holder (filled with distributor)
+- ``accounts``: account_id, omnibus (bool), holder
+- ``nav``: portfolio_id, date, nav, shares (float)
+- ``transactions``: txn_id, date, portfolio_id, account_id, kind, shares, price,
+  issue_date (NaT unless purchase; a purchase's is its date), exchange_id
+  ("" unless an exchange leg), waiver ("" unless redeem), line (source line)
+- ``assignments``: assignment_id, assignee, rights_holder, portfolio_id
+  ("" = all portfolios), start_date, end_date (NaT = open), fee_fraction,
+  cdsc_fraction, purchase_price (float, NaN when absent)
+- ``offsets``: date, rights_holder, portfolio_id, amount
+- ``plan_events``: portfolio_id, date, kind
+
+Dates are ``datetime64[ns]`` normalised to midnight; ids are ``str``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from calc.feed.checks import validate
+from calc.feed.model import (
+    DEFAULT_CDSC_SCHEDULE,
+    DEFAULT_CONVERSION_YEARS,
+    DEFAULT_DISTRIBUTION_FEE_RATE,
+    DEFAULT_SERVICE_FEE_RATE,
+    EXCHANGE_KINDS,
+    EXCHANGE_VALUE_TOLERANCE,
+    FRACTION_TOLERANCE,
+    FREE_SHARE_KINDS,
+    MAX_PROBLEMS,
+    OPTIONAL_TABLES,
+    PLAN_EVENT_KINDS,
+    REFERENCE_TABLES,
+    SHARE_TOLERANCE,
+    TABLES,
+    TRANSACTION_KINDS,
+    Feed,
+    FeedError,
+    Opening,
+    Problem,
+)
+from calc.feed.read import feed_checksum, read_raw_tables
+
+__all__ = [
+    "DEFAULT_CDSC_SCHEDULE",
+    "DEFAULT_CONVERSION_YEARS",
+    "DEFAULT_DISTRIBUTION_FEE_RATE",
+    "DEFAULT_SERVICE_FEE_RATE",
+    "EXCHANGE_KINDS",
+    "EXCHANGE_VALUE_TOLERANCE",
+    "FRACTION_TOLERANCE",
+    "FREE_SHARE_KINDS",
+    "MAX_PROBLEMS",
+    "OPTIONAL_TABLES",
+    "PLAN_EVENT_KINDS",
+    "REFERENCE_TABLES",
+    "SHARE_TOLERANCE",
+    "TABLES",
+    "TRANSACTION_KINDS",
+    "Feed",
+    "FeedError",
+    "Opening",
+    "Problem",
+    "feed_checksum",
+    "read_feed",
+    "read_raw_tables",
+    "validate",
+]
+
+
+def read_feed(folder: str | Path, opening: Opening | None = None) -> Feed:
+    """Read, validate and normalise the feed in ``folder`` (RULES.md section 2).
+
+    With ``opening``, the feed continues a month-end state: its transactions and
+    NAVs come after the state's month end (``calc.engine.state``).
+    """
+    folder = Path(folder)
+    feed = validate(read_raw_tables(folder), consume=True, opening=opening)
+    return Feed(
+        **{name: getattr(feed, name) for name in TABLES},
+        source=str(folder),
+        checksum=feed_checksum(folder),
+        opening_month_end=feed.opening_month_end,
+    )

@@ -1,0 +1,75 @@
+"""The Distribution Fee (SEVENTH (B)) and the service fee (TENTH), accrued daily on net
+assets, and Complete Termination (FIFTEENTH (B)): RULES.md section 6."""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+import numpy as np
+
+from calc.rules.rounding import PRECISION, to_decimal
+
+NEVER = np.iinfo(np.int64).max  # a day after every day: no termination
+
+
+def accruing(days: np.ndarray, termination_day: int | None) -> np.ndarray:
+    """FIFTEENTH (B): from a Complete Termination on, neither fee accrues to anyone."""
+    return np.asarray(days) < (NEVER if termination_day is None else termination_day)
+
+
+def daily_fee(rate: float, net_assets: np.ndarray, year_days: np.ndarray, accrues: np.ndarray) -> np.ndarray:
+    """``rate * net_assets / D`` on each accruing day (D: the days in that day's year)."""
+    return np.where(accrues, rate * net_assets / year_days, 0.0)
+
+
+def fee_total(rate: float, net_asset_sum: Decimal, year_days: int) -> Decimal:
+    """A month's fee total, exact: ``rate * sum(net assets of accruing days) / D``."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return to_decimal(rate) * net_asset_sum / year_days
+
+
+def _scaled_integers(values: np.ndarray) -> tuple[list[int], int] | None:
+    """``values`` as integers over a power of ten, exactly, when every value is a
+    decimal of at most 9 places that fits; else None."""
+    for places in (0, 2, 4, 6, 9):
+        scale = 10.0**places
+        scaled = np.round(values * scale)
+        if np.all(np.abs(scaled) < 2**53) and np.array_equal(scaled / scale, values):
+            return scaled.astype(np.int64).tolist(), places
+    return None
+
+
+def exact_net_asset_sums(
+    nav: np.ndarray, shares: np.ndarray, t: np.ndarray, row: np.ndarray, accrues: np.ndarray
+) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, int]]:
+    """Exact sums of daily net assets (nav x shares of each day's NAV row) by period ``t``:
+    all days, accruing days, and the day counts."""
+    n_rows = len(nav)
+    key = (t * n_rows + row) * 2 + accrues.astype(np.int64)
+    uniq, counts = np.unique(key, return_counts=True)
+    tt_u, rest = np.divmod(uniq, n_rows * 2)
+    row_u, acc_u = np.divmod(rest, 2)
+    a, b = _scaled_integers(nav), _scaled_integers(shares)
+    if a is not None and b is not None:
+        products = [x * y for x, y in zip(a[0], b[0], strict=True)]
+        unit = Decimal(1).scaleb(-(a[1] + b[1]))
+    else:
+        products = [to_decimal(x) * to_decimal(y) for x, y in zip(nav, shares, strict=True)]
+        unit = Decimal(1)
+    all_int: dict[int, int | Decimal] = {}
+    acc_int: dict[int, int | Decimal] = {}
+    count: dict[int, int] = {}
+    for tt, r, acc, n in zip(tt_u.tolist(), row_u.tolist(), acc_u.tolist(), counts.tolist(), strict=True):
+        amount = products[r] * n
+        all_int[tt] = all_int.get(tt, 0) + amount
+        count[tt] = count.get(tt, 0) + n
+        if acc:
+            acc_int[tt] = acc_int.get(tt, 0) + amount
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return (
+            {k: Decimal(v) * unit for k, v in all_int.items()},
+            {k: Decimal(v) * unit for k, v in acc_int.items()},
+            count,
+        )
