@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from feedkit import EXAMPLE_NAMES, EXAMPLES, copy_example
 
 from calc import cli, store
 from calc import report as R
@@ -32,8 +32,6 @@ from calc.monthly import monthly_calculation
 from calc.store import convert, models, write
 from calc.store import engine as store_engine_module
 
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
-EXAMPLE_NAMES = ("hand", "hand-v3", "random-1095")
 FEED_NAMES = TABLES
 DRILL_DOWNS = ("omnibus_accounts", "lots")
 
@@ -42,10 +40,7 @@ DRILL_DOWNS = ("omnibus_accounts", "lots")
 
 
 def example(name: str) -> Path:
-    folder = EXAMPLES / name
-    if not folder.is_dir():
-        pytest.skip(f"shared example {name} not found at {folder}")
-    return folder
+    return EXAMPLES / name
 
 
 @cache
@@ -53,14 +48,6 @@ def computed(name: str) -> tuple[Feed, R.MonthlyCalculation]:
     """The feed of a worked example and its Monthly Calculation (computed once per session)."""
     feed = read_feed_folder(example(name) / "feed")
     return feed, monthly_calculation(feed)
-
-
-def copy_feed(tmp_path: Path, name: str = "hand") -> Path:
-    target = tmp_path / f"feed-{name}"
-    shutil.copytree(example(name) / "feed", target)
-    for path in target.iterdir():
-        path.chmod(0o644)
-    return target
 
 
 def fingerprint(engine: sa.Engine) -> str:
@@ -279,7 +266,7 @@ def test_a_rejected_feed_writes_nothing_and_the_command_exits_2(
     )
     before = fingerprint(engine)
 
-    bad = copy_feed(tmp_path)
+    bad = copy_example(tmp_path)
     lines = (bad / "transactions.csv").read_text().splitlines()
     lines[2] = "T01," + lines[2].split(",", 1)[1]  # T02 becomes a second T01
     (bad / "transactions.csv").write_text("\n".join(lines) + "\n")
@@ -293,7 +280,7 @@ def test_a_rejected_feed_writes_nothing_and_the_command_exits_2(
 def test_a_rejected_feed_does_not_even_create_the_schema(
     engine: sa.Engine, database_url: str, tmp_path: Path
 ) -> None:
-    bad = copy_feed(tmp_path)
+    bad = copy_example(tmp_path)
     (bad / "portfolios.csv").unlink()
     with pytest.raises(FeedError):
         store.load_feed(bad, database_url=database_url)
