@@ -7,12 +7,15 @@ Every test that touches a database runs on SQLite and on PostgreSQL (the
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import subprocess
 import sys
+import tomllib
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +107,40 @@ def test_migrations_go_down_and_up_again(engine: sa.Engine) -> None:
     assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
     store.upgrade(engine)
     assert schema_diff(engine) == []
+
+
+def test_upgrade_finds_the_migrations_in_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No alembic.ini and no source checkout needed: the migrations are package data."""
+    folder = resources.files("calc.store") / "migrations"
+    assert Path(str(folder)) == store_engine_module.MIGRATIONS_DIR
+    assert folder.joinpath("env.py").is_file() and folder.joinpath("script.py.mako").is_file()
+    config = store_engine_module.alembic_config()
+    assert config.config_file_name is None
+    monkeypatch.chdir(tmp_path)  # no alembic.ini here
+    engine = store.get_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        store.upgrade(engine)
+        head = ScriptDirectory.from_config(config).get_current_head()
+        assert head is not None and store_engine_module.current_revision(engine) == head
+        assert schema_diff(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_every_migration_file_is_package_data() -> None:
+    """pyproject.toml's package-data globs take every migration into a built package."""
+    pyproject = tomllib.loads((store_engine_module.PROJECT_ROOT / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["calc.store"]
+    package = Path(store.__file__).parent
+    files = [
+        path.relative_to(package).as_posix()
+        for path in store_engine_module.MIGRATIONS_DIR.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    assert "migrations/versions/0001_initial_schema.py" in files
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
 
 
 def test_result_tables_have_the_report_columns() -> None:
