@@ -7,6 +7,7 @@ Every test that touches a database runs on SQLite and on PostgreSQL (the
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import hashlib
 import os
@@ -27,10 +28,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from feedkit import EXAMPLE_NAMES, EXAMPLES, copy_example
 
-from calc import cli, store
+from calc import cli, load, store
 from calc import report as R
 from calc.feed import TABLES, Feed, FeedError
 from calc.feed import read_feed as read_feed_folder
+from calc.load import load_feed
 from calc.monthly import monthly_calculation
 from calc.store import convert, models, write
 from calc.store import engine as store_engine_module
@@ -308,44 +310,73 @@ def test_a_rejected_feed_writes_nothing_and_the_command_exits_2(
     lines[2] = "T01," + lines[2].split(",", 1)[1]  # T02 becomes a second T01
     (bad / "transactions.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(FeedError, match="T01"):
-        store.load_feed(bad, database_url=database_url)
+        load_feed(bad, engine)
     assert cli.main(["load", str(bad), "--database-url", database_url, "-q"]) == cli.EXIT_REJECTED
     assert "T01" in capsys.readouterr().err
     assert fingerprint(engine) == before
 
 
-def test_a_rejected_feed_does_not_even_create_the_schema(
-    engine: sa.Engine, database_url: str, tmp_path: Path
-) -> None:
+def test_a_rejected_feed_does_not_even_create_the_schema(engine: sa.Engine, tmp_path: Path) -> None:
     bad = copy_example(tmp_path)
     (bad / "portfolios.csv").unlink()
     with pytest.raises(FeedError):
-        store.load_feed(bad, database_url=database_url)
+        load_feed(bad, engine)
     assert sa.inspect(engine).get_table_names() == []
 
 
 def test_a_first_load_failing_midway_rolls_back_the_migrations_too(
-    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(*_args, **_kwargs):
         raise RuntimeError("no room")
 
     monkeypatch.setattr(write, "_bulk_insert", failing)
     with pytest.raises(RuntimeError, match="no room"):
-        store.load_feed(example("hand") / "feed", database_url=database_url)
+        load_feed(example("hand") / "feed", engine)
     assert sa.inspect(engine).get_table_names() == []
+
+
+def test_the_calculation_runs_before_the_transaction_opens(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A computation that fails leaves the database untouched: not even the schema is made."""
+    opened = []
+    monkeypatch.setattr(load, "monthly_calculation", lambda *_a, **_k: 1 / 0)
+    sa.event.listen(engine, "begin", lambda _conn: opened.append(True))
+    with pytest.raises(ZeroDivisionError):
+        load_feed(example("hand") / "feed", engine)
+    assert opened == []
+    assert sa.inspect(engine).get_table_names() == []
+
+
+def test_load_feed_without_an_engine_uses_database_url(
+    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    run_id = load_feed(example("hand") / "feed")
+    assert store.latest_run_id(engine) == run_id
+
+
+def test_the_store_is_persistence_only() -> None:
+    """Reading, validating and computing a feed is calc.load's part: the store imports neither."""
+    forbidden = ("calc.load", "calc.monthly", "calc.feed.read_feed")
+    for path in Path(store.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            assert not [n for n in names if n.startswith(forbidden)], (path, names)
 
 
 # --- loading and the read API ----------------------------------------------------------------
 
 
-def test_load_feed_stores_the_feed_and_its_calculation(
-    engine: sa.Engine, database_url: str
-) -> None:
+def test_load_feed_stores_the_feed_and_its_calculation(engine: sa.Engine) -> None:
     stages = []
-    run_id = store.load_feed(
-        example("hand") / "feed", database_url=database_url, progress=lambda *a: stages.append(a)
-    )
+    run_id = load_feed(example("hand") / "feed", engine, progress=lambda *a: stages.append(a))
     assert stages and stages[-1][0] == f"stored calculation run {run_id}"
     assert any(
         len(s) == 3 and s[1] == s[2] for s in stages
