@@ -122,10 +122,15 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from calc.store import load_feed
+    from calc.load import load_feed
+    from calc.store import get_engine
 
     progress = _Progress(args.quiet)
-    run_id = load_feed(args.feed, database_url=args.database_url, progress=progress)
+    engine = get_engine(args.database_url)
+    try:
+        run_id = load_feed(args.feed, engine, progress)
+    finally:
+        engine.dispose()
     print(f"loaded {args.feed} as calculation run {run_id}")
     return 0
 

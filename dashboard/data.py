@@ -43,7 +43,7 @@ def _store() -> Any:
         import calc.store as store
     except Exception as err:
         raise StoreUnavailable(f"the store module cannot be imported: {err}") from err
-    for name in ("get_engine", "list_runs", "read_calculation", "read_table", "load_feed"):
+    for name in ("get_engine", "list_runs", "read_calculation", "read_table"):
         if not hasattr(store, name):
             raise StoreUnavailable(f"the store has no {name}() yet")
     return store
@@ -240,14 +240,15 @@ def unzip_feed(data: bytes, into: Path) -> Path:
 
 
 def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | None = None) -> int:
-    """Unzip ``data`` into a temporary folder and load it (``calc.store.load_feed``); the new run id.
+    """Unzip ``data`` into a temporary folder and load it (``calc.load.load_feed``); the new run id.
 
     Raises ``calc.feed.FeedError`` for a rejected feed (nothing is written).
     """
-    store = _store()
+    from calc.load import load_feed
+
     with tempfile.TemporaryDirectory(prefix="bshare-upload-") as tmp:
         folder = unzip_feed(data, Path(tmp))
-        run_id = store.load_feed(folder, database_url=database_url(), progress=progress)
+        run_id = load_feed(folder, engine(), progress)
     clear_caches()
     return int(run_id)
 

@@ -7,15 +7,13 @@ default).  Each is computed by ``calc.monthly`` and stored with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from feedkit import EXAMPLES
 
-# shared/ lies beside the clone (here and in CI); BSHARE_EXAMPLES overrides.
-EXAMPLES = Path(os.environ.get("BSHARE_EXAMPLES") or Path(__file__).resolve().parents[1].parent / "shared" / "examples")
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 HAND_RUN, RANDOM_RUN = 1, 2
 
@@ -48,8 +46,6 @@ def build_store(path: Path, examples: tuple[str, ...] = ("hand", "random-1095"))
 @pytest.fixture(scope="session")
 def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> DashboardStore:
     """The examples' store, built once per test session (per xdist worker)."""
-    if not EXAMPLES.is_dir():
-        pytest.skip(f"the worked examples are not at {EXAMPLES}")
     return build_store(tmp_path_factory.mktemp("dashboard") / "store.db")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 from pathlib import Path
 
@@ -11,28 +10,23 @@ import pytest
 
 from calc.feed import FeedError, Problem, read_feed
 
-# shared/ lies beside the clone (as for the other test helpers); BSHARE_EXAMPLES overrides.
-EXAMPLES = Path(
-    os.environ.get("BSHARE_EXAMPLES")
-    or Path(__file__).resolve().parents[1].parent / "shared" / "examples"
-)
+# The project's own test data (tests/data): the worked examples, each a feed/
+# and its expected/ output, and the agreement's text.
+DATA = Path(__file__).parent / "data"
+EXAMPLES = DATA / "examples"
 EXAMPLE_NAMES = ("hand", "hand-v3", "random-1095")
+AGREEMENT = DATA / "agreement" / "master-distribution-agreement-class-b.txt"
 
 
 def example_feed(name: str) -> Path:
-    """The folder of a worked example's feed (skips the test when it is not there)."""
-    folder = EXAMPLES / name / "feed"
-    if not folder.is_dir():
-        pytest.skip(f"worked example {name} not available")
-    return folder
+    """The folder of a worked example's feed."""
+    return EXAMPLES / name / "feed"
 
 
 def copy_example(tmp_path: Path, name: str = "hand") -> Path:
-    """A writable copy of a worked example's feed."""
+    """A copy of a worked example's feed, to edit."""
     target = tmp_path / name
     shutil.copytree(example_feed(name), target)
-    for path in target.iterdir():
-        path.chmod(0o644)
     return target
 
 

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from feedkit import copy_example
 
 from calc.cli import main
-
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
 
 
 @pytest.fixture
 def hand_feed(tmp_path: Path) -> Path:
-    if not EXAMPLES.is_dir():
-        pytest.skip("shared examples not found")
-    feed = tmp_path / "feed"
-    shutil.copytree(EXAMPLES / "hand" / "feed", feed)
-    return feed
+    return copy_example(tmp_path)
 
 
 def test_help_explains_the_command() -> None:

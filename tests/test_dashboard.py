@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_fixtures import APP, EXAMPLES, HAND_RUN, RANDOM_RUN, clear_streamlit_caches
+from dashboard_fixtures import APP, HAND_RUN, RANDOM_RUN, clear_streamlit_caches
+from feedkit import EXAMPLES, copy_example
 from streamlit.testing.v1 import AppTest
 
 from calc import store
@@ -315,10 +316,7 @@ def test_data_page_lists_runs(dashboard_db):
 
 
 def test_data_page_rejects_a_bad_feed(own_store, tmp_path):
-    feed = tmp_path / "bad"
-    shutil.copytree(EXAMPLES / "hand" / "feed", feed)
-    for f in feed.iterdir():
-        f.chmod(0o644)
+    feed = copy_example(tmp_path)
     (feed / "tenures.csv").write_text((feed / "tenures.csv").read_text().replace("2020-03-15", "2020-03-20"))
     at = open_page("data")
     at.file_uploader(key="feed_zip").upload("bad.zip", _zip(feed), "application/zip").run()

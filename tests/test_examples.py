@@ -1,4 +1,4 @@
-"""The three worked feeds of shared/examples: the command's six files equal the
+"""The three worked feeds of tests/data/examples: the command's six files equal the
 rulebook's expected output, as the examples' README says to compare them."""
 
 from __future__ import annotations
@@ -8,21 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from feedkit import EXAMPLE_NAMES, EXAMPLES
 from golden import compare_dirs
 
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
-NAMES = ["hand", "hand-v3", "random-1095"]
 
-
-def examples_dir() -> Path:
-    if not EXAMPLES.is_dir():
-        pytest.skip(f"shared examples not found at {EXAMPLES}")
-    return EXAMPLES
-
-
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
 def test_command_matches_expected(name: str, tmp_path: Path) -> None:
-    base = examples_dir() / name
+    base = EXAMPLES / name
     out = tmp_path / "out"
     run = subprocess.run(
         [sys.executable, "-m", "calc", "monthly", str(base / "feed"), "--out", str(out)],
@@ -35,7 +27,7 @@ def test_command_matches_expected(name: str, tmp_path: Path) -> None:
 
 def test_comparison_catches_a_wrong_cent(tmp_path: Path) -> None:
     """The golden comparison is not vacuous: one cent off in one payment is caught."""
-    base = examples_dir() / "hand"
+    base = EXAMPLES / "hand"
     out = tmp_path / "out"
     out.mkdir()
     for f in (base / "expected").iterdir():

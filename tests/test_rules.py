@@ -1,4 +1,4 @@
-"""One worked example per rule of /work/shared/RULES.md, with hand-computed numbers.
+"""One worked example per rule of the rulebook (docs/rules.md), with hand-computed numbers.
 
 Every expected number below was worked out by hand (exact fractions) from the
 rulebook and is written as a literal, or as simple literal arithmetic, in the

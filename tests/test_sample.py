@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from feedkit import AGREEMENT
 
 from calc.calendar import nyse_sessions
 from calc.feed import TABLES, read_feed
@@ -30,7 +31,6 @@ from calc.sample.fund_complex import (
     SCHEDULE_A,
 )
 
-AGREEMENT = Path("/work/shared/agreement/master-distribution-agreement-class-b.txt")
 LAST_MONTH_END = pd.Timestamp("2012-12-31")
 TOL = 1e-6
 ASSET_CLASSES = {"equity", "balanced", "bond", "municipal", "money_market", "sector"}

@@ -7,13 +7,16 @@ Every test that touches a database runs on SQLite and on PostgreSQL (the
 
 from __future__ import annotations
 
+import ast
+import fnmatch
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
+import tomllib
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +26,17 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from feedkit import EXAMPLE_NAMES, EXAMPLES, copy_example
 
-from calc import cli, store
+from calc import cli, load, store
 from calc import report as R
 from calc.feed import TABLES, Feed, FeedError
 from calc.feed import read_feed as read_feed_folder
+from calc.load import load_feed
 from calc.monthly import monthly_calculation
 from calc.store import convert, models, write
 from calc.store import engine as store_engine_module
 
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
-EXAMPLE_NAMES = ("hand", "hand-v3", "random-1095")
 FEED_NAMES = TABLES
 DRILL_DOWNS = ("omnibus_accounts", "lots")
 
@@ -42,10 +45,7 @@ DRILL_DOWNS = ("omnibus_accounts", "lots")
 
 
 def example(name: str) -> Path:
-    folder = EXAMPLES / name
-    if not folder.is_dir():
-        pytest.skip(f"shared example {name} not found at {folder}")
-    return folder
+    return EXAMPLES / name
 
 
 @cache
@@ -53,14 +53,6 @@ def computed(name: str) -> tuple[Feed, R.MonthlyCalculation]:
     """The feed of a worked example and its Monthly Calculation (computed once per session)."""
     feed = read_feed_folder(example(name) / "feed")
     return feed, monthly_calculation(feed)
-
-
-def copy_feed(tmp_path: Path, name: str = "hand") -> Path:
-    target = tmp_path / f"feed-{name}"
-    shutil.copytree(example(name) / "feed", target)
-    for path in target.iterdir():
-        path.chmod(0o644)
-    return target
 
 
 def fingerprint(engine: sa.Engine) -> str:
@@ -117,6 +109,40 @@ def test_migrations_go_down_and_up_again(engine: sa.Engine) -> None:
     assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
     store.upgrade(engine)
     assert schema_diff(engine) == []
+
+
+def test_upgrade_finds_the_migrations_in_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No alembic.ini and no source checkout needed: the migrations are package data."""
+    folder = resources.files("calc.store") / "migrations"
+    assert Path(str(folder)) == store_engine_module.MIGRATIONS_DIR
+    assert folder.joinpath("env.py").is_file() and folder.joinpath("script.py.mako").is_file()
+    config = store_engine_module.alembic_config()
+    assert config.config_file_name is None
+    monkeypatch.chdir(tmp_path)  # no alembic.ini here
+    engine = store.get_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        store.upgrade(engine)
+        head = ScriptDirectory.from_config(config).get_current_head()
+        assert head is not None and store_engine_module.current_revision(engine) == head
+        assert schema_diff(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_every_migration_file_is_package_data() -> None:
+    """pyproject.toml's package-data globs take every migration into a built package."""
+    pyproject = tomllib.loads((store_engine_module.PROJECT_ROOT / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["calc.store"]
+    package = Path(store.__file__).parent
+    files = [
+        path.relative_to(package).as_posix()
+        for path in store_engine_module.MIGRATIONS_DIR.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    assert "migrations/versions/0001_initial_schema.py" in files
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
 
 
 def test_result_tables_have_the_report_columns() -> None:
@@ -279,49 +305,78 @@ def test_a_rejected_feed_writes_nothing_and_the_command_exits_2(
     )
     before = fingerprint(engine)
 
-    bad = copy_feed(tmp_path)
+    bad = copy_example(tmp_path)
     lines = (bad / "transactions.csv").read_text().splitlines()
     lines[2] = "T01," + lines[2].split(",", 1)[1]  # T02 becomes a second T01
     (bad / "transactions.csv").write_text("\n".join(lines) + "\n")
     with pytest.raises(FeedError, match="T01"):
-        store.load_feed(bad, database_url=database_url)
+        load_feed(bad, engine)
     assert cli.main(["load", str(bad), "--database-url", database_url, "-q"]) == cli.EXIT_REJECTED
     assert "T01" in capsys.readouterr().err
     assert fingerprint(engine) == before
 
 
-def test_a_rejected_feed_does_not_even_create_the_schema(
-    engine: sa.Engine, database_url: str, tmp_path: Path
-) -> None:
-    bad = copy_feed(tmp_path)
+def test_a_rejected_feed_does_not_even_create_the_schema(engine: sa.Engine, tmp_path: Path) -> None:
+    bad = copy_example(tmp_path)
     (bad / "portfolios.csv").unlink()
     with pytest.raises(FeedError):
-        store.load_feed(bad, database_url=database_url)
+        load_feed(bad, engine)
     assert sa.inspect(engine).get_table_names() == []
 
 
 def test_a_first_load_failing_midway_rolls_back_the_migrations_too(
-    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def failing(*_args, **_kwargs):
         raise RuntimeError("no room")
 
     monkeypatch.setattr(write, "_bulk_insert", failing)
     with pytest.raises(RuntimeError, match="no room"):
-        store.load_feed(example("hand") / "feed", database_url=database_url)
+        load_feed(example("hand") / "feed", engine)
     assert sa.inspect(engine).get_table_names() == []
+
+
+def test_the_calculation_runs_before_the_transaction_opens(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A computation that fails leaves the database untouched: not even the schema is made."""
+    opened = []
+    monkeypatch.setattr(load, "monthly_calculation", lambda *_a, **_k: 1 / 0)
+    sa.event.listen(engine, "begin", lambda _conn: opened.append(True))
+    with pytest.raises(ZeroDivisionError):
+        load_feed(example("hand") / "feed", engine)
+    assert opened == []
+    assert sa.inspect(engine).get_table_names() == []
+
+
+def test_load_feed_without_an_engine_uses_database_url(
+    engine: sa.Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    run_id = load_feed(example("hand") / "feed")
+    assert store.latest_run_id(engine) == run_id
+
+
+def test_the_store_is_persistence_only() -> None:
+    """Reading, validating and computing a feed is calc.load's part: the store imports neither."""
+    forbidden = ("calc.load", "calc.monthly", "calc.feed.read_feed")
+    for path in Path(store.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            assert not [n for n in names if n.startswith(forbidden)], (path, names)
 
 
 # --- loading and the read API ----------------------------------------------------------------
 
 
-def test_load_feed_stores_the_feed_and_its_calculation(
-    engine: sa.Engine, database_url: str
-) -> None:
+def test_load_feed_stores_the_feed_and_its_calculation(engine: sa.Engine) -> None:
     stages = []
-    run_id = store.load_feed(
-        example("hand") / "feed", database_url=database_url, progress=lambda *a: stages.append(a)
-    )
+    run_id = load_feed(example("hand") / "feed", engine, progress=lambda *a: stages.append(a))
     assert stages and stages[-1][0] == f"stored calculation run {run_id}"
     assert any(
         len(s) == 3 and s[1] == s[2] for s in stages

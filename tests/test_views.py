@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import io
 import math
-import shutil
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from feedkit import EXAMPLES, copy_example
 
 from calc import views
 from calc.feed import FeedError, read_feed
 from calc.report import read_csv
 
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples"
-pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason=f"worked examples not at {EXAMPLES}")
 M = pd.Timestamp
 
 
@@ -426,10 +423,7 @@ def test_statement_sheets_csv_excel_html(june):
 
 
 def test_problems_frame_of_a_rejected_feed(tmp_path):
-    feed = tmp_path / "feed"
-    shutil.copytree(EXAMPLES / "hand" / "feed", feed)
-    for f in feed.iterdir():
-        f.chmod(0o644)
+    feed = copy_example(tmp_path)
     text = (feed / "portfolios.csv").read_text().replace(",A-2", ",A-3")
     (feed / "portfolios.csv").write_text(text)
     with pytest.raises(FeedError) as err:

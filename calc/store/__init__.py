@@ -1,7 +1,8 @@
 """The store: feeds and their Monthly Calculations in a SQL database.
 
-Write: ``load_feed`` (read, validate, compute, store: one transaction) and
-``save_calculation`` (store a computed pair).  Read, for the dashboard:
+Persistence only.  Write: ``save_calculation`` (store a computed feed and
+calculation in one transaction; reading, validating and computing a feed
+first is ``calc.load.load_feed``).  Read, for the dashboard:
 ``list_runs``, ``latest_run_id``, ``read_calculation``, ``read_feed``,
 ``read_table``.  Database: ``get_engine`` ($DATABASE_URL, else
 ``data/bshare.db``) and ``upgrade`` (alembic migrations to head).  Tables:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
         read_feed,
         read_table,
     )
-    from calc.store.write import load_feed, save_calculation
+    from calc.store.write import save_calculation
 
 _HOMES = {
     "get_engine": "engine",
@@ -39,7 +40,6 @@ _HOMES = {
     "read_calculation": "read",
     "read_feed": "read",
     "read_table": "read",
-    "load_feed": "write",
     "save_calculation": "write",
 }
 
@@ -48,7 +48,6 @@ __all__ = [
     "get_engine",
     "latest_run_id",
     "list_runs",
-    "load_feed",
     "read_calculation",
     "read_feed",
     "read_table",

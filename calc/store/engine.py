@@ -3,7 +3,10 @@
 ``DATABASE_URL`` names the database; without it the store is the SQLite file
 ``data/bshare.db`` (WAL journal, foreign keys enforced).  ``postgresql://``
 URLs use the psycopg 3 driver.  The schema is made by the alembic migrations
-in ``data/migrations`` (``upgrade``), never by ``metadata.create_all``.
+(``upgrade``), never by ``metadata.create_all``.  The migrations are package
+data, ``calc/store/migrations`` beside this module, and alembic is configured
+here in code: an installed package (not only a source checkout with its
+``alembic.ini``) can create and migrate a database.
 """
 
 from __future__ import annotations
@@ -20,8 +23,7 @@ from alembic.config import Config
 ENV_DATABASE_URL = "DATABASE_URL"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "bshare.db"
-MIGRATIONS_DIR = PROJECT_ROOT / "data" / "migrations"
-ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 PSYCOPG_DRIVER = "postgresql+psycopg"
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
@@ -74,9 +76,10 @@ def get_engine(database_url: str | None = None) -> sa.Engine:
 
 
 def alembic_config() -> Config:
-    """The alembic configuration of ``alembic.ini`` (script location ``data/migrations``)."""
-    config = Config(str(ALEMBIC_INI)) if ALEMBIC_INI.exists() else Config()
+    """The alembic configuration of the package's migrations, built in code (no ``alembic.ini``)."""
+    config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
     return config
 
 

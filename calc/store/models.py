@@ -10,7 +10,7 @@ Column types: money as integer cents (``BigInteger``, column ``info`` unit
 of each frame are named as in :mod:`calc.report` and :mod:`calc.feed`.
 
 The schema is created and changed by the alembic migrations under
-``data/migrations``; ``tests/test_store.py`` checks that these models and the
+``calc/store/migrations``; ``tests/test_store.py`` checks that these models and the
 migrations agree.
 """
 

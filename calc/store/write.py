@@ -1,10 +1,9 @@
 """Storing a feed and its Monthly Calculation, in one transaction.
 
-``save_calculation`` writes a (Feed, MonthlyCalculation) pair; ``load_feed`` =
-``calc.feed.read_feed`` + ``calc.monthly.monthly_calculation`` + the schema
-migrations + ``save_calculation``, all database work in ONE transaction: a
-rejected feed touches nothing, and a load that fails midway is rolled back
-whole.
+``save_calculation`` writes a computed (Feed, MonthlyCalculation) pair, after
+migrating the schema to head in the same transaction when asked to: a save
+that fails midway is rolled back whole.  Reading, validating and computing a
+feed before it is stored is ``calc.load.load_feed``'s part.
 
 Bulk paths only: PostgreSQL (psycopg 3) gets ``COPY ... FROM STDIN`` in CSV
 through the transaction's own driver connection; other databases (SQLite)
@@ -17,7 +16,6 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,7 +27,7 @@ import calc
 from calc.feed import Feed
 from calc.report import MonthlyCalculation
 from calc.store.convert import to_columns
-from calc.store.engine import get_engine, upgrade_connection, write_transaction
+from calc.store.engine import upgrade_connection, write_transaction
 from calc.store.models import FEED_TABLE, FEED_TABLES, RESULT_TABLES, RUN_TABLE
 
 Progress = Callable[..., None]
@@ -259,39 +257,20 @@ def save_on_connection(
 
 
 def save_calculation(
-    engine: sa.Engine, feed: Feed, calculation: MonthlyCalculation, progress: Progress | None = None
+    engine: sa.Engine,
+    feed: Feed,
+    calculation: MonthlyCalculation,
+    progress: Progress | None = None,
+    *,
+    migrate: bool = False,
 ) -> int:
     """Store ``feed`` and its ``calculation`` in one transaction; returns the run id.
 
-    The schema must be at head already (``calc.store.upgrade``).  Any failure
-    rolls the whole transaction back: the database is left as it was.
+    ``migrate``: first bring the schema to head, in the same transaction;
+    otherwise it must be at head already (``calc.store.upgrade``).  Any
+    failure rolls the whole transaction back: the database is left as it was.
     """
     with write_transaction(engine) as conn:
-        return save_on_connection(conn, feed, calculation, progress)
-
-
-def load_feed(
-    feed_dir: str | Path, database_url: str | None = None, progress: Progress | None = None
-) -> int:
-    """Read and validate the feed in ``feed_dir``, compute it and store both; returns the run id.
-
-    A rejected feed raises ``calc.feed.FeedError`` before the database is
-    touched; migrating the schema and storing happen in one transaction.
-    """
-    from calc.feed import read_feed
-    from calc.monthly import monthly_calculation
-
-    report = progress or _silent
-    report(f"reading feed {feed_dir}")
-    feed = read_feed(feed_dir)
-    calculation = monthly_calculation(feed, progress=progress)
-    engine = get_engine(database_url)
-    try:
-        report(f"storing into {engine.url.render_as_string(hide_password=True)}")
-        with write_transaction(engine) as conn:
+        if migrate:
             upgrade_connection(conn)
-            run_id = save_on_connection(conn, feed, calculation, progress)
-        report(f"stored calculation run {run_id}")
-        return run_id
-    finally:
-        engine.dispose()
+        return save_on_connection(conn, feed, calculation, progress)

@@ -5,7 +5,8 @@ Two ways in:
   ``config.attributes["connection"]``: the migration runs on it and logging is
   left alone;
 - the ``alembic`` command: the database is ``-x url=...``, else the one
-  ``calc.store.get_engine`` picks ($DATABASE_URL, else data/bshare.db).
+  ``calc.store.get_engine`` picks ($DATABASE_URL, else data/bshare.db), with
+  the top-level ``alembic.ini`` of a source checkout.
 """
 
 from __future__ import annotations

@@ -1,0 +1,55 @@
+"""Loading a feed: read and validate it, compute its Monthly Calculation, store both.
+
+``load_feed`` is what ``python -m calc load`` and the dashboard's Data page
+run.  The order keeps the database as it was unless the whole load succeeds:
+
+1. ``calc.feed.read_feed`` reads and validates the feed; a rejected feed
+   raises ``calc.feed.FeedError`` before the database is touched;
+2. ``calc.monthly.monthly_calculation`` computes it, still outside any
+   transaction;
+3. ``calc.store.save_calculation`` migrates the schema to head and stores the
+   feed and its calculation in ONE transaction: a store that fails midway is
+   rolled back whole, migrations included.
+
+The store (``calc.store``) is persistence only; this module is the step
+around it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from calc.feed import read_feed
+from calc.monthly import Progress, monthly_calculation
+
+
+def _silent(*_args: object) -> None:
+    return None
+
+
+def load_feed(
+    folder: str | Path, engine: sa.Engine | None = None, progress: Progress | None = None
+) -> int:
+    """Read, validate and compute the feed in ``folder`` and store it; returns the run id.
+
+    ``engine``: the store's database (default: ``calc.store.get_engine()``,
+    i.e. ``$DATABASE_URL`` or the SQLite file; disposed of afterwards).
+    """
+    from calc.store import get_engine, save_calculation
+
+    report = progress or _silent
+    report(f"reading feed {folder}")
+    feed = read_feed(folder)
+    calculation = monthly_calculation(feed, progress=progress)
+    own_engine = engine is None
+    engine = get_engine() if engine is None else engine
+    try:
+        report(f"storing into {engine.url.render_as_string(hide_password=True)}")
+        run_id = save_calculation(engine, feed, calculation, progress, migrate=True)
+        report(f"stored calculation run {run_id}")
+        return run_id
+    finally:
+        if own_engine:
+            engine.dispose()
