@@ -307,8 +307,10 @@ def _closing_state(feed, parties, months, att: Attribution, changes: LedgerChang
     lots = lots.drop(columns=["issue_day", "conversion_month"])
     free = pd.DataFrame(free_rows, columns=["account_id", "portfolio_id", "rights_holder", "shares"])
     om_pos = pd.DataFrame(om_pos_rows, columns=["account_id", "portfolio_id", "free_shares"])
-    accounts = pd.DataFrame({"account_id": [A[a] for a in sorted(changes.next_seq)],
-                             "next_seq": [changes.next_seq[a] for a in sorted(changes.next_seq)]}, dtype=object)
+    next_seq = dict(start.next_seq) if start is not None else {}
+    next_seq.update(changes.next_seq)
+    accounts = pd.DataFrame({"account_id": [A[a] for a in sorted(next_seq)],
+                             "next_seq": [next_seq[a] for a in sorted(next_seq)]}, dtype=object)
     accounts["next_seq"] = accounts["next_seq"].astype(np.int64)
 
     c = att.closing

@@ -302,17 +302,16 @@ def apply_offsets(
     if not by_pair and not carry_in:
         return (pd.DataFrame(columns=["month", "portfolio_id", "party", "offset_cents"]),
                 pd.DataFrame(columns=["portfolio_id", "party", "amount"]))
-    portions = own.set_index(["portfolio_id", "party", "month"])
-    for pid, party in sorted(set(by_pair) | set(carry_in)):
+    pairs = sorted(set(by_pair) | set(carry_in))
+    wanted = own[pd.MultiIndex.from_frame(own[["portfolio_id", "party"]]).isin(pairs)]
+    room_of = {
+        (pid, party, int(m)): offsets.room(fee, cdsc)
+        for pid, party, m, fee, cdsc in wanted[["portfolio_id", "party", "month", "distribution_fee_cents",
+                                                "cdsc_cents"]].itertuples(index=False)
+    }
+    for pid, party in pairs:
         by_month = by_pair.get((pid, party), {})
-        rooms = []
-        for m in months:
-            key = (pid, party, m)
-            if key in portions.index:
-                row = portions.loc[key]
-                rooms.append(offsets.room(row["distribution_fee_cents"], row["cdsc_cents"]))
-            else:
-                rooms.append(Decimal(0))
+        rooms = [room_of.get((pid, party, int(m)), Decimal(0)) for m in months]
         taken, carry = offsets.apply_claims((by_month.get(m, Decimal(0)) for m in months), rooms,
                                             carry_in.get((pid, party), Decimal(0)))
         applied_rows += [(m, pid, party, cents) for m, cents in zip(months, taken, strict=True) if cents > 0]
