@@ -1,4 +1,4 @@
-"""Figure builders: each returns a plotly figure from a frame of :mod:`calc.views` (never shows it).
+"""Figure builders: each returns a plotly figure from a frame of :mod:`calc.reports` (never shows it).
 
 Every party is drawn in its colour of :mod:`dashboard.theme`, money with a
 dollar axis and percents as percents, so the same party looks the same on
@@ -98,7 +98,7 @@ def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
 
 
 def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | None = None) -> go.Figure:
-    """Monthly stacked bars by party (``views.monthly_revenue_by_party``)."""
+    """Monthly stacked bars by party (``revenue.monthly_revenue_by_party``)."""
     if frame.empty:
         return empty_figure("No fees or CDSCs in this period")
     fig = go.Figure()
@@ -114,7 +114,7 @@ def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | N
 
 
 def money_kind_bars(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Monthly stacked bars of Distribution Fee, service fee and CDSC (``views.monthly_revenue``)."""
+    """Monthly stacked bars of Distribution Fee, service fee and CDSC (``revenue.monthly_revenue``)."""
     if frame.empty:
         return empty_figure("No fees or CDSCs in this period")
     fig = go.Figure()
@@ -126,7 +126,7 @@ def money_kind_bars(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
 
 
 def group_bars(frame: pd.DataFrame, by: str, title: str | None = None, height: int = 300) -> go.Figure:
-    """Horizontal bars of money by Fund or schedule (``views.revenue_by_group``), stacked by kind."""
+    """Horizontal bars of money by Fund or schedule (``revenue.revenue_by_group``), stacked by kind."""
     if frame.empty:
         return empty_figure("Nothing in this period", height=height)
     ordered = frame.sort_values("total")
@@ -143,7 +143,7 @@ def group_bars(frame: pd.DataFrame, by: str, title: str | None = None, height: i
 
 
 def top_portfolios_bar(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Horizontal bars of the top portfolios' totals (``views.top_portfolios``)."""
+    """Horizontal bars of the top portfolios' totals (``revenue.top_portfolios``)."""
     if frame.empty:
         return empty_figure("Nothing in this period")
     ordered = frame.sort_values("total")
@@ -168,7 +168,7 @@ def _party_name(party: str, role: str) -> str:
 
 def fee_share_chart(frame: pd.DataFrame, events: pd.DataFrame | None = None, mode: str = "percent",
                     title: str | None = None) -> go.Figure:
-    """Each party's part of the Distribution Fee over time (``views.distribution_fee_shares``).
+    """Each party's part of the Distribution Fee over time (``shares.distribution_fee_shares``).
 
     ``mode="percent"``: lines of the fraction of each month's fee;
     ``mode="dollars"``: stacked bars of the dollars.
@@ -199,7 +199,7 @@ def fee_share_chart(frame: pd.DataFrame, events: pd.DataFrame | None = None, mod
 
 
 def twelve_b1_chart(frame: pd.DataFrame, events: pd.DataFrame | None = None, title: str | None = None) -> go.Figure:
-    """The rights holders' 12b-1 Share S_h(m) over time (``views.twelve_b1_shares``)."""
+    """The rights holders' 12b-1 Share S_h(m) over time (``shares.twelve_b1_shares``)."""
     if frame.empty:
         return empty_figure("No 12b-1 Share in this period")
     fig = go.Figure()
@@ -213,7 +213,7 @@ def twelve_b1_chart(frame: pd.DataFrame, events: pd.DataFrame | None = None, tit
 
 
 def assignee_portions_chart(stream: pd.DataFrame, party: str, title: str | None = None) -> go.Figure:
-    """The assignee's monthly 12b-1 and CDSC Portions (``views.assignee_stream``)."""
+    """The assignee's monthly 12b-1 and CDSC Portions (``collateral.assignee_stream``)."""
     if stream.empty or (stream["total"] == 0).all():
         return empty_figure("No Portions received yet")
     colour = theme.party_colour(party)
@@ -227,7 +227,7 @@ def assignee_portions_chart(stream: pd.DataFrame, party: str, title: str | None 
 
 
 def payback_chart(curve: pd.DataFrame, price: float | None, party: str, title: str | None = None) -> go.Figure:
-    """Cumulative collections against the purchase price (``views.payback_curve``)."""
+    """Cumulative collections against the purchase price (``collateral.payback_curve``)."""
     if curve.empty:
         return empty_figure("No collections yet")
     fig = go.Figure()
@@ -243,7 +243,7 @@ def payback_chart(curve: pd.DataFrame, price: float | None, party: str, title: s
 
 
 def runoff_chart(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
-    """Commission Shares behind the stream by issue year over time (``views.runoff``), stacked."""
+    """Commission Shares behind the stream by issue year over time (``collateral.runoff``), stacked."""
     if frame.empty:
         return empty_figure("No Commission Shares behind this stream")
     fig = go.Figure()

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from calc import views
+from calc.reports.common import portfolio_labels
 from dashboard import data, theme
 
 ALL = "all"
@@ -43,7 +43,7 @@ class Filters:
     def scope_label(self) -> str:
         if self.portfolio is None or self.meta is None:
             return "the whole complex"
-        return views.portfolio_labels(self.meta.portfolios).get(self.portfolio, self.portfolio)
+        return portfolio_labels(self.meta.portfolios).get(self.portfolio, self.portfolio)
 
 
 def month_key(m: pd.Timestamp) -> str:
@@ -132,7 +132,7 @@ def render_sidebar() -> Filters:
     if run_id in loaded:
         sb.caption(f"Loaded {loaded[run_id]}")
     meta = data.run_meta(run_id)
-    names = views.portfolio_labels(meta.portfolios)
+    names = portfolio_labels(meta.portfolios)
     portfolio_options = [ALL, *meta.portfolio_ids]
     months = [month_key(m) for m in reversed(meta.months)]
     party_options = [ALL, *meta.parties]

@@ -42,8 +42,6 @@ MONEY_COLOURS: dict[str, str] = {
     "CDSC": "#c55a11",
 }
 
-SCHEDULE_LABELS: dict[str, str] = {"A-1": "A-1 (AIM)", "A-2": "A-2 (INVESCO)"}
-
 TERMINATION_COLOUR = "#c00000"
 TENURE_COLOUR = "#595959"
 

@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from calc import views
+from calc.reports.common import change
+from calc.reports.shares import termination_date
 from dashboard import filters as flt
 from dashboard import theme
 
@@ -57,9 +58,7 @@ def termination_notice(f: flt.Filters) -> None:
     """A clear note when the chosen portfolio's Plan has ended (Complete Termination) by the chosen month."""
     if f.portfolio is None or f.meta is None or f.month is None:
         return
-    from calc import views
-
-    ended = views.termination_date(f.meta.plan_events, f.portfolio)
+    ended = termination_date(f.meta.plan_events, f.portfolio)
     if ended is None or ended > f.month:
         return
     last_day = ended - pd.Timedelta(days=1)
@@ -118,7 +117,7 @@ def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "a
 def money_metric(label: str, value: float, prior: float | None = None, prior_label: str = "", help: str | None = None) -> None:
     """A KPI in dollars with its change against ``prior`` as a percent."""
     delta = None
-    rel = views.change(value, prior) if prior is not None else float("nan")
+    rel = change(value, prior) if prior is not None else float("nan")
     if not pd.isna(rel):
         delta = f"{theme.fmt_change(rel)} vs {prior_label}" if prior_label else theme.fmt_change(rel)
     st.metric(label, theme.fmt_money(value), delta=delta, help=help, border=True)

@@ -11,7 +11,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from calc import views
+from calc.reports.collateral import (
+    assignee_by_portfolio,
+    assignee_lot_filters,
+    assignee_stream,
+    assignee_terms,
+    payback,
+    payback_curve,
+    payments_schedule,
+    purchase_price,
+    runoff,
+    runoff_at,
+    runoff_totals,
+)
 from dashboard import charts, data, theme, ui
 from dashboard.filters import publish, seed
 
@@ -30,11 +42,11 @@ def render() -> None:
                             help="The B-share financing vehicle (assignee of EIGHTH). The link carries it: ?assignee=NAME")
     publish("assignee", assignee, None)
     mine = data.assignee_assignments(f.run_id, assignee)
-    terms = views.assignee_terms(mine, assignee)
-    price = views.purchase_price(mine, assignee)
+    terms = assignee_terms(mine, assignee)
+    price = purchase_price(mine, assignee)
     payments = data.assignee_payments(f.run_id, assignee)
-    stream = views.assignee_stream(payments, assignee)
-    pb = views.payback(stream, price)
+    stream = assignee_stream(payments, assignee)
+    pb = payback(stream, price)
     st.caption(f"{assignee}: 12b-1 Portions and CDSC Portions assigned by "
                f"{', '.join(sorted(set(terms['rights_holder'])))} (run {f.run_id}).")
 
@@ -63,10 +75,10 @@ def render() -> None:
         st.plotly_chart(charts.assignee_portions_chart(stream, assignee), width="stretch", key="portions_chart")
     with right:
         st.subheader("Payback")
-        st.plotly_chart(charts.payback_chart(views.payback_curve(stream, price), price, assignee), width="stretch", key="payback_chart")
+        st.plotly_chart(charts.payback_chart(payback_curve(stream, price), price, assignee), width="stretch", key="payback_chart")
 
     st.subheader("Payments and due dates")
-    schedule = views.payments_schedule(payments, as_of=m)
+    schedule = payments_schedule(payments, as_of=m)
     schedule = schedule[(schedule["payable"] != 0) | (schedule["status"] == "due")]
     ui.table(schedule, money=["distribution_fee", "cdsc", "payable"], months=["month_end"], dates=["due_date"],
              height=280 if len(schedule) > 8 else "auto",
@@ -74,7 +86,7 @@ def render() -> None:
                      "payable": "Payable", "status": "Status"})
 
     st.subheader("Portfolios behind the stream")
-    ui.table(views.assignee_by_portfolio(payments, meta.portfolios), money=["distribution_fee", "cdsc", "total"],
+    ui.table(assignee_by_portfolio(payments, meta.portfolios), money=["distribution_fee", "cdsc", "total"],
              percent=["share_of_total"], months=["first_month", "last_month"],
              labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
                      "distribution_fee": "12b-1 Portion", "cdsc": "CDSC Portion", "total": "Total",
@@ -92,18 +104,18 @@ def render() -> None:
 
 def _runoff(run_id: int, meta: data.RunMeta, mine: pd.DataFrame, assignee: str, month: pd.Timestamp) -> None:
     st.subheader("Runoff of the shares behind the stream")
-    pairs = views.assignee_lot_filters(mine, assignee)
+    pairs = assignee_lot_filters(mine, assignee)
     lots = data.assignee_lots(run_id, pairs)
-    run = views.runoff(lots, meta.portfolios, pairs)
+    run = runoff(lots, meta.portfolios, pairs)
     if run.empty:
         st.info("No Commission Shares of the assigning rights holders remain in these portfolios.")
         return
     st.caption("Commission Shares of the assigning rights holders (in the assigned portfolios) still outstanding, by "
                "year of original issuance. Older shares carry less of the CDSC schedule; at the end of it they carry none.")
     st.plotly_chart(charts.runoff_chart(run), width="stretch", key="runoff_chart")
-    at = views.runoff_at(run, month if (run["month_end"] == month).any() else None)
+    at = runoff_at(run, month if (run["month_end"] == month).any() else None)
     when = at["month_end"].iloc[0] if not at.empty else None
-    tot = views.runoff_totals(at)
+    tot = runoff_totals(at)
     st.markdown(f"**At {theme.fmt_month(when)}**: {theme.fmt_shares(tot['commission_shares'], 2)} Commission Shares "
                 f"(cost {theme.fmt_money(tot['cost'])}), {theme.fmt_shares(tot['carrying_shares'], 2)} of them still in "
                 f"the CDSC schedule, carrying {theme.fmt_money(tot['cdsc_carried'])} of CDSC if redeemed at cost "

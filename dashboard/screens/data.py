@@ -7,8 +7,8 @@ import time
 import pandas as pd
 import streamlit as st
 
-from calc import views
 from calc.feed import FeedError
+from calc.reports.data import feed_overview, problems_frame
 from dashboard import data, filters, ui
 
 RUN_LABELS = {
@@ -33,7 +33,7 @@ def _upload() -> None:
             if validate_only:
                 feed = data.validate_uploaded_feed(payload)
                 st.success(f"{upload.name}: the feed is valid ({len(feed.months())} months).")
-                ui.table(views.feed_overview(feed), labels={"table": "Table", "rows": "Rows"})
+                ui.table(feed_overview(feed), labels={"table": "Table", "rows": "Rows"})
                 return
             with st.status(f"Loading {upload.name}…", expanded=True) as status:
                 bar = st.progress(0.0)
@@ -56,7 +56,7 @@ def _upload() -> None:
             st.session_state["_loaded_run"] = run_id
         except FeedError as err:
             st.error(f"The feed was rejected ({len(err.problems)} problem(s)); nothing was written.")
-            problems = views.problems_frame(err.problems)
+            problems = problems_frame(err.problems)
             st.table(problems.rename(columns={"file": "File", "line": "Line", "column": "Column", "rule": "Rule"}),
                      hide_index=True, border="horizontal")
         except (ValueError, OSError) as err:

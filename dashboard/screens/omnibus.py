@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from calc import views
+from calc.reports.common import portfolio_labels
+from calc.reports.omnibus import (
+    omnibus_account_history,
+    omnibus_accounts_overview,
+    omnibus_attribution_series,
+    omnibus_formula_lines,
+)
 from dashboard import charts, data, theme, ui
 from dashboard.filters import KEY_PORTFOLIO, publish, seed
 
@@ -28,7 +34,7 @@ def _choose_portfolio(meta: data.RunMeta, with_omnibus: list[str]) -> None:
     def pick() -> None:
         st.session_state[KEY_PORTFOLIO] = st.session_state["omnibus_portfolio_pick"]
 
-    names = views.portfolio_labels(meta.portfolios)
+    names = portfolio_labels(meta.portfolios)
     st.selectbox("Portfolio with omnibus accounts", with_omnibus, index=None, key="omnibus_portfolio_pick",
                  format_func=lambda p: names.get(p, p), on_change=pick, placeholder="Choose a portfolio")
 
@@ -53,7 +59,7 @@ def render() -> None:
     ui.termination_notice(f)
 
     st.subheader(f"{f.scope_label}: accounts at {theme.fmt_month(m)}")
-    overview = views.omnibus_accounts_overview(omnibus, accounts, exceptions, pid, m)
+    overview = omnibus_accounts_overview(omnibus, accounts, exceptions, pid, m)
     if overview.empty:
         st.info(f"No omnibus account of {pid} is open at {theme.fmt_month(m)}; choose a later month.")
     else:
@@ -75,7 +81,7 @@ def render() -> None:
         st.session_state["account"] = all_accounts[default]
     account = st.selectbox("Account", all_accounts, key="account", help="Drill into one omnibus account, month by month.")
     publish("account", account, None)
-    history = views.omnibus_account_history(omnibus, accounts, pid, account)
+    history = omnibus_account_history(omnibus, accounts, pid, account)
     _account(history, exceptions, pid, account, m)
 
 
@@ -94,7 +100,7 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
         if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= 1e-6:
             st.info(f"No Free Shares issued, redeemed or exchanged in {account} in {theme.fmt_month(m)}: nothing to "
                     "attribute, every balance carries over. The months with activity are listed below.")
-        lines = views.omnibus_formula_lines(history, m)
+        lines = omnibus_formula_lines(history, m)
         for holder, g in lines.groupby("rights_holder", sort=True):
             hr = rows[rows["rights_holder"] == holder].iloc[0]
             st.markdown(f"**{holder}**: K_h(m-1) = {theme.fmt_shares(hr['K_h_prev'])}, F_h(m-1) = "
@@ -113,7 +119,7 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, account: str) -> N
     """The account's months, the attribution chart and its exceptions (local switches)."""
     st.subheader("Attribution over time")
     with_k = st.toggle("Show Commission Shares K_h too", value=False, key="omnibus_with_k")
-    st.plotly_chart(charts.omnibus_attribution_chart(views.omnibus_attribution_series(history), with_commission=with_k),
+    st.plotly_chart(charts.omnibus_attribution_chart(omnibus_attribution_series(history), with_commission=with_k),
                     width="stretch", key="omnibus_chart")
     st.subheader("Month by month")
     active_only = st.toggle("Only months with activity (I, R or E)", value=True, key="omnibus_active_only")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from calc import views
+from calc.reports.revenue import (
+    monthly_revenue,
+    monthly_revenue_by_party,
+    revenue_by_group,
+    revenue_comparison,
+    top_portfolios,
+)
 from dashboard import charts, data, theme, ui
 from dashboard.filters import month_key, month_of, publish, seed
 
@@ -42,7 +48,7 @@ def render() -> None:
                f"(run {f.run_id})")
 
     m = f.month
-    comp = views.revenue_comparison(summary, m, f.portfolio_ids)
+    comp = revenue_comparison(summary, m, f.portfolio_ids)
     prior = (m - pd.DateOffset(years=1) + pd.offsets.MonthEnd(0))
     st.subheader(f"{theme.fmt_month(m)} and year to date")
     if comp.loc["Total", "month"] == 0 and comp.loc["Total", "ytd"] == 0:
@@ -69,24 +75,24 @@ def render() -> None:
     st.divider()
     start, end = _period(meta.months)
     st.subheader(f"By party, {theme.fmt_month(start)} to {theme.fmt_month(end)}")
-    by_party = views.monthly_revenue_by_party(payments, start, end, f.portfolio_ids)
+    by_party = monthly_revenue_by_party(payments, start, end, f.portfolio_ids)
     if f.party:
         by_party = by_party[by_party["party"] == f.party]
     _party_chart(by_party, summary, start, end, f.portfolio_ids)
 
     st.subheader("By Fund")
-    by_fund = views.revenue_by_group(summary, meta.portfolios, "fund", start, end, f.portfolio_ids)
+    by_fund = revenue_by_group(summary, meta.portfolios, "fund", start, end, f.portfolio_ids)
     st.plotly_chart(charts.group_bars(by_fund, "fund"), width="stretch", key="fund_chart")
 
     st.subheader("By schedule")
-    by_sched = views.revenue_by_group(summary, meta.portfolios, "schedule", start, end, f.portfolio_ids)
+    by_sched = revenue_by_group(summary, meta.portfolios, "schedule", start, end, f.portfolio_ids)
     st.plotly_chart(charts.group_bars(by_sched, "schedule", height=220), width="stretch", key="schedule_chart")
     ui.table(by_sched, money=["distribution_fee", "service_fee", "cdsc", "total"],
              labels={"schedule": "Schedule", "distribution_fee": "Distribution Fee", "service_fee": "Service fee",
                      "cdsc": "CDSC", "total": "Total", "portfolios": "Portfolios"})
 
     st.subheader("Top portfolios")
-    top = views.top_portfolios(summary, meta.portfolios, start, end, n=10, portfolio_ids=f.portfolio_ids)
+    top = top_portfolios(summary, meta.portfolios, start, end, n=10, portfolio_ids=f.portfolio_ids)
     st.plotly_chart(charts.top_portfolios_bar(top), width="stretch", key="top_chart")
     ui.table(top, money=["distribution_fee", "service_fee", "cdsc", "total"], percent=["share_of_total"],
              labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
@@ -100,7 +106,7 @@ def _party_chart(by_party: pd.DataFrame, summary: pd.DataFrame, start: pd.Timest
     """Bars by party or by kind of money: a local switch, redrawn alone."""
     view = st.segmented_control("Stack by", ["Party", "Kind of money"], default="Party", key="revenue_stack")
     if view == "Kind of money":
-        st.plotly_chart(charts.money_kind_bars(views.monthly_revenue(summary, start, end, portfolio_ids)),
+        st.plotly_chart(charts.money_kind_bars(monthly_revenue(summary, start, end, portfolio_ids)),
                         width="stretch", key="kind_chart")
     else:
         st.plotly_chart(charts.party_revenue_bars(by_party), width="stretch", key="party_chart")

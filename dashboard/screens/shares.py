@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from calc import views
+from calc.reports.common import ROLE_LABELS
+from calc.reports.shares import (
+    distribution_fee_shares,
+    plan_timeline,
+    termination_date,
+    twelve_b1_shares,
+)
 from dashboard import charts, data, theme, ui
 
 
@@ -20,15 +26,15 @@ def render() -> None:
     st.caption(f"Scope: {f.scope_label} · rights holders' own Portions and assignees' 12b-1 Portions, "
                "month by month; ↔ marks a change of distributor (tenure), ✕ a Complete Termination of the Plan.")
 
-    events = views.plan_timeline(meta.tenures, meta.plan_events, f.portfolio_ids)
+    events = plan_timeline(meta.tenures, meta.plan_events, f.portfolio_ids)
     ui.termination_notice(f)
     if f.portfolio:
-        ended = views.termination_date(meta.plan_events, f.portfolio)
+        ended = termination_date(meta.plan_events, f.portfolio)
         if ended is not None and ended > f.month:
             st.info(f"{f.portfolio}: Complete Termination of the Plan on {theme.fmt_date(ended)} (after the chosen month).")
 
-    shares = views.distribution_fee_shares(payments, f.portfolio_ids)
-    s12 = views.twelve_b1_shares(allocation, summary, f.portfolio_ids)
+    shares = distribution_fee_shares(payments, f.portfolio_ids)
+    s12 = twelve_b1_shares(allocation, summary, f.portfolio_ids)
     if f.party:
         shares = shares[shares["party"] == f.party]
         s12 = s12[s12["rights_holder"] == f.party]
@@ -50,7 +56,7 @@ def render() -> None:
     if at.empty or at["distribution_fee"].abs().sum() == 0:
         st.info(f"No Distribution Fee in {theme.fmt_month(m)} for {f.scope_label}.")
     else:
-        shown = at.drop(columns=["month_end"]).assign(role=at["role"].map(lambda r: views.ROLE_LABELS.get(r, r)))
+        shown = at.drop(columns=["month_end"]).assign(role=at["role"].map(lambda r: ROLE_LABELS.get(r, r)))
         ui.table(shown, money=["distribution_fee"], percent=["fee_share"],
                  labels={"party": "Party", "role": "Role", "distribution_fee": "Distribution Fee", "fee_share": "Share of the fee"})
     if not events.empty:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from calc import views
+from calc.reports.render import statement_csv, statement_excel, statement_html
+from calc.reports.statement import Statement, sheet_kinds, statement, statement_sheets
 from dashboard import data, theme, ui
 
 PRINT_CSS = """
@@ -19,18 +20,6 @@ PRINT_CSS = """
 </style>
 """
 
-SHEET_KINDS = {
-    "Summary": dict(money=["Average net assets", "Distribution Fee", "Service fee", "CDSC", "CDSC waived"],
-                    shares=["Shares outstanding"], dates=["Due date"]),
-    "Payments": dict(money=["Distribution Fee", "CDSC", "Service fee", "Offset", "Payable"], dates=["Due date"]),
-    "By party": dict(money=["Distribution Fee", "CDSC", "Service fee", "Offset", "Payable"], dates=["Due date"]),
-    "Allocation": dict(shares=["Commission Shares", "Free Shares (ordinary)", "Omnibus Free Shares", "Attributed shares"],
-                       percent=["12b-1 Share"]),
-    "CDSC": dict(money=["Base", "CDSC", "Waived"], shares=["Shares"], percent=["Rate"], dates=["Date", "Issue date"]),
-    "Exceptions": {},
-    "Tie-out": dict(money=["Portfolio total", "Parties added up", "Difference"]),
-}
-
 
 def render() -> None:
     f = ui.require_data()
@@ -39,14 +28,14 @@ def render() -> None:
     scope = {} if f.portfolio is None else {"portfolio_id": f.portfolio}
     month = data.tables(f.run_id, ("summary", "payments", "allocation", "exceptions"), month_end=m, **scope)
     cdsc = data.table(f.run_id, "cdsc", **scope)
-    s = views.statement(month["summary"], month["payments"], month["allocation"], cdsc, month["exceptions"], m,
+    s = statement(month["summary"], month["payments"], month["allocation"], cdsc, month["exceptions"], m,
                         f.portfolio_ids)
     names = dict(zip(meta.portfolios["portfolio_id"].astype(str), meta.portfolios["name"].astype(str), strict=False))
     st.title(f"Monthly Calculation: {theme.fmt_month(m)}")
     if s.empty:
         st.info(f"No Monthly Calculation for {theme.fmt_month(m)} in {f.scope_label}.")
         return
-    sheets = views.statement_sheets(s, names)
+    sheets = statement_sheets(s, names)
     ui.termination_notice(f)
     st.caption(f"Scope: {f.scope_label} · run {f.run_id} · amounts payable on the 10th NYSE business day after the "
                f"month end: **{theme.fmt_date(s.due_date)}**")
@@ -68,24 +57,24 @@ def render() -> None:
 
     stamp = f"{m:%Y-%m}" + (f"-{f.portfolio}" if f.portfolio else "")
     d = st.columns([1, 1, 1, 3])
-    d[0].download_button("Download CSV", lambda: views.statement_csv(s, names), file_name=f"monthly-calculation-{stamp}.csv",
+    d[0].download_button("Download CSV", lambda: statement_csv(s, names), file_name=f"monthly-calculation-{stamp}.csv",
                          mime="text/csv", icon=":material/download:", key="dl_csv", on_click="ignore")
-    d[1].download_button("Download Excel", lambda: views.statement_excel(s, names), file_name=f"monthly-calculation-{stamp}.xlsx",
+    d[1].download_button("Download Excel", lambda: statement_excel(s, names), file_name=f"monthly-calculation-{stamp}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          icon=":material/table_view:", key="dl_xlsx", on_click="ignore")
-    d[2].download_button("Printable HTML", lambda: views.statement_html(s, names), file_name=f"monthly-calculation-{stamp}.html",
+    d[2].download_button("Printable HTML", lambda: statement_html(s, names), file_name=f"monthly-calculation-{stamp}.html",
                          mime="text/html", icon=":material/print:", key="dl_html", on_click="ignore")
     _views(s, sheets, names)
 
 
 @st.fragment
-def _views(s: views.Statement, sheets: dict, names: dict) -> None:
+def _views(s: Statement, sheets: dict, names: dict) -> None:
     """Tabbed views or the printable page: a local switch, redrawn alone."""
     mode = st.segmented_control("View", ["Tables", "Printable page"], default="Tables", key="statement_mode")
     if mode == "Printable page":
         st.html(PRINT_CSS)
         st.caption("Use your browser's Print (Ctrl+P / ⌘P): the sidebar and buttons are left out of the printout.")
-        st.html(views.statement_html(s, names, standalone=False))
+        st.html(statement_html(s, names, standalone=False))
         return
     tabs = st.tabs(list(sheets))
     for tab, (name, frame) in zip(tabs, sheets.items(), strict=True):
@@ -93,7 +82,7 @@ def _views(s: views.Statement, sheets: dict, names: dict) -> None:
             if frame.empty:
                 st.info(f"No {name.lower()} rows this month.")
             else:
-                ui.table(frame, key=f"sheet_{name}", **SHEET_KINDS.get(name, {}))
+                ui.table(frame, key=f"sheet_{name}", **sheet_kinds(frame))
 
 
 ui.guarded(render)
