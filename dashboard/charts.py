@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from calc.vocabulary import COMPLETE_TERMINATION
 from dashboard import theme
 
 FONT = "Source Sans Pro, Arial, sans-serif"
@@ -82,7 +83,7 @@ def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
     label_each = len(events) <= MAX_EVENT_LABELS
     shapes, notes = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
     for e in events.itertuples(index=False):
-        termination = e.kind == "complete_termination"
+        termination = e.kind == COMPLETE_TERMINATION
         colour = theme.TERMINATION_COLOUR if termination else theme.TENURE_COLOUR
         x = pd.Timestamp(e.date)
         shapes.append({"type": "line", "x0": x, "x1": x, "y0": 0, "y1": 1, "yref": "paper", "xref": "x",

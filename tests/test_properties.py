@@ -36,8 +36,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
-from calc.feed import FeedError
-from calc.feed import validate
+from calc.feed import FeedError, validate
 from calc.monthly import monthly_calculation
 from calc.report import MONEY_COLUMNS, SHARE_COLUMNS, MonthlyCalculation, format_table
 from tests import strategies as S

@@ -987,3 +987,36 @@ def test_share_tolerance_balance_gone_then_tiny_redeem(tmp_path):
     assert one(calc.cdsc, txn_id=a)["cdsc"] == cents(50.00)
     assert rows(calc.cdsc, txn_id=c).empty
     assert summ(calc, "2020-03-31")["shares_outstanding"] == pytest.approx(0, abs=1e-12)
+
+
+def test_share_tolerance_per_rights_holder_free_share_bucket(tmp_path):
+    """RULES preamble: after every transaction an ordinary account's Free Share bucket of a
+    rights holder within 1e-6 share of zero is gone, even while the other buckets remain.
+
+    P: ADI to 2020-01-31, then OD1.  OR buys 1 share (ADI's lot) and, in February, 2000
+    (OD1's).  A reinvest of 1000.5 on 2020-03-02 splits by holdings (Exhibit A 2(b)):
+    ADI 1000.5 * 1/2001 = 0.5, OD1 1000.5 * 2000/2001 = 1000.  A redeem of 1000.49849925 on
+    2020-03-09 takes Free Shares only, pro rata: each bucket keeps (1000.5 - 1000.49849925)
+    / 1000.5 = 1.5e-6 of itself: ADI 7.5e-7 (within 1e-6: gone), OD1 0.0015 (stays).
+    A second account OR2 does the same.  March end: ADI 2 Commission Shares and no Free
+    Shares (kept, the two buckets would add up to 1.5e-6, past the tolerance of the
+    portfolio's sum); OD1 4000 + 0.003; outstanding 4002.003; S_ADI = 2/4002.003,
+    S_OD1 = 4000.003/4002.003.
+    """
+    fb = FeedBuilder()
+    fb.tenure("P", "ADI", "2000-01-01", "2020-01-31").tenure("P", "OD1", "2020-02-01")
+    for a in ("OR", "OR2"):
+        fb.buy("2020-01-06", 1, a=a)
+        fb.buy("2020-02-03", 2000, a=a)
+        fb.reinvest("2020-03-02", 1000.5, a=a)
+        fb.redeem("2020-03-09", 1000.49849925, a=a)
+    calc = fb.run(tmp_path)
+
+    adi, od1 = alloc(calc, "2020-03-31", "P", "ADI"), alloc(calc, "2020-03-31", "P", "OD1")
+    assert (adi["commission_shares"], adi["free_shares"]) == (shares(2), shares(0))
+    assert adi["attributed_shares"] == shares(2)
+    assert (od1["commission_shares"], od1["free_shares"]) == (shares(4000), shares(0.003))
+    assert summ(calc, "2020-03-31")["shares_outstanding"] == shares(4002.003)
+    assert adi["share"] == fraction(2 / 4002.003)
+    assert od1["share"] == fraction(4000.003 / 4002.003)
+    assert calc.cdsc.empty

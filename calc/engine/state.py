@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from calc.feed import Feed, FeedError, Opening, Problem
+from calc.vocabulary import format_cdsc_schedule
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -138,7 +139,7 @@ def _canonical(frame: pd.DataFrame, columns: list[str]) -> str:
         if pd.api.types.is_datetime64_any_dtype(frame[c]):
             frame[c] = frame[c].dt.strftime("%Y-%m-%d").fillna("")
         elif c == "cdsc_schedule":
-            frame[c] = [";".join(repr(float(x)) for x in v) for v in frame[c]]
+            frame[c] = [format_cdsc_schedule(v) for v in frame[c]]
         else:
             frame[c] = frame[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(v))
     frame = frame.sort_values(columns, kind="stable")

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from calc.vocabulary import COMPLETE_TERMINATION, DEFAULT_CDSC_SCHEDULE
+
 SCHEDULE_A = Path(__file__).resolve().parents[2] / "data" / "schedule_a.csv"
 
 # Parties (short names, used in tenures.csv, assignments.csv and offsets.csv).
@@ -61,7 +63,7 @@ OFFSETS = [
 
 DISTRIBUTION_FEE_RATE = 0.0075  # SEVENTH (B)
 SERVICE_FEE_RATE = 0.0025  # TENTH
-CDSC_SCHEDULE = "5;4;3;3;2;1"
+CDSC_SCHEDULE = DEFAULT_CDSC_SCHEDULE
 CONVERSION_YEARS = 8
 
 
@@ -139,7 +141,7 @@ def offsets_table(ports: pd.DataFrame) -> pd.DataFrame:
 
 def plan_events_table(ports: pd.DataFrame) -> pd.DataFrame:
     known = set(ports["portfolio_id"])
-    rows = [(pid, _iso(day), "complete_termination") for pid, day in COMPLETE_TERMINATIONS.items() if pid in known]
+    rows = [(pid, _iso(day), COMPLETE_TERMINATION) for pid, day in COMPLETE_TERMINATIONS.items() if pid in known]
     return pd.DataFrame(rows, columns=["portfolio_id", "date", "kind"])
 
 

@@ -23,7 +23,8 @@ from calc.store.models import (
     is_money,
     value_columns,
 )
-from calc.store.write import SCHEDULE_SEPARATOR, STATUS_COMPLETE
+from calc.store.write import STATUS_COMPLETE
+from calc.vocabulary import parse_cdsc_schedule
 
 RUN_COLUMNS = [c.name for c in RUN_TABLE.columns]
 ROW_COUNT_COLUMNS = [c for c in RUN_COLUMNS if c.endswith("_rows")]
@@ -93,7 +94,7 @@ def _read(
 def _feed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     if name == "portfolios":
         frame["cdsc_schedule"] = [
-            tuple(float(x) for x in text.split(SCHEDULE_SEPARATOR) if x != "")
+            parse_cdsc_schedule(text)
             for text in frame["cdsc_schedule"]
         ]
     return frame

@@ -29,13 +29,13 @@ from calc.report import MonthlyCalculation
 from calc.store.convert import to_columns
 from calc.store.engine import upgrade_connection, write_transaction
 from calc.store.models import FEED_TABLE, FEED_TABLES, RESULT_TABLES, RUN_TABLE
+from calc.vocabulary import format_cdsc_schedule
 
 Progress = Callable[..., None]
 
 STATUS_COMPLETE = "complete"  # a run is stored whole or not at all
 BATCH_ROWS = 50_000  # rows per executemany batch / per COPY data block
 PSYCOPG = "psycopg"
-SCHEDULE_SEPARATOR = ";"
 STAGE_STORE = "storing feed and results"
 DISTRIBUTION = "bshare-fees"
 
@@ -77,7 +77,7 @@ def _feed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     if name == "portfolios" and "cdsc_schedule" in frame.columns:
         frame = frame.assign(
             cdsc_schedule=[
-                SCHEDULE_SEPARATOR.join(repr(float(x)) for x in schedule)
+                format_cdsc_schedule(schedule)
                 for schedule in frame["cdsc_schedule"]
             ]
         )

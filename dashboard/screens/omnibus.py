@@ -12,6 +12,7 @@ from calc.reports.omnibus import (
     omnibus_attribution_series,
     omnibus_formula_lines,
 )
+from calc.vocabulary import SHARE_TOLERANCE
 from dashboard import charts, data, theme, ui
 from dashboard.filters import KEY_PORTFOLIO, publish, seed
 
@@ -97,7 +98,7 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
         ui.table(figures, shares=list(figures.columns),
                  labels={"I": "I (issued)", "R": "R (redeemed)", "E": "E (net exchange)", "F_prev": "F(m-1)",
                          "K_prev": "K(m-1)", "F": "F(m)", "K": "K(m)"})
-        if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= 1e-6:
+        if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= SHARE_TOLERANCE:
             st.info(f"No Free Shares issued, redeemed or exchanged in {account} in {theme.fmt_month(m)}: nothing to "
                     "attribute, every balance carries over. The months with activity are listed below.")
         lines = omnibus_formula_lines(history, m)
@@ -125,7 +126,7 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, account: str) -> N
     active_only = st.toggle("Only months with activity (I, R or E)", value=True, key="omnibus_active_only")
     shown = history
     if active_only:
-        shown = history[(history["I"].abs() > 1e-6) | (history["R"].abs() > 1e-6) | (history["E"].abs() > 1e-6)]
+        shown = history[(history["I"].abs() > SHARE_TOLERANCE) | (history["R"].abs() > SHARE_TOLERANCE) | (history["E"].abs() > SHARE_TOLERANCE)]
     ui.table(shown[list(HISTORY_LABELS)].sort_values(["month_end", "rights_holder"], ascending=[False, True]),
              shares=[c for c in HISTORY_LABELS if c not in ("month_end", "rights_holder")], months=["month_end"],
              pinned=["month_end", "rights_holder"], labels=HISTORY_LABELS)
