@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from feedkit import EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from statekit import after_month, continued, differences, split, state_differences
+from strategies import feeds
 
 from calc.engine.state import STATE_COLUMNS, load_state, save_state, state_files, state_from_files
 from calc.feed import read_feed, validate
 from calc.monthly import compute
 from calc.vocabulary import OFFSET_UNAPPLIED
-from tests.feedkit import EXAMPLES
-from tests.statekit import after_month, continued, differences, split, state_differences
-from tests.strategies import feeds
 
 EXAMPLE_NAMES = ["hand", "hand-v3", "random-1095"]
 
