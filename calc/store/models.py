@@ -2,7 +2,10 @@
 
 Every feed table row belongs to a ``feed`` row and every result row to a
 ``calculation_run`` row; both carry a ``row_no`` (the row's position in the
-frame it came from), so a table reads back in the order it was written.
+frame it came from), so a table reads back in the order it was written.  A run
+also keeps the month-end state of its last month: its files (Parquet frames and
+``manifest.json``) as ``run_state_file`` rows, its month end in
+``calculation_run.state_month_end``.
 
 Column types: money as integer cents (``BigInteger``, column ``info`` unit
 ``cents``), shares, prices and fractions as ``DOUBLE PRECISION``, dates as
@@ -141,6 +144,20 @@ class CalculationRun(StoreModel, table=True):
     exceptions_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
     omnibus_accounts_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
     lots_rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    # The month end of the MonthEndState stored with the run (run_state_file); NULL: none stored.
+    state_month_end: dt.date | None = _day(nullable=True)
+
+
+class RunStateFile(StoreModel, table=True):
+    """The run's month-end state (``calc.engine.state.MonthEndState`` at ``state_month_end``)
+    as its files: ``calc.engine.state.state_files`` gives them (one Parquet file per frame and
+    ``manifest.json``), ``state_from_files`` reads them back, to the bit."""
+
+    __tablename__ = "run_state_file"
+
+    run_id: int | None = _run_ref()
+    name: str = Field(sa_type=sa.String(), primary_key=True)
+    content: bytes = Field(sa_type=sa.LargeBinary(), nullable=False)
 
 
 # --- the feed (RULES.md section 2, normalised as calc.feed documents) ------------------
@@ -393,6 +410,7 @@ RESULT_TABLES: dict[str, sa.Table] = {
 
 FEED_TABLE: sa.Table = FeedRecord.__table__
 RUN_TABLE: sa.Table = CalculationRun.__table__
+STATE_FILE_TABLE: sa.Table = RunStateFile.__table__
 
 FEED_KEY = ("feed_id", "row_no")
 RUN_KEY = ("run_id", "row_no")
@@ -412,8 +430,10 @@ __all__ = [
     "FEED_TABLES",
     "RESULT_TABLES",
     "RUN_TABLE",
+    "STATE_FILE_TABLE",
     "CalculationRun",
     "FeedRecord",
+    "RunStateFile",
     "StoreModel",
     "is_money",
     "metadata",
