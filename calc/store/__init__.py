@@ -1,12 +1,12 @@
 """The store: feeds and their Monthly Calculations in a SQL database.
 
-Persistence only.  Write: ``save_calculation`` (store a computed feed and
-calculation in one transaction; reading, validating and computing a feed
-first is ``calc.load.load_feed``).  Read, for the dashboard:
+Persistence only.  Write: ``save_calculation`` (store a computed feed,
+calculation and month-end state in one transaction; reading, validating and
+computing a feed first is ``calc.load.load_feed``).  Read, for the dashboard:
 ``list_runs``, ``latest_run_id``, ``read_calculation``, ``read_feed``,
-``read_table``.  Database: ``get_engine`` ($DATABASE_URL, else
-``data/bshare.db``) and ``upgrade`` (alembic migrations to head).  Tables:
-:mod:`calc.store.models`.
+``read_table``; ``read_state`` (a run's month-end state, to continue from).
+Database: ``get_engine`` ($DATABASE_URL, else ``data/bshare.db``) and
+``upgrade`` (alembic migrations to head).  Tables: :mod:`calc.store.models`.
 
 The names are loaded on first use, so that ``calc.store.engine`` and
 ``calc.store.models`` (what the alembic environment needs) import without
@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from calc.store.engine import get_engine, resolve_url, upgrade
     from calc.store.read import (
         RunNotFound,
+        StateNotStored,
         latest_run_id,
         list_runs,
         read_calculation,
         read_feed,
+        read_state,
         read_table,
     )
     from calc.store.write import save_calculation
@@ -35,21 +37,25 @@ _HOMES = {
     "resolve_url": "engine",
     "upgrade": "engine",
     "RunNotFound": "read",
+    "StateNotStored": "read",
     "latest_run_id": "read",
     "list_runs": "read",
     "read_calculation": "read",
     "read_feed": "read",
+    "read_state": "read",
     "read_table": "read",
     "save_calculation": "write",
 }
 
 __all__ = [
     "RunNotFound",
+    "StateNotStored",
     "get_engine",
     "latest_run_id",
     "list_runs",
     "read_calculation",
     "read_feed",
+    "read_state",
     "read_table",
     "resolve_url",
     "save_calculation",

@@ -1,4 +1,5 @@
-"""Reading the store back: runs, whole calculations, the feed, single views.
+"""Reading the store back: runs, whole calculations, the feed, single views, the
+month-end state.
 
 Every frame comes back as ``calc`` makes it: the column names of
 ``calc.report`` / ``calc.feed``, money as float dollars, dates as
@@ -13,6 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from calc.engine.state import MonthEndState, state_from_files
 from calc.feed import Feed
 from calc.report import MonthlyCalculation
 from calc.store.convert import DATE_DTYPE, FEED_DATE_DTYPE, from_columns, to_cents
@@ -20,6 +22,7 @@ from calc.store.models import (
     FEED_TABLES,
     RESULT_TABLES,
     RUN_TABLE,
+    STATE_FILE_TABLE,
     is_money,
     value_columns,
 )
@@ -28,7 +31,7 @@ from calc.vocabulary import parse_cdsc_schedule
 
 RUN_COLUMNS = [c.name for c in RUN_TABLE.columns]
 ROW_COUNT_COLUMNS = [c for c in RUN_COLUMNS if c.endswith("_rows")]
-RUN_DATE_COLUMNS = ["first_month", "last_month"]
+RUN_DATE_COLUMNS = ["first_month", "last_month", "state_month_end"]
 TABLE_NAMES = tuple(RESULT_TABLES) + tuple(FEED_TABLES)
 # Filter aliases: payments(assignee=X) is the assignee's own rows.
 PAYMENT_ROLE_ASSIGNEE = "assignee"
@@ -36,6 +39,10 @@ PAYMENT_ROLE_ASSIGNEE = "assignee"
 
 class RunNotFound(LookupError):
     """No calculation run with that id."""
+
+
+class StateNotStored(LookupError):
+    """The calculation run has no month-end state stored."""
 
 
 def _has_schema(conn: sa.Connection) -> bool:
@@ -119,6 +126,29 @@ def read_feed(engine: sa.Engine, run_id: int) -> Feed:
             for name, table in FEED_TABLES.items()
         }
     return Feed(**frames, source=run.source, checksum=run.feed_checksum)
+
+
+def read_state(engine: sa.Engine, run_id: int) -> MonthEndState:
+    """The month-end state of run ``run_id`` at its last month end, as computed (to the bit).
+
+    ``RunNotFound`` for an unknown run; ``StateNotStored`` for a run stored without
+    one (every run stored before migration 0002, or saved with ``state=None``).
+    """
+    with engine.connect() as conn:
+        run = _run(conn, run_id)
+        files = dict(
+            conn.execute(
+                sa.select(STATE_FILE_TABLE.c.name, STATE_FILE_TABLE.c.content).where(
+                    STATE_FILE_TABLE.c.run_id == run_id
+                )
+            ).all()
+        )
+    if run.state_month_end is None or not files:
+        raise StateNotStored(
+            f"calculation run {run_id} has no month-end state stored (a run loaded before "
+            "the store kept states, or saved without one): load its feed again to store one"
+        )
+    return state_from_files({name: bytes(content) for name, content in files.items()})
 
 
 def _condition(table: sa.Table, name: str, value: Any) -> sa.ColumnElement[bool]:

@@ -1,13 +1,16 @@
 """Storing a feed and its Monthly Calculation, in one transaction.
 
-``save_calculation`` writes a computed (Feed, MonthlyCalculation) pair, after
-migrating the schema to head in the same transaction when asked to: a save
-that fails midway is rolled back whole.  Reading, validating and computing a
-feed before it is stored is ``calc.load.load_feed``'s part.
+``save_calculation`` writes a computed (Feed, MonthlyCalculation) pair and,
+when given, the month-end state of its last month (the state's files, in
+``run_state_file``), after migrating the schema to head in the same
+transaction when asked to: a save that fails midway is rolled back whole.
+Reading, validating and computing a feed before it is stored is
+``calc.load.load_feed``'s part.
 
 Bulk paths only: PostgreSQL (psycopg 3) gets ``COPY ... FROM STDIN`` in CSV
 through the transaction's own driver connection; other databases (SQLite)
-get ``executemany`` of core inserts in large batches.
+get ``executemany`` of core inserts in large batches.  The state's dozen
+files are plain inserts.
 """
 
 from __future__ import annotations
@@ -24,11 +27,12 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 import calc
+from calc.engine.state import MonthEndState, state_files
 from calc.feed import Feed
 from calc.report import MonthlyCalculation
 from calc.store.convert import to_columns
 from calc.store.engine import upgrade_connection, write_transaction
-from calc.store.models import FEED_TABLE, FEED_TABLES, RESULT_TABLES, RUN_TABLE
+from calc.store.models import FEED_TABLE, FEED_TABLES, RESULT_TABLES, RUN_TABLE, STATE_FILE_TABLE
 from calc.vocabulary import format_cdsc_schedule
 
 Progress = Callable[..., None]
@@ -193,6 +197,16 @@ def _bulk_insert(
         _executemany(conn, table, frame, tick)
 
 
+def _insert_state(
+    conn: sa.Connection, run_id: int, files: dict[str, bytes], tick: Callable[[int], None]
+) -> None:
+    """The state's files as ``run_state_file`` rows (a dozen rows: plain inserts)."""
+    if files:
+        rows = [{"run_id": run_id, "name": name, "content": data} for name, data in files.items()]
+        conn.execute(sa.insert(STATE_FILE_TABLE), rows)
+        tick(len(rows))
+
+
 # --- saving -------------------------------------------------------------------------
 
 
@@ -201,12 +215,15 @@ def save_on_connection(
     feed: Feed,
     calculation: MonthlyCalculation,
     progress: Progress | None = None,
+    state: MonthEndState | None = None,
 ) -> int:
-    """Store ``feed`` (unless the same content is stored already) and ``calculation``.
+    """Store ``feed`` (unless the same content is stored already), ``calculation`` and
+    ``state``, the month-end state of its last month (None: the run has none).
 
     Runs in the caller's transaction on ``conn``; returns the new run id.
     """
     progress = progress or _silent
+    files = state_files(state) if state is not None else {}
     feed_frames = {name: _feed_frame(name, getattr(feed, name)) for name in FEED_TABLES}
     content = content_hash(feed_frames)
     checksum = feed.checksum or content
@@ -218,7 +235,11 @@ def save_on_connection(
     )
     if feed_id is not None:
         feed_frames = {}  # stored already
-    total = sum(len(f) for f in feed_frames.values()) + sum(len(f) for f in results.values())
+    total = (
+        sum(len(f) for f in feed_frames.values())
+        + sum(len(f) for f in results.values())
+        + len(files)
+    )
     done = 0
 
     def tick(rows: int) -> None:
@@ -247,8 +268,10 @@ def save_on_connection(
             first_month=months[0].date() if len(months) else None,
             last_month=months[-1].date() if len(months) else None,
             **{f"{name}_rows": len(frame) for name, frame in results.items()},
+            state_month_end=state.month_end.date() if state is not None else None,
         )
     ).inserted_primary_key[0]
+    _insert_state(conn, run_id, files, tick)
     for name, frame in results.items():
         _bulk_insert(conn, RESULT_TABLES[name], _with_keys(frame, "run_id", run_id), tick)
     if total == 0:
@@ -263,8 +286,11 @@ def save_calculation(
     progress: Progress | None = None,
     *,
     migrate: bool = False,
+    state: MonthEndState | None = None,
 ) -> int:
-    """Store ``feed`` and its ``calculation`` in one transaction; returns the run id.
+    """Store ``feed``, its ``calculation`` and its month-end ``state`` (what
+    ``calc.monthly.compute`` returns beside it; None: no state is stored) in one
+    transaction; returns the run id.
 
     ``migrate``: first bring the schema to head, in the same transaction;
     otherwise it must be at head already (``calc.store.upgrade``).  Any
@@ -273,4 +299,4 @@ def save_calculation(
     with write_transaction(engine) as conn:
         if migrate:
             upgrade_connection(conn)
-        return save_on_connection(conn, feed, calculation, progress)
+        return save_on_connection(conn, feed, calculation, progress, state)
