@@ -1,15 +1,15 @@
-"""Loading a feed: read and validate it, compute its Monthly Calculation, store both.
+"""Loading a feed: read and validate it, compute it and its month-end state, store them.
 
 ``load_feed`` is what ``python -m calc load`` and the dashboard's Data page
 run.  The order keeps the database as it was unless the whole load succeeds:
 
 1. ``calc.feed.read_feed`` reads and validates the feed; a rejected feed
    raises ``calc.feed.FeedError`` before the database is touched;
-2. ``calc.monthly.monthly_calculation`` computes it, still outside any
-   transaction;
+2. ``calc.monthly.compute`` computes it and the month-end state of its last
+   month, still outside any transaction;
 3. ``calc.store.save_calculation`` migrates the schema to head and stores the
-   feed and its calculation in ONE transaction: a store that fails midway is
-   rolled back whole, migrations included.
+   feed, its calculation and the state in ONE transaction: a store that fails
+   midway is rolled back whole, migrations included.
 
 The store (``calc.store``) is persistence only; this module is the step
 around it.
@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from calc.feed import read_feed
-from calc.monthly import Progress, monthly_calculation
+from calc.monthly import Progress, compute
 
 
 def _silent(*_args: object) -> None:
@@ -42,12 +42,12 @@ def load_feed(
     report = progress or _silent
     report(f"reading feed {folder}")
     feed = read_feed(folder)
-    calculation = monthly_calculation(feed, progress=progress)
+    calculation, state = compute(feed, progress=progress)
     own_engine = engine is None
     engine = get_engine() if engine is None else engine
     try:
         report(f"storing into {engine.url.render_as_string(hide_password=True)}")
-        run_id = save_calculation(engine, feed, calculation, progress, migrate=True)
+        run_id = save_calculation(engine, feed, calculation, progress, migrate=True, state=state)
         report(f"stored calculation run {run_id}")
         return run_id
     finally:

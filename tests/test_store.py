@@ -23,17 +23,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from feedkit import EXAMPLE_NAMES, EXAMPLES, copy_example
+from statekit import after_month, differences, split, state_differences
 
 from calc import cli, load, store
 from calc import report as R
+from calc.engine.state import MANIFEST, STATE_COLUMNS, MonthEndState
 from calc.feed import TABLES, Feed, FeedError
 from calc.feed import read_feed as read_feed_folder
 from calc.load import load_feed
-from calc.monthly import monthly_calculation
+from calc.monthly import compute, monthly_calculation
 from calc.store import convert, models, write
 from calc.store import engine as store_engine_module
 
@@ -341,7 +344,7 @@ def test_the_calculation_runs_before_the_transaction_opens(
 ) -> None:
     """A computation that fails leaves the database untouched: not even the schema is made."""
     opened = []
-    monkeypatch.setattr(load, "monthly_calculation", lambda *_a, **_k: 1 / 0)
+    monkeypatch.setattr(load, "compute", lambda *_a, **_k: 1 / 0)
     sa.event.listen(engine, "begin", lambda _conn: opened.append(True))
     with pytest.raises(ZeroDivisionError):
         load_feed(example("hand") / "feed", engine)
@@ -540,6 +543,152 @@ def test_awkward_text_and_numbers_survive(store_engine: sa.Engine) -> None:
     np.testing.assert_array_equal(
         back.allocation["share"].to_numpy(), allocation["share"].to_numpy()
     )
+
+
+# --- the month-end state ----------------------------------------------------------------------
+
+
+@cache
+def closing_state(name: str) -> MonthEndState:
+    """The month-end state at the last month of a worked example (computed once per session)."""
+    state = compute(computed(name)[0])[1]
+    assert state is not None
+    return state
+
+
+def state_file_count(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(models.STATE_FILE_TABLE))
+
+
+def test_load_feed_stores_the_month_end_state_to_the_bit(engine: sa.Engine) -> None:
+    run_id = load_feed(example("hand") / "feed", engine)
+    state = closing_state("hand")
+    back = store.read_state(engine, run_id)
+    assert state_differences(state, back) == []
+    assert (back.month_end, back.feed_checksum) == (state.month_end, state.feed_checksum)
+    assert store.list_runs(engine).loc[0, "state_month_end"] == state.month_end
+    with engine.connect() as conn:
+        names = conn.scalars(
+            sa.select(models.STATE_FILE_TABLE.c.name).where(
+                models.STATE_FILE_TABLE.c.run_id == run_id
+            )
+        ).all()
+    assert sorted(names) == sorted([MANIFEST, *(f"{n}.parquet" for n in STATE_COLUMNS)])
+
+
+def test_a_run_without_a_state_stores_none_and_says_so(store_engine: sa.Engine) -> None:
+    run_id = store.save_calculation(store_engine, *computed("hand"))
+    assert state_file_count(store_engine) == 0
+    assert pd.isna(store.list_runs(store_engine).loc[0, "state_month_end"])
+    with pytest.raises(store.StateNotStored, match=f"run {run_id} has no month-end state"):
+        store.read_state(store_engine, run_id)
+    with pytest.raises(store.RunNotFound):
+        store.read_state(store_engine, run_id + 1)
+
+
+def test_a_calculation_continued_from_the_stored_state_equals_the_whole_run(
+    store_engine: sa.Engine,
+) -> None:
+    feed, _ = computed("hand")
+    whole, _ = compute(feed)
+    for end in (pd.Timestamp("2019-12-31"), pd.Timestamp("2020-03-31")):
+        first, rest = split(feed, end)
+        calculation, state = compute(first, through=end)
+        run_id = store.save_calculation(store_engine, first, calculation, state=state)
+        continued, _ = compute(rest, opening=store.read_state(store_engine, run_id))
+        assert differences(after_month(whole, end), after_month(continued, end)) == [], end
+
+
+def test_a_save_failing_after_the_state_leaves_no_state_rows(
+    store_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.save_calculation(store_engine, *computed("hand"), state=closing_state("hand"))
+    before, files = fingerprint(store_engine), state_file_count(store_engine)
+
+    real_insert_state = write._insert_state
+    inserted = []
+
+    def spying(conn, run_id, files, tick):
+        real_insert_state(conn, run_id, files, tick)
+        inserted.append(conn.scalar(sa.select(sa.func.count()).select_from(models.STATE_FILE_TABLE)))
+
+    def failing(*_args, **_kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(write, "_insert_state", spying)
+    monkeypatch.setattr(write, "_bulk_insert", failing)  # the result tables, after the state
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        store.save_calculation(store_engine, *computed("hand"), state=closing_state("hand"))
+    assert inserted == [2 * files]  # written in the transaction, then rolled back
+    assert state_file_count(store_engine) == files
+    assert fingerprint(store_engine) == before
+
+
+def test_migration_0002_upgrades_a_database_made_at_0001(engine: sa.Engine) -> None:
+    """A run stored at 0001 keeps its results and has no state; new runs store one."""
+    config = store_engine_module.alembic_config()
+    with store_engine_module.write_transaction(engine) as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        assert "run_state_file" not in sa.inspect(conn).get_table_names()
+        feed_id = conn.execute(
+            sa.text(
+                "INSERT INTO feed (content_hash, checksum, source, loaded_at) "
+                "VALUES ('h', 'c', 'old', '2026-01-02 03:04:05') RETURNING feed_id"
+            )
+        ).scalar_one()
+        run_id = conn.execute(
+            sa.text(
+                "INSERT INTO calculation_run (feed_id, feed_checksum, source, code_version, "
+                "created_at, status, months, first_month, last_month, summary_rows, "
+                "allocation_rows, payments_rows, omnibus_rows, cdsc_rows, exceptions_rows, "
+                "omnibus_accounts_rows, lots_rows) VALUES (:feed_id, 'c', 'old', '0.1', "
+                "'2026-01-02 03:04:05', 'complete', 1, '2020-01-31', '2020-01-31', "
+                "1, 0, 0, 0, 0, 0, 0, 0) RETURNING run_id"
+            ),
+            {"feed_id": feed_id},
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO result_summary (run_id, row_no, month_end, portfolio_id, "
+                "distribution_fee) VALUES (:run_id, 0, '2020-01-31', 'P', 12345)"
+            ),
+            {"run_id": run_id},
+        )
+
+    store.upgrade(engine)
+    assert schema_diff(engine) == []
+    assert store.read_table(engine, "summary", run_id)["distribution_fee"].tolist() == [123.45]
+    assert pd.isna(store.list_runs(engine).loc[0, "state_month_end"])
+    with pytest.raises(store.StateNotStored):
+        store.read_state(engine, run_id)
+    feed, calculation = computed("hand")
+    new = store.save_calculation(engine, feed, calculation, state=closing_state("hand"))
+    assert state_differences(closing_state("hand"), store.read_state(engine, new)) == []
+
+
+def test_migration_0002_goes_down_keeping_every_run_and_its_results(
+    store_engine: sa.Engine,
+) -> None:
+    """Down to 0001 drops the state, nothing else (on SQLite too: no table copy that cascades)."""
+    run_id = store.save_calculation(store_engine, *computed("hand"), state=closing_state("hand"))
+    results = store.read_calculation(store_engine, run_id)
+    store_engine_module.downgrade(store_engine, "0001")
+    tables = sa.inspect(store_engine).get_table_names()
+    assert "run_state_file" not in tables
+    columns = [c["name"] for c in sa.inspect(store_engine).get_columns("calculation_run")]
+    assert "state_month_end" not in columns
+    with store_engine.connect() as conn:
+        for name, table in models.RESULT_TABLES.items():
+            count = conn.scalar(
+                sa.select(sa.func.count()).select_from(sa.table(table.name))
+            )
+            assert count == len(getattr(results, name)), name
+    store.upgrade(store_engine)
+    assert schema_diff(store_engine) == []
+    with pytest.raises(store.StateNotStored):
+        store.read_state(store_engine, run_id)
 
 
 # --- no database -----------------------------------------------------------------------------
