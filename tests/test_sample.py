@@ -257,17 +257,67 @@ def test_retail_accounts_walked_in_chunks_stay_valid(tmp_path, monkeypatch):
     assert frame["account_id"].nunique() > 300
 
 
-def test_compiled_walk_writes_the_same_feed(small, tmp_path, monkeypatch):
-    """``large`` walks the ledger compiled by numba: it must give the same bytes."""
-    import dataclasses
+def test_the_walk_relieves_and_converts_with_the_engines_lot_rules(tmp_path, monkeypatch):
+    """One implementation of lot relief and conversion: the generator calls calc.rules.lots
+    for every redeem and exchange_out it writes and for its conversions, and never
+    changes a lot or a lot list by hand."""
+    import ast
 
-    import calc.sample
+    import calc.rules.lots as kernel
+    import calc.sample.ledger
 
-    pytest.importorskip("numba")
-    monkeypatch.setitem(calc.sample.SIZES, "small", dataclasses.replace(calc.sample.SIZES["small"], jit=True))
-    compiled = generate(tmp_path / "jit", size="small", seed=SEED)
-    for name in TABLES:
-        assert (small / f"{name}.csv").read_bytes() == (compiled / f"{name}.csv").read_bytes(), name
+    calls = {"relieve": 0, "short": 0, "convert_due": 0, "converted_lots": 0}
+    relieve, convert_due = kernel.relieve, kernel.convert_due
+
+    def counting_relieve(position, n):
+        r = relieve(position, n)
+        calls["relieve"] += 1
+        calls["short"] += r.short > 0
+        return r
+
+    def counting_convert_due(position, month):
+        c = convert_due(position, month)
+        calls["convert_due"] += 1
+        calls["converted_lots"] += len(c.lots) if c is not None else 0
+        return c
+
+    monkeypatch.setattr(kernel, "relieve", counting_relieve)
+    monkeypatch.setattr(kernel, "convert_due", counting_convert_due)
+    folder = generate(tmp_path / "kernel", size="small", seed=5)
+    kinds = pd.read_csv(folder / "transactions.csv", usecols=["kind"])["kind"]
+    assert calls["relieve"] == kinds.isin(["redeem", "exchange_out"]).sum() > 1000
+    assert calls["short"] == 0
+    assert calls["converted_lots"] > 50
+
+    source = Path(calc.sample.ledger.__file__).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    assert not [f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+                and re.search("reliev|relief|convert_due|insert_lot|take_free", f.name)]
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AugAssign) else []
+        for target in targets:  # no lot (a subscript of a subscript or of a lot) written
+            if isinstance(target, ast.Subscript):
+                assert not isinstance(target.value, ast.Subscript), ast.unparse(target)
+                assert "lot" not in ast.unparse(target.value), ast.unparse(target)
+            assert not ast.unparse(target).endswith(".lots"), ast.unparse(target)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            assert node.func.attr not in {"pop", "remove", "insort", "insort_right"}, ast.unparse(node)
+
+
+def test_the_walk_and_the_engine_agree(tmp_path):
+    """The engine takes every row the generator wrote (no shortfall) and finds the
+    shares outstanding that nav.csv gives (the generator's walk, conversions included)."""
+    from calc.monthly import monthly_calculation
+
+    folder = generate(tmp_path / "agree", size="small", seed=7)
+    summary = monthly_calculation(read_feed(folder)).summary
+    nav = pd.read_csv(folder / "nav.csv", parse_dates=["date"])
+    month_ends = nav[nav["date"].dt.is_month_end].set_index(["date", "portfolio_id"])["shares"]
+    engine = summary.set_index(["month_end", "portfolio_id"])["shares_outstanding"]
+    both = pd.concat([month_ends, engine.rename_axis(["date", "portfolio_id"])], axis=1, join="inner")
+    assert len(both) > 500
+    assert (both["shares"] - both["shares_outstanding"]).abs().max() <= 0.0005 + 1e-9 * both["shares"].max()
 
 
 def test_medium_sample_is_the_whole_complex_and_valid(tmp_path):

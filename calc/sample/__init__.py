@@ -13,7 +13,7 @@ Sizes:
   Complete Terminations), 400 accounts, about 11,000 transactions;
 - ``medium`` (default): all 82 portfolios, 14,000 accounts, about 240,000 transactions;
 - ``large``: all portfolios, a million accounts, about 11.5 million transactions,
-  walked in chunks of accounts by the numba-compiled ledger.
+  walked in chunks of accounts.
 
 See ``docs/sample.md`` for the whole story and the measured figures.
 
@@ -40,7 +40,8 @@ from 2009-07-01, except where the Plan ended earlier; Complete Termination of
 the Plan for INVESCO Telecommunications Fund (2004-11-19) and AIM Basic
 Balanced Fund (2010-09-17).  Conversions to Class A after 8 years are left to
 the Monthly Calculation: the generator only never redeems or exchanges shares
-that have converted (``calc.sample.ledger``).
+that have converted (``calc.sample.ledger``, with the engine's lot rules
+``calc.rules.lots``).
 """
 
 from __future__ import annotations
@@ -86,13 +87,12 @@ class Size:
     small: bool  # the six small-sample portfolios, else the whole complex
     retail_accounts: int
     brokers: int
-    jit: bool  # walk the ledger compiled by numba
 
 
 SIZES = {
-    "small": Size(True, 400, 3, jit=False),
-    "medium": Size(False, 14_000, 6, jit=False),
-    "large": Size(False, 1_000_000, 6, jit=True),
+    "small": Size(True, 400, 3),
+    "medium": Size(False, 14_000, 6),
+    "large": Size(False, 1_000_000, 6),
 }
 
 
@@ -179,12 +179,12 @@ class _Kept:
         return {f: np.concatenate(getattr(self, f)) for f in self.__dataclass_fields__}
 
 
-def _walk(ev: A.Events, n_accounts: int, acc_offset: int, cal, nav, conv_rec, stats, kept: _Kept, jit: bool) -> None:
+def _walk(ev: A.Events, n_accounts: int, acc_offset: int, cal, nav, conv_rec, stats, kept: _Kept) -> None:
     order = A.sort_order(ev)
     acc_sorted = ev.acc[order]
     acc_ptr = np.searchsorted(acc_sorted, np.arange(n_accounts + 1) + acc_offset, side="left")
     shares_sorted = L.run(acc_ptr, ev.sess[order], ev.kind[order], ev.port[order], ev.val[order], cal, nav,
-                          conv_rec, stats, jit)
+                          conv_rec, stats)
     kept.add(ev.take(order), shares_sorted)
 
 
@@ -213,7 +213,7 @@ def generate(out: Path, size: str = "medium", seed: int = 2003, progress: Progre
 
     say(f"omnibus accounts of {spec.brokers} broker-dealers")
     omni = A.omnibus_events(np.random.default_rng([seed, 1]), spec.brokers, plan, cal, sales_weight, OMNIBUS_SHARE)
-    _walk(omni, spec.brokers, 0, cal, nav, conv_rec, stats, kept, spec.jit)
+    _walk(omni, spec.brokers, 0, cal, nav, conv_rec, stats, kept)
 
     say(f"retail accounts: {spec.retail_accounts:,}")
     sk = A.retail_skeleton(rng, spec.retail_accounts, plan, sales_weight)
@@ -228,7 +228,7 @@ def generate(out: Path, size: str = "medium", seed: int = 2003, progress: Progre
         s0, s1 = np.searchsorted(sales.acc, [c0, c1])
         ev = A.Events.concat([sales.take(np.arange(s0, s1)), activity])
         ev.acc = ev.acc + spec.brokers
-        _walk(ev, c1 - c0, spec.brokers + c0, cal, nav, conv_rec, stats, kept, spec.jit)
+        _walk(ev, c1 - c0, spec.brokers + c0, cal, nav, conv_rec, stats, kept)
         say("ledger walk: retail accounts", c1, n)
     if stats[L.STAT_SHORTFALLS]:
         raise RuntimeError(f"sample ledger: {stats[L.STAT_SHORTFALLS]} redemptions exceeded the holding")
