@@ -135,6 +135,71 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
+SCENARIO_HELP = """\
+Project every party's streams from the month-end state of the actuals: the
+Monthly Calculation continued with the scenario's flows written as synthetic
+transactions and NAVs and run through the same engine (calc.scenarios).
+
+SPEC is a TOML file: name, start (YYYY-MM; default the feed's last month),
+horizon_months (120), paths (1), seed, discount_rate, [assumptions]
+(sales_scale, nav_sales_scale, redemption_scale, dividend_yield, waiver_rate,
+drift, volatility, [assumptions.by_asset_class.NAME]) and [[events]]
+(distributor_termination with successor, complete_termination,
+plan_amendment with rate, sales_suspension, market_shock with return,
+redemption_shock with multiplier and months; each with a date and
+portfolios = "all" or a list).  Omitted assumptions take defaults calibrated
+from the actuals (written to assumptions.csv).
+
+Writes into DIR: summary.csv, allocation.csv, payments.csv (the projected
+months, in the columns of the Monthly Calculation), present_values.csv (party,
+role, kind of money, undiscounted sum, present value at the start),
+assumptions.csv and scenario.toml.  A spec with an unknown key, an event on or
+before the start, an unknown portfolio, a negative rate: status 2, nothing
+written.
+"""
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from calc.engine.state import StateError, load_state
+    from calc.feed import Problem, read_feed
+    from calc.scenarios.calibrate import asset_classes
+    from calc.scenarios.run import Actuals, actuals_until, run_scenario, write_result
+    from calc.scenarios.spec import SpecError, read_scenario
+
+    progress = _Progress(args.quiet)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise FeedError([Problem(str(args.out), None, None, "--out names a file that exists, not a folder")])
+    try:
+        scenario = read_scenario(args.spec)
+        update = {k: v for k, v in (("paths", args.paths), ("seed", args.seed)) if v is not None}
+        if update:
+            scenario = scenario.model_validate({**scenario.model_dump(by_alias=True), **update})
+        progress(f"reading feed {args.feed}")
+        feed = read_feed(args.feed)
+        raw = Path(args.feed) / "portfolios.csv"
+        classes = asset_classes(feed, pd.read_csv(raw, dtype=str, keep_default_na=False) if raw.exists() else None)
+        actuals = None
+        if args.from_state:
+            try:
+                state = load_state(args.from_state)
+            except StateError as err:
+                raise SpecError([str(err)]) from err
+            state.check_fits(feed)
+            actuals = actuals_until(feed, state.month_end, progress)
+            actuals = Actuals(actuals.feed, actuals.calculation, state)
+        result = run_scenario(feed, scenario, actuals=actuals, classes=classes, progress=progress)
+    except SpecError as err:
+        print(f"The scenario was rejected ({len(err.problems)} problem(s)); nothing was written:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_REJECTED
+    paths = write_result(result, args.out)
+    progress(f"wrote {len(paths)} files into {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m calc",
@@ -181,6 +246,22 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--database-url", default=None, help="overrides DATABASE_URL")
     load.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     load.set_defaults(func=_load)
+
+    scenario = sub.add_parser(
+        "scenario",
+        help="project every party's streams under a scenario (TOML) from the actuals' month-end state",
+        description=SCENARIO_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scenario.add_argument("feed", metavar="FEED", help="folder holding the feed's tables (the actuals)")
+    scenario.add_argument("--spec", metavar="FILE.toml", required=True, help="the scenario")
+    scenario.add_argument("--out", metavar="DIR", required=True, help="folder to write the results into")
+    scenario.add_argument("--paths", type=int, default=None, help="overrides the spec's paths")
+    scenario.add_argument("--seed", type=int, default=None, help="overrides the spec's seed")
+    scenario.add_argument("--from-state", metavar="DIR", default=None,
+                          help="start from this saved month-end state of the feed instead of recomputing it")
+    scenario.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    scenario.set_defaults(func=_scenario)
     return parser
 
 

@@ -62,6 +62,7 @@ def compute(
     *,
     through: pd.Timestamp | str | None = None,
     partitions: int = 1,
+    distribution_fee_rates: dict[tuple[str, int], float] | None = None,
     progress: Progress | None = None,
 ) -> tuple[MonthlyCalculation, MonthEndState | None]:
     """The Monthly Calculation of ``feed`` and the state at its last month end.
@@ -71,7 +72,8 @@ def compute(
     read with ``read_feed(folder, opening=state.opening())``); the tables hold
     the months after the state's.  ``through`` (a date) runs the months on to the
     end of its month when the feed's dates stop earlier (a quiet month closed).
-    ``partitions`` > 1 walks the accounts in that
+    ``distribution_fee_rates`` {(portfolio, month index): rate} replaces the rate in
+    those months (projections of a Plan amendment).  ``partitions`` > 1 walks the accounts in that
     many groups and adds their changes up (the same result, to the bit).
     Returns no state when the feed has no month.
     """
@@ -96,7 +98,8 @@ def compute(
     say("attribution: Exhibit A 2(a)-(c) and the 12b-1 Share")
     att = attribute(ledger_totals, changes, parties, tenures, months, None if start is None else start.attribution)
     say("money: accruals, CDSCs, assignments, offsets, rounding")
-    result, carried, lot_totals = _money_tables(feed, parties, tenures, months, att, changes, ledger_totals, start)
+    result, carried, lot_totals = _money_tables(feed, parties, tenures, months, att, changes, ledger_totals, start,
+                                                distribution_fee_rates)
     state = _closing_state(feed, parties, months, att, changes, lot_totals, carried, start)
     say("done")
     return result, state
@@ -230,10 +233,12 @@ def _money_tables(
     changes: LedgerChanges,
     ledger_totals,
     start: _Opening | None,
+    distribution_fee_rates: dict[tuple[str, int], float] | None = None,
 ) -> tuple[MonthlyCalculation, pd.DataFrame, pd.DataFrame]:
     accruals = money.accrue_fees(feed, parties, tenures, months, att.share,
                                  opening_share=None if start is None else start.attribution.share,
-                                 opening_nav=None if start is None else start.last_nav)
+                                 opening_nav=None if start is None else start.last_nav,
+                                 distribution_fee_rates=distribution_fee_rates)
     schedules = dict(zip(feed.portfolios["portfolio_id"], feed.portfolios["cdsc_schedule"], strict=True))
     parts = money.cdsc_parts(changes, parties, schedules)
     cdsc_parties, cdsc_totals = money.cdsc_accruals(parts, feed.assignments)

@@ -57,7 +57,7 @@ def continued(feed: Feed, month_end: pd.Timestamp, roundtrip=None) -> tuple[Mont
 
 def differences(whole: dict[str, pd.DataFrame], part: dict[str, pd.DataFrame]) -> list[str]:
     out = []
-    for name in TABLE_NAMES:
+    for name in whole:
         a, b = whole[name], part[name]
         if a.to_csv(index=False) != b.to_csv(index=False):
             out.append(f"{name}: {len(a)} rows in the whole run, {len(b)} continued; first difference:\n"

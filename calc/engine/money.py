@@ -72,12 +72,15 @@ def accrue_fees(
     share: np.ndarray,
     opening_share: np.ndarray | None = None,
     opening_nav: pd.DataFrame | None = None,
+    distribution_fee_rates: dict[tuple[str, int], float] | None = None,
 ) -> Accruals:
     """Daily accrual of both fees on the latest net assets, split by 12b-1 Share and tenure.
 
     A continuation passes the 12b-1 Share at its state's month end (``opening_share``
     [P, H]) and each portfolio's latest NAV row then (``opening_nav``: portfolio_id,
-    date, nav, shares), on which its first days accrue.
+    date, nav, shares), on which its first days accrue.  ``distribution_fee_rates``
+    {(portfolio, month index): rate} replaces a portfolio's rate in those months (a
+    projection's blended rate after a Plan amendment, EIGHTH (E)).
     """
     first_feed_day, last_month_end = feed_day_range(months)
     days_all, mi_all, year_days_all = _day_grid(first_feed_day, last_month_end)
@@ -114,9 +117,16 @@ def accrue_fees(
         accruing = fees.accruing(days, _days([term])[0] if term is not None and not pd.isna(term) else None)
         dist_rate = float(rates.at[pid, "distribution_fee_rate"])
         svc_rate = float(rates.at[pid, "service_fee_rate"])
-        fee = fees.daily_fee(dist_rate, net_assets, year_days, accruing)
-        svc = fees.daily_fee(svc_rate, net_assets, year_days, accruing)
         t = mi - m0
+        month_rate = {tt: dist_rate for tt in np.unique(t).tolist()}
+        if distribution_fee_rates:
+            month_rate.update({tt: distribution_fee_rates[(pid, int(months[tt]))] for tt in month_rate
+                               if (pid, int(months[tt])) in distribution_fee_rates})
+            day_rate = np.array([month_rate[tt] for tt in t.tolist()])
+        else:
+            day_rate = dist_rate
+        fee = fees.daily_fee(day_rate, net_assets, year_days, accruing)
+        svc = fees.daily_fee(svc_rate, net_assets, year_days, accruing)
 
         # Exact totals and average daily net assets (section 6), by month.
         all_sum, acc_sum, count = fees.exact_net_asset_sums(nav_v, sh_v, t, row, accruing)
@@ -127,7 +137,7 @@ def accrue_fees(
                 m = int(months[tt])
                 ana_rows.append((m, pid, round_cents(all_sum[tt] / count[tt])))
                 s = acc_sum.get(tt, Decimal(0))
-                total_rows.append((m, pid, DISTRIBUTION_FEE, fees.fee_total(dist_rate, s, yd_of[tt])))
+                total_rows.append((m, pid, DISTRIBUTION_FEE, fees.fee_total(month_rate[tt], s, yd_of[tt])))
                 total_rows.append((m, pid, SERVICE_FEE, fees.fee_total(svc_rate, s, yd_of[tt])))
 
         # The 12b-1 Share in force each day: S(m-1); in the feed's first month, the serving
