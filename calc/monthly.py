@@ -286,6 +286,8 @@ def _money_tables(
         exceptions=exceptions.reset_index(drop=True),
         omnibus_accounts=att.omnibus_accounts,
         lots=lots,
+        cdsc_values=parts[["month", "portfolio_id", "rights_holder", "issue_date", "rate", "cost", "value",
+                           "cdsc_exact"]].reset_index(drop=True) if len(parts) else None,
     )
     return result, unapplied, lot_totals
 

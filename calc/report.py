@@ -91,6 +91,9 @@ class MonthlyCalculation:
     exceptions: pd.DataFrame
     omnibus_accounts: pd.DataFrame | None = None
     lots: pd.DataFrame | None = None
+    # per Commission lot part redeemed: cost and value (shares x price) unrounded, for
+    # revaluing CDSCs (calc.scenarios.montecarlo); not stored, not written
+    cdsc_values: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in TABLE_NAMES}

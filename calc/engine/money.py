@@ -210,7 +210,7 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     ``schedules``: each portfolio's CDSC schedule (percents by year held).
     """
     cols = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
-            "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "waived_exact", "month"]
+            "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "waived_exact", "cost", "value", "month"]
     if not changes.cdsc:
         return pd.DataFrame({c: [] for c in cols})
     raw_schedules = {pid: [Decimal(str(v)) for v in sched] for pid, sched in schedules.items()}
@@ -227,7 +227,7 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
                 txn_id, day, pid, parties.accounts[ai], issue, shares, k, float(rate),
                 float(round_cents(base)), float(round_cents(amount)) if not waived else 0.0,
                 float(round_cents(amount)) if waived else 0.0, parties.holders[holder],
-                Decimal(0) if waived else amount, amount if waived else Decimal(0),
+                Decimal(0) if waived else amount, amount if waived else Decimal(0), cost, shares * price,
             ))
     frame = pd.DataFrame(rows, columns=cols[:-1])
     frame["month"] = month_index(frame["date"].to_numpy().astype("datetime64[D]"))

@@ -20,9 +20,10 @@ from calc.feed import Feed
 from calc.monthly import compute
 from calc.report import MonthlyCalculation, format_table
 from calc.scenarios.calibrate import Calibration, calibrate
+from calc.scenarios.montecarlo import Paths, bands, present_value_bands, simulate
 from calc.scenarios.project import Flows, Projection, project, resolve
 from calc.scenarios.spec import Scenario, SpecError, check_against
-from calc.vocabulary import KINDS_OF_MONEY
+from calc.vocabulary import KINDS_OF_MONEY, ROLE_ASSIGNEE
 
 Progress = Callable[..., None]
 PV_COLUMNS = ["party", "role", "kind", "undiscounted", "present_value"]
@@ -45,6 +46,8 @@ class ScenarioResult:
     flows: Flows
     projection: Projection
     present_values: pd.DataFrame
+    bands: pd.DataFrame | None = None  # Monte Carlo: month_end, party, role, kind, mean, p05, p50, p95
+    paths: Paths | None = None
 
     @property
     def calculation(self) -> MonthlyCalculation:
@@ -84,9 +87,6 @@ def run_scenario(
 ) -> ScenarioResult:
     """Project ``scenario`` from the actuals of ``feed`` (computed here unless given)."""
     say = progress or (lambda *a, **k: None)
-    if scenario.paths > 1:
-        raise SpecError([f"paths = {scenario.paths}: Monte Carlo projections are not available in this version; "
-                         "run with paths = 1 (deterministic)"])
     if actuals is None:
         say("actuals: the Monthly Calculation up to the start")
         actuals = actuals_until(feed, scenario.start, progress)
@@ -100,8 +100,17 @@ def run_scenario(
     flows = resolve(calibration, scenario)
     say(f"projecting {scenario.horizon_months} months from {start:%Y-%m}")
     projection = project(feed, actuals.state, scenario, flows, progress)
-    pv = present_values(projection.calculation.payments, start, scenario.discount_rate)
-    return ScenarioResult(scenario, calibration, flows, projection, pv)
+    if scenario.paths == 1:
+        pv = present_values(projection.calculation.payments, start, scenario.discount_rate)
+        return ScenarioResult(scenario, calibration, flows, projection, pv)
+    say(f"Monte Carlo: {scenario.paths:,} market paths")
+    sim = simulate(projection.calculation, flows.volatility, scenario.paths, scenario.seed,
+                   carried=actuals.state.offsets_carried, progress=progress)
+    prices = feed.assignments.groupby("assignee")["purchase_price"].sum(min_count=1).dropna().to_dict()
+    pay = actuals.calculation.payments
+    received = pay[pay["role"] == ROLE_ASSIGNEE].groupby("party")["payable"].sum().to_dict()
+    pv = present_value_bands(sim, start, scenario.discount_rate, prices, received)
+    return ScenarioResult(scenario, calibration, flows, projection, pv, bands(sim), sim)
 
 
 def present_values(payments: pd.DataFrame, start: pd.Timestamp, discount_rate: float) -> pd.DataFrame:
@@ -124,16 +133,23 @@ def present_values(payments: pd.DataFrame, start: pd.Timestamp, discount_rate: f
 
 
 def write_result(result: ScenarioResult, out_dir: str | Path) -> list[Path]:
-    """``summary.csv``, ``allocation.csv``, ``payments.csv`` of the projected months in the
-    columns of RULES.md section 8, ``present_values.csv``, ``assumptions.csv`` (the
-    defaults and what was used) and ``scenario.toml``; all or nothing."""
+    """Deterministic: ``summary.csv``, ``allocation.csv``, ``payments.csv`` of the projected
+    months in the columns of RULES.md section 8 and ``present_values.csv``; Monte Carlo:
+    ``bands.csv`` and ``present_values.csv`` (mean, p05, p50, p95, payback probability);
+    both: ``assumptions.csv`` (the defaults and what was used) and ``scenario.toml``.
+    All or nothing."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
         calc = result.calculation
-        for name in ("summary", "allocation", "payments"):
-            format_table(name, getattr(calc, name)).to_csv(staging / f"{name}.csv", index=False, lineterminator="\n")
+        if result.bands is None:
+            for name in ("summary", "allocation", "payments"):
+                format_table(name, getattr(calc, name)).to_csv(staging / f"{name}.csv", index=False,
+                                                              lineterminator="\n")
+        else:
+            bands_out = result.bands.assign(month_end=result.bands["month_end"].dt.strftime("%Y-%m-%d"))
+            bands_out.to_csv(staging / "bands.csv", index=False, lineterminator="\n")
         result.present_values.to_csv(staging / "present_values.csv", index=False, lineterminator="\n")
         assumptions_table(result).to_csv(staging / "assumptions.csv", index=False, lineterminator="\n")
         (staging / "scenario.toml").write_text(result.scenario.to_toml())

@@ -89,12 +89,27 @@ def test_scenario_command_writes_the_projection(hand, tmp_path, capsys):
     assert read_scenario(out / "scenario.toml") == parse_scenario(GOOD)
 
 
+def test_scenario_command_with_paths_writes_bands(hand, tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(GOOD)
+    out = tmp_path / "out"
+    assert main(["scenario", str(hand), "--spec", str(spec), "--out", str(out), "--paths", "200", "--seed", "3",
+                 "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["bands.csv", "present_values.csv", "assumptions.csv", "scenario.toml"])
+    bands = pd.read_csv(out / "bands.csv")
+    assert list(bands.columns) == ["month_end", "party", "role", "kind", "mean", "p05", "p50", "p95"]
+    pv = pd.read_csv(out / "present_values.csv")
+    assert {"present_value_mean", "present_value_p05", "present_value_p95", "payback_probability"} <= set(pv.columns)
+    assert "paths = 200" in (out / "scenario.toml").read_text()
+
+
 @pytest.mark.parametrize(("extra", "words"), [
     ('[[events]]\ntype = "complete_termination"\ndate = "2020-03-31"\n', "not after the start"),
     ('[[events]]\ntype = "sales_suspension"\ndate = "2021-03-31"\nportfolios = ["ZZZ"]\n', "unknown portfolio"),
     ('[assumptions]\ndividend_yield = -0.02\n', "dividend_yield"),
     ('start = "2031-01"\n', "after the feed's last month"),
-    ('paths = 500\n', "Monte Carlo"),
+    ('paths = 0\n', "paths"),
 ])
 def test_a_scenario_that_does_not_fit_writes_nothing_and_exits_2(hand, tmp_path, capsys, extra, words):
     spec = tmp_path / "s.toml"
