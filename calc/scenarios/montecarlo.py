@@ -67,27 +67,54 @@ def nav_ratios(volatility: np.ndarray, months: int, paths: int, seed: int,
     return np.exp(np.cumsum(step, axis=1))
 
 
-def cdsc_ratio(groups: pd.DataFrame, ratios: np.ndarray) -> np.ndarray:
+@dataclass
+class CdscCurves:
+    """Per (month, portfolio) group of CDSC cohorts, sorted by ``tau``: the prefix sums that
+    give ``f(D) = sum_c w_c min(tau_c, D)`` for any D with one binary search."""
+
+    t: np.ndarray
+    p: np.ndarray
+    tau: list[np.ndarray]
+    below: list[np.ndarray]  # sum of w tau over the cohorts with tau <= D
+    above: list[np.ndarray]  # sum of w over the cohorts with tau > D
+    at_one: np.ndarray
+
+    @classmethod
+    def of(cls, groups: pd.DataFrame) -> CdscCurves:
+        ts, ps, taus, belows, aboves, ones = [], [], [], [], [], []
+        if not groups.empty:
+            groups = groups.sort_values(["t", "p", "tau"], kind="stable")
+            for (t, p), g in groups.groupby(["t", "p"], sort=False):
+                tau, w = g["tau"].to_numpy(), g["w"].to_numpy()
+                below = np.concatenate([[0.0], np.cumsum(w * tau)])
+                above = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])
+                k = np.searchsorted(tau, 1.0, side="right")
+                if below[k] + above[k] <= 0:
+                    continue
+                ts.append(int(t))
+                ps.append(int(p))
+                taus.append(tau)
+                belows.append(below)
+                aboves.append(above)
+                ones.append(below[k] + above[k])
+        return cls(np.array(ts, dtype=np.int64), np.array(ps, dtype=np.int64), taus, belows, aboves, np.array(ones))
+
+
+def cdsc_ratio(groups: pd.DataFrame | CdscCurves, ratios: np.ndarray) -> np.ndarray:
     """Per (month, portfolio) group of CDSC cohorts, the CDSC on each path over the CDSC at
     ratio 1: ``sum_c w_c min(tau_c, D) / sum_c w_c min(tau_c, 1)``.
 
-    ``groups``: t, p, w, tau (one row per cohort); ``ratios``: D [paths, months, portfolios].
-    Returns [paths, months, portfolios] (1 where a group has no CDSC).
+    ``groups``: t, p, w, tau (one row per cohort), or their :class:`CdscCurves`;
+    ``ratios``: D [paths, months, portfolios].  Returns [paths, months, portfolios] (1
+    where a group has no CDSC).
     """
+    curves = groups if isinstance(groups, CdscCurves) else CdscCurves.of(groups)
     out = np.ones_like(ratios)
-    if groups.empty:
-        return out
-    for (t, p), g in groups.groupby(["t", "p"], sort=False):
-        g = g.sort_values("tau")
-        tau, w = g["tau"].to_numpy(), g["w"].to_numpy()
-        below = np.concatenate([[0.0], np.cumsum(w * tau)])  # sum of w tau over cohorts with tau <= D
-        above = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])  # sum of w over cohorts with tau > D
-        at_one = below[np.searchsorted(tau, 1.0, side="right")] + above[np.searchsorted(tau, 1.0, side="right")]
-        if at_one <= 0:
-            continue
+    for i in range(len(curves.t)):
+        t, p = curves.t[i], curves.p[i]
         d = ratios[:, t, p]
-        k = np.searchsorted(tau, d, side="right")
-        out[:, t, p] = (below[k] + d * above[k]) / at_one
+        k = np.searchsorted(curves.tau[i], d, side="right")
+        out[:, t, p] = (curves.below[i][k] + d * curves.above[i][k]) / curves.at_one[i]
     return out
 
 
@@ -128,7 +155,11 @@ def simulate(calc: MonthlyCalculation, volatility: dict[str, float], paths: int,
     for kind in det:
         np.add.at(det[kind], (si, ti, pi), pay[kind].to_numpy(dtype=float))
     sigma = np.array([volatility.get(p, 0.0) for p in portfolios])
-    groups = _cohorts(calc.cdsc_values, months, portfolios)
+    curves = CdscCurves.of(_cohorts(calc.cdsc_values, months, portfolios))
+    # [months, portfolios, streams]: the matrices each month's paths multiply
+    fee_m = np.ascontiguousarray(det[DISTRIBUTION_FEE].transpose(1, 2, 0))
+    svc_m = np.ascontiguousarray(det[SERVICE_FEE].transpose(1, 2, 0))
+    cdsc_m = np.ascontiguousarray(det[CDSC].transpose(1, 2, 0))
     own = np.array([r == ROLE_RIGHTS_HOLDER for r in streams["role"]])
 
     claims = []  # (stream, portfolio, amount)
@@ -141,10 +172,11 @@ def simulate(calc: MonthlyCalculation, volatility: dict[str, float], paths: int,
     for start in range(0, paths, CHUNK):
         n = min(CHUNK, paths - start)
         d = nav_ratios(sigma, n_t, n, seed + start)
-        c = cdsc_ratio(groups, d)
-        fee = np.einsum("ntp,stp->nst", d, det[DISTRIBUTION_FEE])
-        svc = np.einsum("ntp,stp->nst", d, det[SERVICE_FEE])
-        cdsc = np.einsum("ntp,stp->nst", c, det[CDSC])
+        c = cdsc_ratio(curves, d)
+        d_t = d.transpose(1, 0, 2)  # [months, paths, portfolios]
+        fee = np.matmul(d_t, fee_m).transpose(1, 2, 0)  # [paths, streams, months]
+        svc = np.matmul(d_t, svc_m).transpose(1, 2, 0)
+        cdsc = np.matmul(c.transpose(1, 0, 2), cdsc_m).transpose(1, 2, 0)
         offset = np.zeros((n, n_s, n_t))
         for s, p, amount in claims:  # EIGHTH (D): the claim against the own Portions, carried
             carry = np.full(n, amount)

@@ -16,8 +16,8 @@ Each projected month ``t`` (after the state's month end):
   ``SCN-<portfolio>-NAV``; none after a sales suspension;
 - redemptions on the 20th: each account redeems, of each portfolio, its Commission lots
   times the monthly rate of their year held plus its Free Shares times the Free Share rate
-  (the redemption curve by asset class, scaled, shocked); a waived part as a second
-  redemption with a waiver (the waiver rate); the engine relieves them by its rules;
+  (the redemption curve by asset class, scaled, shocked); a stable draw waives the CDSC
+  of a ``waiver_rate`` share of the redemptions; the engine relieves them by its rules;
 - reinvested dividends on the 25th of each quarter's last month: the yield over four,
   of every holding.
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,6 +112,15 @@ def resolve(calibration: Calibration, scenario: Scenario) -> Flows:
 def monthly_rate(annual: float | np.ndarray) -> float | np.ndarray:
     """A rate a year as the rate a month that compounds to it."""
     return 1.0 - np.power(1.0 - np.minimum(annual, 1.0), 1.0 / 12.0)
+
+
+def _waived(account: str, month: int, rate: float) -> bool:
+    """Whether an account's redemption in a month has its CDSC waived: a stable draw (the same
+    account and month always draw alike), true for a ``rate`` share of redemptions."""
+    if rate <= 0.0:
+        return False
+    digest = hashlib.blake2b(f"{account}|{month}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < rate
 
 
 @functools.lru_cache(maxsize=1 << 20)
@@ -355,13 +365,9 @@ def synthetic_feed(feed: Feed, state: MonthEndState, scenario: Scenario, flows: 
             if n < MIN_SHARES:
                 continue
             price = round(nav_on[p], 6)
-            waived = math.floor(n * w * 1e6) / 1e6
-            waived = waived if waived >= MIN_SHARES else 0.0
-            paid = round(n - waived, 6)
-            for amount, code in ((paid, ""), (waived, WAIVER_CODE)):
-                if amount >= MIN_SHARES:
-                    txn(red_day, p, a, REDEEM, amount, price, code)
-                    L.relieve(pos, amount)
+            n = round(n, 6)
+            txn(red_day, p, a, REDEEM, n, price, WAIVER_CODE if _waived(a, month, w) else "")
+            L.relieve(pos, n)
 
         # Reinvested dividends on the 25th of a quarter's last month
         if mon % 3 == 0:
