@@ -733,8 +733,8 @@ def _exchange_legs(ctx: _Context) -> tuple[pd.DataFrame, Problems]:
     ]
     out = ctx.problems("transactions", extra, "exchange_id", msgs)
     legs = legs.drop(extra.index)
-    out_legs = legs[legs["kind"] == "exchange_out"].set_index("exchange_id")
-    in_legs = legs[legs["kind"] == "exchange_in"].set_index("exchange_id")
+    out_legs = legs[legs["kind"] == V.EXCHANGE_OUT].set_index("exchange_id")
+    in_legs = legs[legs["kind"] == V.EXCHANGE_IN].set_index("exchange_id")
     pairs = out_legs.merge(
         in_legs, how="outer", left_index=True, right_index=True, suffixes=("_out", "_in")
     )

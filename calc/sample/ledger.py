@@ -35,10 +35,10 @@ import numpy as np
 from calc.rules import lots as K
 from calc.sample.fund_complex import CONVERSION_YEARS
 from calc.sample.market import FIRST_YEAR
-from calc.vocabulary import SHARE_TOLERANCE
+from calc.vocabulary import SHARE_TOLERANCE, TRANSACTION_KINDS
 
 PURCHASE, NAV_PURCHASE, REINVEST, REDEEM, EXCHANGE_OUT, EXCHANGE_IN = range(6)
-KIND_NAMES = ("purchase", "nav_purchase", "reinvest", "redeem", "exchange_out", "exchange_in")
+KIND_NAMES = TRANSACTION_KINDS  # in the order of the codes above
 
 MIN_SHARES = 0.001  # smaller events are left out
 MIN_EXCHANGE_VALUE = 50.0  # dollars: smaller exchanges are left out (their legs could not
