@@ -214,3 +214,40 @@ def test_present_values_discount_and_add_up(small_sample):
     assert (pv["present_value"] <= pv["undiscounted"] + 0.005).all()
     assert np.isclose(pv["present_value"].sum(), 0) or pv["present_value"].sum() > 0
     assert COMPLETE_TERMINATION not in set(pv["kind"])
+
+
+def test_stress_events_market_shock_redemption_shock_and_sales_suspension(small_sample):
+    actuals = actuals_until(small_sample)
+    start = actuals.state.month_end
+    date = start + pd.offsets.MonthEnd(3)
+    flows = "[assumptions]\nsales_scale = 2.0\ndrift = 0.0\n"
+    base = run_scenario(small_sample, parse_scenario(f'name = "b"\nhorizon_months = 9\n{flows}'), actuals=actuals)
+
+    def with_event(event: str):
+        spec = parse_scenario(f'name = "e"\nhorizon_months = 9\n{flows}[[events]]\n{event}')
+        return run_scenario(small_sample, spec, actuals=actuals)
+
+    shocked = with_event(f'type = "market_shock"\ndate = "{date:%Y-%m-%d}"\nreturn = -0.3\n')
+    nav_b, nav_s = base.projection.feed.nav, shocked.projection.feed.nav
+    after = nav_s[nav_s["date"] > date]
+    joined = after.merge(nav_b, on=["portfolio_id", "date"], suffixes=("_s", "_b"))
+    assert np.allclose(joined["nav_s"], joined["nav_b"] * 0.7, rtol=1e-6)
+    fee = {k: r.calculation.summary.groupby("month_end")[DISTRIBUTION_FEE].sum() for k, r in
+           (("b", base), ("s", shocked))}
+    later = fee["b"].index > date + pd.offsets.MonthEnd(1)
+    assert (fee["s"][later] < 0.75 * fee["b"][later]).all()
+    assert (fee["s"][fee["b"].index < date] == fee["b"][fee["b"].index < date]).all()
+
+    run = with_event(f'type = "redemption_shock"\ndate = "{date:%Y-%m-%d}"\nmultiplier = 3.0\nmonths = 2\n')
+    red = {k: r.projection.feed.transactions.query("kind == 'redeem'").groupby(
+        pd.Grouper(key="date", freq="ME"))["shares"].sum() for k, r in (("b", base), ("r", run))}
+    shock_months = [date + pd.offsets.MonthEnd(0), date + pd.offsets.MonthEnd(1)]
+    for m in shock_months:
+        assert red["r"][m] > 2.0 * red["b"][m]
+    assert red["r"][shock_months[0] - pd.offsets.MonthEnd(1)] == pytest.approx(
+        red["b"][shock_months[0] - pd.offsets.MonthEnd(1)])
+
+    stopped = with_event(f'type = "sales_suspension"\ndate = "{date:%Y-%m-%d}"\n')
+    tx = stopped.projection.feed.transactions
+    assert tx[(tx["kind"].isin(["purchase", "nav_purchase"])) & (tx["date"] >= date)].empty
+    assert not tx[(tx["kind"] == "purchase") & (tx["date"] < date)].empty
