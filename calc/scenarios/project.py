@@ -189,10 +189,38 @@ class _Tracker:
             pos = self.positions[key] = L.Position(omnibus)
         return pos
 
+    def schedule(self) -> None:
+        """Index every position with lots by the month of its next conversion."""
+        self.due: dict[int, set[tuple[str, str]]] = {}
+        for key, pos in self.positions.items():
+            self._schedule(key, pos)
+
+    def _schedule(self, key: tuple[str, str], pos: L.Position) -> None:
+        m = L.next_conversion(pos)
+        if m is not None:
+            self.due.setdefault(m, set()).add(key)
+
+    def add_lot(self, key: tuple[str, str], lot: list) -> None:
+        pos = self.position(*key)
+        L.insert_lot(pos.lots, lot)
+        self.due.setdefault(lot[L.CONVERSION], set()).add(key)
+
     def convert(self, month: int) -> None:
-        for pos in self.positions.values():
-            if pos.lots and L.next_conversion(pos) <= month:
-                L.convert_due(pos, month)
+        """Conversions to Class A at the end of ``month`` (and any month before still due)."""
+        for m in sorted(m for m in self.due if m <= month):
+            for key in sorted(self.due.pop(m)):
+                pos = self.positions.get(key)
+                if pos is None:
+                    continue
+                if pos.lots and L.next_conversion(pos) <= month:
+                    L.convert_due(pos, month)
+                self._schedule(key, pos)  # its next conversion (lots redeemed since may have moved it)
+                self.prune(key, pos)
+
+    def prune(self, key: tuple[str, str], pos: L.Position) -> None:
+        """A position left with nothing is dropped: no flow can come from it."""
+        if not pos.lots and pos.free_total() <= SHARE_TOLERANCE:
+            del self.positions[key]
 
     def outstanding(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -241,6 +269,7 @@ def synthetic_feed(feed: Feed, state: MonthEndState, scenario: Scenario, flows: 
     conv_years = dict(zip(feed.portfolios["portfolio_id"], feed.portfolios["conversion_years"].astype(int), strict=True))
     omnibus = set(feed.accounts.loc[feed.accounts["omnibus"], "account_id"])
     tracker = _Tracker(state, omnibus)
+    tracker.schedule()
     starts: dict[str, list[pd.Timestamp]] = {}
     holders: dict[str, list[str]] = {}
     for pid, t in tenures.sort_values("start_date").groupby("portfolio_id"):
@@ -331,9 +360,8 @@ def synthetic_feed(feed: Feed, state: MonthEndState, scenario: Scenario, flows: 
                 a = f"SCN-{p}-{year:04d}{mon:02d}"
                 new_accounts.append(a)
                 txn(buy_day, p, a, PURCHASE, n, price)
-                pos = tracker.position(a, p)
-                L.insert_lot(pos.lots, [n, _day(buy_day), n * price, serving(p, buy_day), tracker.next_seq(a),
-                                        month + 12 * conv_years[p]])
+                tracker.add_lot((a, p), [n, _day(buy_day), n * price, serving(p, buy_day), tracker.next_seq(a),
+                                         month + 12 * conv_years[p]])
             n = math.floor(flows.nav_sales[p] / price * 1000) / 1000 if price > 0 else 0.0
             if n >= MIN_SHARES:
                 amended = any(e.covers(p) and buy_day > e.date for e in amendments)
@@ -368,6 +396,7 @@ def synthetic_feed(feed: Feed, state: MonthEndState, scenario: Scenario, flows: 
             n = round(n, 6)
             txn(red_day, p, a, REDEEM, n, price, WAIVER_CODE if _waived(a, month, w) else "")
             L.relieve(pos, n)
+            tracker.prune((a, p), pos)
 
         # Reinvested dividends on the 25th of a quarter's last month
         if mon % 3 == 0:
