@@ -5,6 +5,8 @@ calculation and month-end state in one transaction; reading, validating and
 computing a feed first is ``calc.load.load_feed``).  Read, for the dashboard:
 ``list_runs``, ``latest_run_id``, ``read_calculation``, ``read_feed``,
 ``read_table``; ``read_state`` (a run's month-end state, to continue from).
+Saved scenarios (TOML text by name): ``save_scenario``, ``list_scenarios``,
+``read_saved_scenario``, ``delete_scenario``.
 Database: ``get_engine`` ($DATABASE_URL, else ``data/bshare.db``) and
 ``upgrade`` (alembic migrations to head).  Tables: :mod:`calc.store.models`.
 
@@ -30,6 +32,13 @@ if TYPE_CHECKING:
         read_state,
         read_table,
     )
+    from calc.store.scenarios import (
+        ScenarioNotFound,
+        delete_scenario,
+        list_scenarios,
+        read_saved_scenario,
+        save_scenario,
+    )
     from calc.store.write import save_calculation
 
 _HOMES = {
@@ -45,20 +54,30 @@ _HOMES = {
     "read_state": "read",
     "read_table": "read",
     "save_calculation": "write",
+    "ScenarioNotFound": "scenarios",
+    "delete_scenario": "scenarios",
+    "list_scenarios": "scenarios",
+    "read_saved_scenario": "scenarios",
+    "save_scenario": "scenarios",
 }
 
 __all__ = [
     "RunNotFound",
+    "ScenarioNotFound",
     "StateNotStored",
+    "delete_scenario",
     "get_engine",
     "latest_run_id",
     "list_runs",
+    "list_scenarios",
     "read_calculation",
     "read_feed",
+    "read_saved_scenario",
     "read_state",
     "read_table",
     "resolve_url",
     "save_calculation",
+    "save_scenario",
     "upgrade",
 ]
 

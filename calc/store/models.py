@@ -5,7 +5,9 @@ Every feed table row belongs to a ``feed`` row and every result row to a
 frame it came from), so a table reads back in the order it was written.  A run
 also keeps the month-end state of its last month: its files (Parquet frames and
 ``manifest.json``) as ``run_state_file`` rows, its month end in
-``calculation_run.state_month_end``.
+``calculation_run.state_month_end``.  Saved scenarios (``scenario``) stand apart: a
+scenario is data (its TOML text, ``calc.scenarios.spec``), saved under a unique name and
+run against any run.
 
 Column types: money as integer cents (``BigInteger``, column ``info`` unit
 ``cents``), shares, prices and fractions as ``DOUBLE PRECISION``, dates as
@@ -158,6 +160,23 @@ class RunStateFile(StoreModel, table=True):
     run_id: int | None = _run_ref()
     name: str = Field(sa_type=sa.String(), primary_key=True)
     content: bytes = Field(sa_type=sa.LargeBinary(), nullable=False)
+
+
+# --- saved scenarios ----------------------------------------------------------------
+
+
+class SavedScenario(StoreModel, table=True):
+    """A scenario saved by name: its TOML text as written (``Scenario.to_toml``), read
+    back and parsed again to rerun it identically.  Saving under a name that exists
+    replaces its text (``updated_at``); ``created_at`` stays."""
+
+    __tablename__ = "scenario"
+
+    scenario_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    name: str = Field(sa_type=sa.String(), nullable=False, unique=True)
+    toml: str = Field(sa_type=sa.Text(), nullable=False)
+    created_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    updated_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
 
 
 # --- the feed (RULES.md section 2, normalised as calc.feed documents) ------------------
@@ -411,6 +430,7 @@ RESULT_TABLES: dict[str, sa.Table] = {
 FEED_TABLE: sa.Table = FeedRecord.__table__
 RUN_TABLE: sa.Table = CalculationRun.__table__
 STATE_FILE_TABLE: sa.Table = RunStateFile.__table__
+SCENARIO_TABLE: sa.Table = SavedScenario.__table__
 
 FEED_KEY = ("feed_id", "row_no")
 RUN_KEY = ("run_id", "row_no")
@@ -430,10 +450,12 @@ __all__ = [
     "FEED_TABLES",
     "RESULT_TABLES",
     "RUN_TABLE",
+    "SCENARIO_TABLE",
     "STATE_FILE_TABLE",
     "CalculationRun",
     "FeedRecord",
     "RunStateFile",
+    "SavedScenario",
     "StoreModel",
     "is_money",
     "metadata",
