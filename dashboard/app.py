@@ -46,6 +46,7 @@ nav = st.navigation(
         ],
         "Investors": [
             st.Page(SCREENS / "collateral.py", title="Collateral", icon=":material/account_balance_wallet:", url_path="collateral"),
+            st.Page(SCREENS / "scenarios.py", title="Scenarios", icon=":material/query_stats:", url_path="scenarios"),
         ],
         "Operations": [
             st.Page(SCREENS / "omnibus.py", title="Omnibus accounts", icon=":material/account_tree:", url_path="omnibus"),

@@ -279,3 +279,208 @@ def omnibus_attribution_chart(series: pd.DataFrame, title: str | None = None, wi
     fig = _month_axis(_layout(fig, title, height=360), series["month_end"])
     fig.update_yaxes(tickformat=",.2f", title="shares")
     return fig
+
+
+# --- scenarios -----------------------------------------------------------------------------
+
+BASELINE_COLOUR = "#7f7f7f"
+DARK_BACKGROUND = "#0f1722"  # .streamlit/config.toml, [theme.dark] backgroundColor
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """``#1f4e79`` at ``alpha`` opacity, for a band's fill."""
+    c = colour.lstrip("#")
+    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _mix(colour: str, other: str, weight: float) -> str:
+    """``colour`` moved ``weight`` of the way to ``other`` (both ``#rrggbb``)."""
+    a, b = colour.lstrip("#"), other.lstrip("#")
+    mixed = [round(int(a[i:i + 2], 16) * (1 - weight) + int(b[i:i + 2], 16) * weight) for i in (0, 2, 4)]
+    return "#" + "".join(f"{v:02x}" for v in mixed)
+
+
+def ink(party: str, dark: bool = False) -> str:
+    """The party's colour for a line: on a dark background a dark colour (ADI's navy) is
+    lifted towards white so that it stays visible; the hue stays the party's."""
+    colour = theme.party_colour(party)
+    c = colour.lstrip("#")
+    luminance = (0.2126 * int(c[0:2], 16) + 0.7152 * int(c[2:4], 16) + 0.0722 * int(c[4:6], 16)) / 255
+    return _mix(colour, "#ffffff", 0.4) if dark and luminance < 0.3 else colour
+
+
+def _history(colour: str, dark: bool) -> str:
+    """The colour of the actuals before a projection: the party's, faded (towards the background)."""
+    return _mix(colour, DARK_BACKGROUND if dark else "#ffffff", 0.45)
+
+
+def _start_mark(fig: go.Figure, start: pd.Timestamp | None, text: str = "start") -> go.Figure:
+    """A thin vertical line where the projection starts (the last actual month end)."""
+    if start is not None:
+        x = pd.Timestamp(start)
+        fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", xref="x",
+                      line={"color": theme.TENURE_COLOUR, "width": 1, "dash": "dot"})
+        fig.add_annotation(x=x, y=1.0, xref="x", yref="paper", yanchor="bottom", showarrow=False, text=text,
+                           font={"size": 10, "color": theme.TENURE_COLOUR})
+    return fig
+
+
+def _band(fig: go.Figure, g: pd.DataFrame, colour: str, alpha: float, name: str, legend: bool) -> None:
+    fig.add_scatter(x=g["month_end"], y=g["p95"], mode="lines", line={"width": 0, "color": colour}, showlegend=False,
+                    legendgroup=name, hovertemplate=f"{name} p95 $%{{y:,.2f}}<extra></extra>")
+    fig.add_scatter(x=g["month_end"], y=g["p05"], mode="lines", line={"width": 0, "color": colour}, fill="tonexty",
+                    fillcolor=_rgba(colour, alpha), name=f"{name} p05-p95", showlegend=legend, legendgroup=name,
+                    hovertemplate=f"{name} p05 $%{{y:,.2f}}<extra></extra>")
+
+
+def fan_chart(frame: pd.DataFrame, party: str, monte_carlo: bool, start: pd.Timestamp | None = None,
+              title: str | None = None, height: int = 320, dark: bool = False) -> go.Figure:
+    """A party's money of one kind by month (``calc.reports.scenarios.fan``): the actuals
+    (faded), then the scenario in the party's colour (Monte Carlo: its median, the p05-p95
+    band shaded) against the baseline, grey and dashed (its band fainter), drawn on top."""
+    if frame.empty or frame[["mean", "p05", "p95"]].abs().to_numpy().sum() == 0:
+        return empty_figure("None of this money, in the actuals or projected", height=height)
+    colour = ink(party, dark)
+    fig = go.Figure()
+    actual = frame[frame["case"] == "actual"]
+    scenario = frame[frame["case"] == "scenario"]
+    baseline = frame[frame["case"] == "baseline"]
+    centre = "p50" if monte_carlo else "mean"
+    if monte_carlo:
+        _band(fig, baseline, BASELINE_COLOUR, 0.12, "Baseline", False)
+        _band(fig, scenario, colour, 0.22, "Scenario", True)
+    if not actual.empty:
+        fig.add_scatter(x=actual["month_end"], y=actual["mean"], name="Actual", mode="lines",
+                        line={"color": _history(colour, dark), "width": 1.5},
+                        hovertemplate="Actual $%{y:,.2f}<extra></extra>")
+    fig.add_scatter(x=scenario["month_end"], y=scenario[centre], name="Scenario" + (" (median)" if monte_carlo else ""),
+                    mode="lines", line={"color": colour, "width": 2.5},
+                    hovertemplate="Scenario $%{y:,.2f}<extra></extra>")
+    fig.add_scatter(x=baseline["month_end"], y=baseline[centre], name="Baseline" + (" (median)" if monte_carlo else ""),
+                    mode="lines", line={"color": BASELINE_COLOUR, "width": 1.5, "dash": "dash"},
+                    hovertemplate="Baseline $%{y:,.2f}<extra></extra>")
+    fig = _layout(fig, title, height=height, money=True)
+    fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+    return _start_mark(fig, start)
+
+
+def share_path_chart(frame: pd.DataFrame, start: pd.Timestamp | None = None, title: str | None = None,
+                     dark: bool = False) -> go.Figure:
+    """Each rights holder's 12b-1 Share (``calc.reports.scenarios.share_path``): the actuals
+    and the scenario solid in its colour, the baseline dotted."""
+    if frame.empty:
+        return empty_figure("No 12b-1 Share to show")
+    fig = go.Figure()
+    for holder, g in frame.groupby("rights_holder", sort=True):
+        colour = ink(holder, dark)
+        for case, style, show in (("actual", {"width": 1.5, "color": _history(colour, dark)}, False),
+                                  ("baseline", {"width": 1.5, "dash": "dot"}, False), ("scenario", {"width": 2.5}, True)):
+            c = g[g["case"] == case]
+            if c.empty:
+                continue
+            label = {"actual": f"{holder}, actual", "baseline": f"{holder}, baseline", "scenario": holder}[case]
+            fig.add_scatter(x=c["month_end"], y=c["share"], name=label, mode="lines", legendgroup=holder,
+                            showlegend=show, line={"color": colour, "shape": "hv", **style},
+                            hovertemplate=f"{label}: %{{y:.2%}}<extra></extra>")
+    fig.add_scatter(x=[None], y=[None], mode="lines", name="Baseline (dotted)",
+                    line={"color": BASELINE_COLOUR, "dash": "dot", "width": 1.5}, hoverinfo="skip")
+    fig = _layout(fig, title, height=360, percent=True)
+    fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+    return _start_mark(fig, start)
+
+
+def pv_change_chart(frame: pd.DataFrame, title: str | None = None, dark: bool = False) -> go.Figure:
+    """Each party's present value under the scenario beside the baseline's, horizontal bars
+    (``calc.reports.scenarios.pv_by_party``)."""
+    if frame.empty:
+        return empty_figure("No money projected")
+    ordered = frame.iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(y=ordered["label"], x=ordered["baseline_present_value"], name="Baseline", orientation="h",
+                marker_color=BASELINE_COLOUR, opacity=0.6, hovertemplate="Baseline $%{x:,.2f}<extra></extra>")
+    fig.add_bar(y=ordered["label"], x=ordered["present_value"], name="Scenario", orientation="h",
+                marker_color=[ink(p, dark) for p in ordered["party"]],
+                hovertemplate="Scenario $%{x:,.2f}<extra></extra>")
+    fig = _layout(fig, title, height=max(220, 80 + 44 * len(frame)))
+    fig.update_layout(barmode="group", hovermode="y unified", bargap=0.25)
+    fig.update_xaxes(tickprefix="$", tickformat="~s")
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def scenario_payback_chart(curve: pd.DataFrame, price: float | None, assignee: str, start: pd.Timestamp | None = None,
+                           title: str | None = None, dark: bool = False) -> go.Figure:
+    """An assignee's collections to date and projected (``ScenarioPayback.curve``) against its
+    purchase price: the scenario in its colour (Monte Carlo: the p05-p95 band), the
+    baseline dashed grey."""
+    if curve.empty:
+        return empty_figure("Nothing collected or projected")
+    colour = ink(assignee, dark)
+    fig = go.Figure()
+    scenario = curve[curve["case"] == "scenario"]
+    if scenario["p05"].notna().any():
+        _band(fig, scenario, colour, 0.2, "Scenario", True)
+    actual = curve[curve["case"] == "actual"]
+    if not actual.empty:
+        fig.add_scatter(x=actual["month_end"], y=actual["cumulative"], name="Collected to date", mode="lines",
+                        line={"color": colour, "width": 2.5}, fill="tozeroy", fillcolor=_rgba(colour, 0.15),
+                        hovertemplate="Collected $%{y:,.2f}<extra></extra>")
+    baseline = curve[curve["case"] == "baseline"]
+    fig.add_scatter(x=baseline["month_end"], y=baseline["cumulative"], name="Baseline", mode="lines",
+                    line={"color": BASELINE_COLOUR, "width": 1.5, "dash": "dash"},
+                    hovertemplate="Baseline $%{y:,.2f}<extra></extra>")
+    fig.add_scatter(x=scenario["month_end"], y=scenario["cumulative"], name="Scenario", mode="lines",
+                    line={"color": colour, "width": 2.5, "dash": "dot"},
+                    hovertemplate="Scenario $%{y:,.2f}<extra></extra>")
+    if price:
+        lo, hi = curve["month_end"].min(), curve["month_end"].max()
+        fig.add_scatter(x=[lo, hi], y=[price, price], name="Purchase price", mode="lines",
+                        line={"color": theme.TERMINATION_COLOUR, "dash": "dash"},
+                        hovertemplate=f"Purchase price ${price:,.2f}<extra></extra>")
+    fig = _layout(fig, title, height=360, money=True)
+    fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+    return _start_mark(fig, start)
+
+
+def compare_streams_chart(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """One party's money of one kind under several saved scenarios, a line each
+    (``calc.reports.scenarios.compare_streams``)."""
+    if frame.empty or frame["value"].abs().sum() == 0:
+        return empty_figure("None of this money under these scenarios")
+    fig = go.Figure()
+    for i, (name, g) in enumerate(frame.groupby("scenario", sort=False)):
+        fig.add_scatter(x=g["month_end"], y=g["value"], name=str(name), mode="lines",
+                        line={"color": theme.PALETTE[i % len(theme.PALETTE)], "width": 2},
+                        hovertemplate=f"{name} $%{{y:,.2f}}<extra></extra>")
+    fig = _layout(fig, title, height=360, money=True)
+    fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+    return fig
+
+
+def backtest_chart(frame: pd.DataFrame, title: str | None = None, dark: bool = False) -> go.Figure:
+    """Model validation (``calc.scenarios.backtest.backtest``): each party's projected
+    Distribution Fee (dashed) against the actual (solid), and below, the error in percent
+    of the actual."""
+    from plotly.subplots import make_subplots
+
+    if frame.empty:
+        return empty_figure("Nothing to compare")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06)
+    for (party, role), g in frame.groupby(["party", "role"], sort=True):
+        name, colour = _party_name(party, role), ink(party, dark)
+        fig.add_scatter(x=g["month_end"], y=g["actual"], name=f"{name}, actual", mode="lines", legendgroup=name,
+                        line={"color": colour, "width": 2}, hovertemplate=f"{name} actual $%{{y:,.2f}}<extra></extra>",
+                        row=1, col=1)
+        fig.add_scatter(x=g["month_end"], y=g["projected"], name=f"{name}, projected", mode="lines", legendgroup=name,
+                        line={"color": colour, "width": 2, "dash": "dash"},
+                        hovertemplate=f"{name} projected $%{{y:,.2f}}<extra></extra>", row=1, col=1)
+        fig.add_scatter(x=g["month_end"], y=g["error_pct"], name=f"{name}, error", mode="lines+markers",
+                        legendgroup=name, showlegend=False, marker={"size": 4}, line={"color": colour, "width": 1},
+                        hovertemplate=f"{name} error %{{y:+.1f}}%<extra></extra>", row=2, col=1)
+    fig.add_hline(y=0, line={"color": "#999", "width": 1}, row=2, col=1)
+    fig = _layout(fig, title, height=520)
+    fig.update_yaxes(tickprefix="$", tickformat=",.0f", row=1, col=1)
+    fig.update_yaxes(ticksuffix="%", title={"text": "error", "font": {"size": 11}}, row=2, col=1)
+    fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+    return fig

@@ -15,7 +15,9 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,3 +262,162 @@ def validate_uploaded_feed(data: bytes) -> Any:
     with tempfile.TemporaryDirectory(prefix="bshare-check-") as tmp:
         folder = unzip_feed(data, Path(tmp))
         return read_feed(folder)
+
+
+# ---------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------
+#
+# A scenario's run takes from seconds (the worked examples) to minutes (120 months of the
+# medium sample: the projection writes ~0.8M synthetic transactions through the engine),
+# and it reports its progress as it goes.  So it is not behind st.cache_data (whose
+# decorated function cannot feed a progress bar drawn outside it): the results are kept
+# in small process-wide LRU memos (one st.cache_resource), keyed by the database URL, the
+# run and the scenario's TOML text (its name left out: a name changes no number), shared
+# by every session.  The actuals a run starts from (feed, calculation, month-end state)
+# are kept the same way, one or two at a time.
+
+
+class _Memo:
+    """A small thread-safe LRU map."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> Any:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+@st.cache_resource(show_spinner=False)
+def _memos() -> dict[str, _Memo]:
+    return {"actuals": _Memo(2), "calibration": _Memo(8), "outcome": _Memo(24), "backtest": _Memo(8)}
+
+
+def scenario_key(scenario: Any) -> str:
+    """What a scenario's results are kept under: its TOML text without its name."""
+    return scenario.model_copy(update={"name": ""}).to_toml()
+
+
+def scenario_actuals(run_id: int, start: pd.Timestamp, progress: Callable[..., None] | None = None) -> Any:
+    """The actuals a scenario of run ``run_id`` starts from at month end ``start``
+    (``calc.scenarios.run.Actuals``): read from the store, with the run's stored month-end
+    state when ``start`` is its last month; otherwise computed up to ``start``."""
+    from calc.scenarios.run import Actuals, actuals_until
+
+    url, start = database_url(), pd.Timestamp(start) + pd.offsets.MonthEnd(0)
+    key = (url, int(run_id), start)
+    memo = _memos()["actuals"]
+    found = memo.get(key)
+    if found is not None:
+        return found
+    say = progress or (lambda *a, **k: None)
+    store, eng = _store(), _engine(url)
+    say("reading the run's feed from the store")
+    feed = store.read_feed(eng, int(run_id))
+    months = feed.months()
+    if len(months) and start == months[-1]:
+        say("reading the run's Monthly Calculation and month-end state")
+        try:
+            state = store.read_state(eng, int(run_id))
+        except store.StateNotStored:
+            state = None
+        if state is not None and state.month_end == start:
+            return memo.put(key, Actuals(feed, store.read_calculation(eng, int(run_id)), state))
+    say(f"actuals: the Monthly Calculation up to {start:%Y-%m}")
+    return memo.put(key, actuals_until(feed, start, progress))
+
+
+def scenario_calibration(run_id: int, start: pd.Timestamp) -> Any:
+    """The defaults calibrated from the actuals up to ``start`` (``calc.scenarios.calibrate``)."""
+    from calc.scenarios.calibrate import calibrate
+
+    key = (database_url(), int(run_id), pd.Timestamp(start))
+    memo = _memos()["calibration"]
+    found = memo.get(key)
+    if found is None:
+        actuals = scenario_actuals(run_id, start)
+        found = memo.put(key, calibrate(actuals.feed, actuals.calculation, actuals.state.month_end))
+    return found
+
+
+def cached_outcome(run_id: int, scenario: Any) -> Any | None:
+    """The kept results of ``scenario`` on run ``run_id`` (``calc.reports.scenarios.Outcome``), or None."""
+    return _memos()["outcome"].get((database_url(), int(run_id), scenario_key(scenario)))
+
+
+def run_outcome(run_id: int, scenario: Any, progress: Callable[..., None] | None = None) -> Any:
+    """Run ``scenario`` on run ``run_id`` (unless its results are kept) and keep them.
+
+    Raises ``calc.scenarios.spec.SpecError`` for a scenario that does not fit the run.
+    """
+    from calc.reports.scenarios import outcome, purchase_prices, received_to_date
+    from calc.scenarios.run import run_scenario
+
+    found = cached_outcome(run_id, scenario)
+    if found is not None:
+        return found
+    actuals = scenario_actuals(run_id, scenario.start, progress)
+    result = run_scenario(actuals.feed, scenario, actuals=actuals, progress=progress)
+    kept = outcome(result, received_to_date(actuals.calculation.payments, actuals.state.month_end),
+                   purchase_prices(actuals.feed.assignments))
+    return _memos()["outcome"].put((database_url(), int(run_id), scenario_key(scenario)), kept)
+
+
+def cached_backtest(run_id: int, at: pd.Timestamp, months: int) -> pd.DataFrame | None:
+    return _memos()["backtest"].get((database_url(), int(run_id), pd.Timestamp(at), int(months)))
+
+
+def run_backtest(run_id: int, at: pd.Timestamp, months: int, progress: Callable[..., None] | None = None) -> pd.DataFrame:
+    """``calc.scenarios.backtest.backtest`` of the run's feed from month end ``at`` (kept)."""
+    from calc.scenarios.backtest import backtest
+
+    key = (database_url(), int(run_id), pd.Timestamp(at), int(months))
+    found = _memos()["backtest"].get(key)
+    if found is not None:
+        return found
+    last = run_meta(run_id).months[-1]
+    whole = scenario_actuals(run_id, last, progress)  # the whole run's calculation: the actuals compared with
+    frame = backtest(whole.feed, pd.Timestamp(at), int(months), actuals=whole.calculation, progress=progress)
+    return _memos()["backtest"].put(key, frame)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _saved_scenarios(url: str | None) -> pd.DataFrame:
+    return _store().list_scenarios(_engine(url))
+
+
+def saved_scenarios() -> pd.DataFrame:
+    """Every saved scenario (scenario_id, name, created_at, updated_at), by name."""
+    return _saved_scenarios(database_url())
+
+
+def saved_scenario_text(name: str) -> str:
+    """The TOML text saved under ``name`` (``calc.store.ScenarioNotFound`` when none)."""
+    return _store().read_saved_scenario(engine(), name)
+
+
+def save_scenario(name: str, toml: str) -> int:
+    """Save ``toml`` under ``name`` (migrating a store made before saved scenarios existed)."""
+    scenario_id = _store().save_scenario(engine(), name, toml, migrate=True)
+    _saved_scenarios.clear()
+    return scenario_id
+
+
+def delete_saved_scenario(name: str) -> bool:
+    deleted = _store().delete_scenario(engine(), name)
+    _saved_scenarios.clear()
+    return deleted

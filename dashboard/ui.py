@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable
 
@@ -121,3 +122,54 @@ def money_metric(label: str, value: float, prior: float | None = None, prior_lab
     if not pd.isna(rel):
         delta = f"{theme.fmt_change(rel)} vs {prior_label}" if prior_label else theme.fmt_change(rel)
     st.metric(label, theme.fmt_money(value), delta=delta, help=help, border=True)
+
+
+class ProgressBar:
+    """A progress bar for a long calculation, fed by calc's ``progress(stage)`` /
+    ``progress(stage, done, total)`` callbacks (a scenario, a backtest).
+
+    ``steps`` labels the runs it covers one after another (the scenario, then its
+    baseline); :meth:`step` moves to the next.  Within a run the bar moves through the
+    phases calc reports: the projected months written, the engine's walk of the accounts,
+    the Monte Carlo paths; the line under it says the stage, its count and the seconds.
+    """
+
+    PHASES = (  # stage prefix, where its count starts and ends in a run's share of the bar
+        ("reading", 0.0, 0.05), ("actuals", 0.0, 0.1), ("calibrating", 0.1, 0.12),
+        ("projection: months written", 0.12, 0.4), ("projecting", 0.12, 0.12), ("projection:", 0.4, 0.4),
+        ("ledger", 0.4, 0.85), ("attribution", 0.85, 0.88), ("money", 0.88, 0.92), ("done", 0.92, 0.92),
+        ("Monte Carlo", 0.92, 1.0),
+    )
+
+    def __init__(self, steps: list[str]):
+        self.steps = steps
+        self.index = 0
+        self.local = 0.0
+        self.started = time.perf_counter()
+        self.bar = st.progress(0.0)
+        self.line = st.empty()
+
+    def step(self) -> None:
+        """The next run (its share of the bar starts where the last one ended)."""
+        self.index = min(self.index + 1, len(self.steps) - 1)
+        self.local = 0.0
+
+    def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
+        for prefix, lo, hi in self.PHASES:
+            if stage.startswith(prefix):
+                fraction = lo + (hi - lo) * (done / total if done is not None and total else 0.0)
+                self.local = max(self.local, min(fraction, 1.0))
+                break
+        overall = (self.index + self.local) / max(len(self.steps), 1)
+        self.bar.progress(min(1.0, overall))
+        count = f" {done:,}/{total:,}" if done is not None and total else ""
+        self.line.caption(f"{self.steps[self.index]} · {stage}{count} · {time.perf_counter() - self.started:.0f} s")
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the bar was drawn."""
+        return time.perf_counter() - self.started
+
+    def finish(self) -> None:
+        self.bar.progress(1.0)
+        self.line.caption(f"done in {self.elapsed:.0f} s")

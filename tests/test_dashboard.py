@@ -27,6 +27,7 @@ TITLES = {  # each page script in dashboard/screens/ and the title it draws
     "revenue": "Fee revenue",
     "shares": "Shares of the Distribution Fee",
     "collateral": "Collateral",
+    "scenarios": "Scenarios",
     "omnibus": "Omnibus accounts",
     "statement": "Monthly Calculation",
     "data": "Data",
@@ -338,6 +339,159 @@ def test_data_page_loads_a_feed(own_store):
     assert len(store.list_runs(store.get_engine(own_store))) == 3
     at.run()
     assert at.sidebar.selectbox(key="run").options[0].startswith("Run 3")
+
+
+# --- Scenarios -----------------------------------------------------------------------------
+
+
+def _add_event(at: AppTest, kind: str, day: str, **fields) -> AppTest:
+    at.selectbox(key="scn_ev_type").set_value(kind).run()
+    at.date_input(key="scn_ev_date").set_value(pd.Timestamp(day).date())
+    for key, value in fields.items():
+        getattr(at, "text_input" if isinstance(value, str) else "number_input")(key=f"scn_ev_{key}").set_value(value)
+    return at.button(key="scn_add_event").click().run()
+
+
+def _hand_run(horizon: int = 4) -> AppTest:
+    """The Scenarios page on the hand example, a short deterministic run with a distributor termination."""
+    at = open_page("scenarios", run=str(HAND_RUN))
+    at.number_input(key="scn_horizon").set_value(horizon)
+    at.text_input(key="scn_name").set_value("ADI out in August")
+    _add_event(at, "distributor_termination", "2020-08-31", successor="NEWCO")
+    return at.button(key="scn_run").click().run()
+
+
+def test_scenarios_opens_on_the_hand_example(dashboard_db):
+    at = open_page("scenarios", run=str(HAND_RUN))
+    assert_clean(at)
+    assert at.selectbox(key="scn_start").value == "2020-06"  # the run's last month
+    assert at.number_input(key="scn_horizon").value == 120  # the issue's default horizon
+    assert at.number_input(key="scn_paths").value == 1
+    assert at.number_input(key="scn_dividends").value is None  # empty: the calibrated default
+    assert any("Run scenario" in i.value for i in at.info)
+    assert [t.label for t in at.tabs] == ["Scenario", "Saved scenarios", "Model validation"]
+
+
+def test_a_short_run_draws_the_fans_and_the_present_values(dashboard_db):
+    from calc.reports import scenarios as R
+    from calc.scenarios.run import actuals_until, run_scenario
+    from calc.scenarios.spec import parse_scenario
+
+    at = _hand_run()
+    assert_clean(at)
+    headers = [h.value for h in at.subheader]
+    for header in ("Results: ADI out in August", "Each party's money against the baseline",
+                   "12b-1 Share of each rights holder", "Present values", "Downloads", "Save"):
+        assert header in headers, headers
+    assert len(at.get("plotly_chart")) >= 4  # PV by party, the party's fans, the 12b-1 Share paths
+    pv = next(d.value for d in at.dataframe if "baseline_present_value" in d.value.columns)
+    assert "NEWCO" in set(pv["party"])
+    # the numbers are calc's: the same scenario run here on the stored run's feed (stored without a
+    # month-end state, so the page computed the actuals too)
+    actuals = actuals_until(store.read_feed(store.get_engine(dashboard_db.url), HAND_RUN))
+    scenario = parse_scenario(at.session_state["scn_current"]["toml"])
+    assert scenario.horizon_months == 4 and scenario.events[0].successor == "NEWCO"
+    ours = run_scenario(actuals.feed, scenario, actuals=actuals).present_values
+    base = run_scenario(actuals.feed, scenario.baseline(), actuals=actuals).present_values
+    totals = R.pv_totals(R.pv_comparison(ours, base))
+    assert metric(at, "Present value, every party") == theme.fmt_money(totals["scenario"])
+    assert metric(at, "Baseline (no events)") == theme.fmt_money(totals["baseline"])
+    shown = pv.set_index(["party", "role", "kind"])["present_value"]
+    expected = ours.set_index(["party", "role", "kind"])["present_value"]
+    assert shown[("NEWCO", "rights holder", "Distribution Fee")] == expected[("NEWCO", "rights_holder", "distribution_fee")]
+    labels = [d.label for d in at.get("download_button")]
+    assert labels == ["Present values (CSV)", "Monthly streams (CSV)", "Workbook (Excel)"]
+
+
+def test_an_event_before_the_start_says_so_and_runs_nothing(dashboard_db):
+    at = open_page("scenarios", run=str(HAND_RUN))
+    _add_event(at, "complete_termination", "2020-03-31")
+    at.button(key="scn_run").click().run()
+    assert not at.exception
+    text = " ".join(e.value for e in at.error)
+    assert "cannot run" in text and "2020-03-31 is not after the start 2020-06" in text
+    assert "scn_current" not in at.session_state
+    assert not any(h.value.startswith("Results") for h in at.subheader)
+
+
+def test_an_event_missing_what_it_needs_is_not_added(dashboard_db):
+    at = open_page("scenarios", run=str(HAND_RUN))
+    _add_event(at, "distributor_termination", "2020-09-30", successor="")
+    assert not at.exception
+    assert any("needs successor" in e.value for e in at.error)
+    assert at.session_state["scn_events"] == []
+
+
+def test_save_then_reopen_a_scenario(own_store):
+    at = _hand_run()
+    assert_clean(at)
+    at.text_input(key="scn_save_name").set_value("ADI out, saved")
+    at.button(key="scn_save").click().run()
+    assert_clean(at)
+    assert any("Saved as “ADI out, saved”" in s.value for s in at.success)
+    eng = store.get_engine(own_store)
+    assert store.list_scenarios(eng)["name"].tolist() == ["ADI out, saved"]
+    assert "successor = \"NEWCO\"" in store.read_saved_scenario(eng, "ADI out, saved")
+
+    # change the form, then reopen the saved scenario: the form and the results come back
+    at.number_input(key="scn_horizon").set_value(9)
+    at.button(key="scn_remove_0").click().run()
+    assert at.session_state["scn_events"] == []
+    assert at.selectbox(key="scn_pick").value == "ADI out, saved"
+    at.button(key="scn_open").click().run()
+    assert_clean(at)
+    assert at.number_input(key="scn_horizon").value == 4
+    assert at.session_state["scn_events"][0]["successor"] == "NEWCO"
+    assert at.session_state["scn_tab"] == "Scenario"
+    assert "Results: ADI out, saved" in [h.value for h in at.subheader]  # kept: drawn without running again
+    assert not any("not those of the results" in i.value for i in at.info)
+
+    at.button(key="scn_delete").click().run()
+    assert_clean(at)
+    assert store.list_scenarios(eng).empty
+
+
+def test_saved_scenarios_side_by_side(own_store):
+    eng = store.get_engine(own_store)
+    base = 'start = "2020-06"\nhorizon_months = 3\n'
+    store.save_scenario(eng, "quiet", f'name = "quiet"\n{base}')
+    store.save_scenario(eng, "ended", f'name = "ended"\n{base}\n[[events]]\ntype = "complete_termination"\n'
+                                      'date = "2020-07-15"\n')
+    at = open_page("scenarios", run=str(HAND_RUN))
+    at.multiselect(key="scn_compare").set_value(["ended", "quiet"]).run()
+    at.button(key="scn_compare_run").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "quiet" in d.value.columns)
+    assert list(table.columns) == ["party", "role", "kind", "ended", "quiet"]
+    fee = table[(table["party"] == "ADI") & (table["kind"] == "Distribution Fee")].iloc[0]
+    assert 0 < fee["ended"] < fee["quiet"]  # the Plan ends in July: less fee than without the event
+    assert at.selectbox(key="scn_compare_party").value == "ADI"
+
+
+def test_monte_carlo_shows_bands_and_the_payback_probability(dashboard_db):
+    at = open_page("scenarios", run=str(RANDOM_RUN))
+    at.number_input(key="scn_horizon").set_value(3)
+    at.number_input(key="scn_paths").set_value(200)
+    at.button(key="scn_run").click().run()
+    assert_clean(at)
+    pv = next(d.value for d in at.dataframe if "baseline_present_value" in d.value.columns)
+    assert {"present_value_p05", "present_value_p95", "payback_probability"} <= set(pv.columns)
+    assert metric(at, "Payback probability") == "0.0%"  # FINCO1's 25 million are far off
+    assert "Monte Carlo, 200 paths" in " ".join(c.value for c in at.caption)
+
+
+def test_model_validation_backtest(dashboard_db):
+    at = open_page("scenarios", run=str(RANDOM_RUN))
+    at.selectbox(key="scn_bt_at").set_value("2016-09")
+    at.number_input(key="scn_bt_months").set_value(3)
+    at.button(key="scn_bt_run").click().run()
+    assert_clean(at)
+    table = next(d.value for d in at.dataframe if "total_error_pct" in d.value.columns)
+    assert {"party", "projected", "actual"} <= set(table.columns)
+    assert metric(at, "Actual Distribution Fee").startswith("$")
+    summary = read(dashboard_db, "payments", RANDOM_RUN)
+    window = summary[(summary["month_end"] > "2016-09-30") & (summary["month_end"] <= "2016-12-31")]
+    assert metric(at, "Actual Distribution Fee") == theme.fmt_money(window["distribution_fee"].sum())
 
 
 # --- theme --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Open every page (by its URL, also first thing on a new server, and through the
 navigation), change a filter, drill to one omnibus account, download the
-statement; no page may show an exception (``data-testid="stException"``) or
+statement, run and save a scenario; no page may show an exception (``data-testid="stException"``) or
 Streamlit's "Page not found".
 """
 
@@ -22,6 +22,7 @@ PAGES = {  # the url_path of each st.Page in dashboard/app.py; the default page,
     "": "Fee revenue",
     "shares": "Shares of the Distribution Fee",
     "collateral": "Collateral",
+    "scenarios": "Scenarios",
     "omnibus": "Omnibus accounts",
     "statement": "Monthly Calculation",
     "data": "Data",
@@ -144,3 +145,33 @@ def test_download_the_statement(page, tmp_path: Path):
     settle(page)
     no_exception(page)
     assert page.get_by_text("$6,750.84").count() >= 1
+
+
+def test_run_and_save_a_scenario(page):
+    """Scenarios: a short deterministic run on the hand example, saved, then in the saved list."""
+    page.goto(f"/scenarios?run={HAND}")
+    settle(page)
+    no_exception(page)
+    horizon = page.get_by_label("Horizon (months)", exact=True)
+    horizon.fill("6")
+    horizon.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Run scenario").click()
+    settle(page, 3)
+    no_exception(page)
+    assert page.get_by_role("heading", name="Results: Scenario").count() == 1
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
+    name = f"Browser scenario {int(time.time())}"
+    box = page.get_by_label("Save as", exact=True)
+    box.fill(name)
+    box.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Save scenario").click()
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text(f"Saved as “{name}”").count() == 1
+    page.get_by_role("tab", name="Saved scenarios").click()
+    settle(page)
+    no_exception(page)
+    page.get_by_role("combobox", name="Saved scenario", exact=True).click()
+    assert page.get_by_role("option", name=name, exact=True).count() == 1
