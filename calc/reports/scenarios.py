@@ -339,9 +339,12 @@ def scenario_payback(actual_payments: pd.DataFrame, scenario: Outcome, baseline:
     history = assignee_stream(mine, assignee)
     received = float(history["total"].sum()) if not history.empty else 0.0
     curves = []
-    if not history.empty:
-        curves.append(history[["month_end", "cumulative"]].assign(case=ACTUAL))
     joint = pd.DataFrame({"month_end": [start], "cumulative": [round(received, 2)]})
+    if not history.empty:
+        actual = history[["month_end", "cumulative"]]
+        if actual["month_end"].max() < start:  # nothing since: flat to the start
+            actual = pd.concat([actual, joint], ignore_index=True)
+        curves.append(actual.assign(case=ACTUAL))
 
     def projected(o: Outcome) -> pd.DataFrame:
         s = o.streams
@@ -374,6 +377,27 @@ def scenario_payback(actual_payments: pd.DataFrame, scenario: Outcome, baseline:
     recovered = (received + total_projected) / price if price else None
     return ScenarioPayback(assignee, price, round(received, 2), round(total_projected, 2), recovered, month, before,
                            probability, curve[["month_end", "case", "cumulative", "p05", "p95"]])
+
+
+def projected_money(o: Outcome, role: str | None = None) -> pd.Series:
+    """Each party's Distribution Fee, CDSC and service fee over the horizon (Monte Carlo: the
+    mean), largest first; only the parties in ``role`` when given."""
+    s = o.streams[o.streams["kind"].isin(KINDS_OF_MONEY)]
+    if role is not None:
+        s = s[s["role"] == role]
+    return s.groupby("party")["mean"].sum().sort_values(ascending=False, kind="stable")
+
+
+def events_after(scenario: Scenario, last_month: pd.Timestamp) -> list[str]:
+    """The events dated after the last projected month: they change nothing in the horizon."""
+    return [describe_event(e) for e in scenario.events if e.date > pd.Timestamp(last_month)]
+
+
+def first_month_with_net_assets(summary: pd.DataFrame) -> pd.Timestamp | None:
+    """The first month end with net assets reported (before it no fee accrues; a projection
+    from such a month has no NAV to start from)."""
+    with_assets = summary.loc[summary["average_net_assets"] > 0, "month_end"]
+    return None if with_assets.empty else pd.Timestamp(with_assets.min())
 
 
 # --- saved scenarios side by side ----------------------------------------------------------
@@ -567,8 +591,9 @@ def file_stem(scenario: Scenario, run_id: int) -> str:
 
 __all__ = [
     "ACTUAL", "BASELINE", "KIND_LABELS", "SCENARIO", "Outcome", "ScenarioPayback", "actual_streams",
-    "assumption_kinds", "assumption_labels", "calibrated_ranges", "compare_present_values", "compare_streams", "describe_event",
+    "assumption_kinds", "assumption_labels", "calibrated_ranges", "compare_present_values", "compare_streams", "describe_event", "events_after",
+    "first_month_with_net_assets",
     "download_kinds", "download_sheets", "fan", "file_stem", "kinds_of",
     "outcome", "parties", "party_label", "payback_bands", "purchase_prices", "pv_comparison", "pv_totals",
-    "pv_by_party", "received_to_date", "scenario_payback", "settings", "share_path", "streams_of_payments",
+    "projected_money", "pv_by_party", "received_to_date", "scenario_payback", "settings", "share_path", "streams_of_payments",
 ]

@@ -286,6 +286,23 @@ def _events(meta: data.RunMeta, start: pd.Timestamp) -> None:
             st.error(f"This event cannot be added: {problem}")
 
 
+def _cautions(f, form: Scenario | None, start: pd.Timestamp) -> None:
+    """What would make a run say less than the reader expects: events after the horizon, a
+    start before any net assets were reported."""
+    if form is None:
+        return
+    last = start + pd.offsets.MonthEnd(form.horizon_months)
+    late = R.events_after(form, last)
+    if late:
+        st.warning(f"After the last projected month ({theme.fmt_month(last)}), so without effect in the horizon: "
+                   + "; ".join(late) + ".", icon=":material/schedule:")
+    first = R.first_month_with_net_assets(data.table(f.run_id, "summary"))
+    if first is None or start < first:
+        st.warning(f"No net assets are reported by {theme.fmt_month(start)} (the first are in "
+                   f"{theme.fmt_month(first)}): the projection has no NAV to start from, and projects no fees.",
+                   icon=":material/warning:")
+
+
 # --- running --------------------------------------------------------------------------------
 
 
@@ -382,7 +399,7 @@ def _results(f, form: Scenario | None) -> None:
                               role=comparison["role"].map(lambda r: ROLE_LABELS.get(r, r)),
                               change_pct=[_change_text(c, p) for c, p in zip(comparison["change"],
                                                                            comparison["change_pct"], strict=True)])
-    ui.table(shown, key="scn_pv_table", money=["undiscounted", "present_value", "baseline_present_value", "change",
+    ui.table(shown, key="scn_pv_table", wide=["party"], money=["undiscounted", "present_value", "baseline_present_value", "change",
                                                "present_value_p05", "present_value_p95"],
              percent=["payback_probability"], labels=PV_LABELS,
              height=420 if len(shown) > 11 else "auto")
@@ -400,7 +417,7 @@ def _change_text(change: float, fraction: float) -> str:
     """A change against the baseline in percent; ``new`` where the baseline had none."""
     if pd.isna(fraction):
         return "new" if abs(change) >= 0.005 else "–"
-    return theme.fmt_change(fraction)
+    return theme.fmt_change(0.0 if abs(fraction) < 5e-5 else fraction)
 
 
 def _fans(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
@@ -431,8 +448,9 @@ def _payback(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
     if not assignees:
         return
     st.subheader("An assignee's payback")
-    if st.session_state.get("scn_assignee") not in assignees:
-        st.session_state["scn_assignee"] = assignees[0]
+    if st.session_state.get("scn_assignee") not in assignees:  # first: the one with the most money projected
+        ranked = [a for a in R.projected_money(ours, "assignee").index if a in assignees]
+        st.session_state["scn_assignee"] = ranked[0] if ranked else assignees[0]
     assignee = st.selectbox("Assignee", assignees, key="scn_assignee")
     price = R.purchase_prices(actuals.feed.assignments).get(assignee)
     pb = R.scenario_payback(actuals.calculation.payments, ours, base, assignee, price)
@@ -656,11 +674,18 @@ def _validation_tab(f) -> None:
         st.info("The run has one month: there is nothing to compare a projection with.")
         return
     options = [month_key(m) for m in reversed(meta.months[:-1])]
-    if st.session_state.get("scn_bt_at") not in options:
-        st.session_state["scn_bt_at"] = options[min(23, len(options) - 1)]
+    first = R.first_month_with_net_assets(data.table(f.run_id, "summary"))
+    if st.session_state.get("scn_bt_at") not in options:  # two years back, not before any net assets
+        default = options[min(23, len(options) - 1)]
+        if first is not None and month_of(default) < first and month_key(first) in options:
+            default = month_key(first)
+        st.session_state["scn_bt_at"] = default
     c = st.columns([2, 1, 1.2], vertical_alignment="bottom")
     at = month_of(c[0].selectbox("Project from", options, key="scn_bt_at", format_func=lambda k: theme.fmt_month(month_of(k))))
     months = int(c[1].number_input("Months", min_value=1, max_value=120, value=24, step=6, key="scn_bt_months"))
+    if first is None or at < first:
+        st.warning(f"No net assets are reported by {theme.fmt_month(at)}: the projection has no NAV to start from "
+                   "and projects no Distribution Fee. Choose a later month.", icon=":material/warning:")
     frame = data.cached_backtest(f.run_id, at, months)
     if c[2].button("Run the backtest", key="scn_bt_run", type="primary", icon=":material/play_arrow:",
                    disabled=frame is not None):
@@ -717,6 +742,7 @@ def render() -> None:
         start = _setup(f, months)
         _events(meta, start)
         form, problems = _form_scenario(meta, start)
+        _cautions(f, form, start)
         run = st.button("Run scenario", key="scn_run", type="primary", icon=":material/play_arrow:")
         if problems:
             _spec_problems(problems)

@@ -215,3 +215,22 @@ def test_calibrated_ranges(actuals):
     lo, hi = ranges["dividend_yield"]
     assert lo <= hi and lo == pytest.approx(min(cal.dividend_yield.values()))
     assert ranges["waiver_rate"] == (cal.waiver_rate, cal.waiver_rate)
+
+
+def test_what_the_page_warns_about_and_picks_first(deterministic, actuals):
+    ours, base = deterministic
+    _, act = actuals
+    money = R.projected_money(ours, "assignee")
+    assert list(money.index)[0] == "FINCO1" and (money.diff().dropna() <= 0).all()
+    assert R.events_after(ours.scenario, ours.months[-1]) == []
+    assert R.events_after(ours.scenario, pd.Timestamp("2017-04-30")) == [
+        "distributor termination on 2017-05-31 (successor NEWCO), all portfolios"]
+    # random-1095 reports NAVs (net assets) from April 2015 on: no fee before, nothing to project from
+    assert R.first_month_with_net_assets(act.calculation.summary) == pd.Timestamp("2015-04-30")
+    # an assignee whose Portions stopped before the start: its curve runs flat to the start
+    pay = act.calculation.payments
+    stopped = pay[~((pay["party"] == "FINCO1") & (pay["month_end"] > "2016-12-31"))]
+    pb = R.scenario_payback(stopped, ours, base, "FINCO1", 25_000_000)
+    actual = pb.curve[pb.curve["case"] == R.ACTUAL]
+    assert actual["month_end"].iloc[-1] == ours.start
+    assert actual["cumulative"].iloc[-1] == actual["cumulative"].iloc[-2] == pb.received
