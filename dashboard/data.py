@@ -5,6 +5,10 @@ database.  Results are cached per database URL and calculation run (a run is
 never changed once written, so its cache entries never go stale); the list
 of runs is cached briefly and cleared after a load.
 
+Scenario runs, their actuals and backtests take seconds to minutes and report
+their progress: they are kept in small process-wide LRU memos instead (see
+the Scenarios section below).  Saved scenarios are read and written here too.
+
 An assignee's rows are fetched with a store-level filter
 (``read_table("payments", run_id, assignee=...)``): the Collateral page never
 loads the other parties' money.
