@@ -440,6 +440,17 @@ def scenario_payback_chart(curve: pd.DataFrame, price: float | None, assignee: s
                         hovertemplate=f"Purchase price ${price:,.2f}<extra></extra>")
     fig = _layout(fig, title, height=360, money=True)
     fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+    if start is not None and not actual.empty and actual["month_end"].min() < pd.Timestamp(start) - pd.DateOffset(years=3):
+        # A long history would squeeze the projection: show the last three years before the start and the
+        # horizon, the amounts around them (double-click shows everything).
+        lo = pd.Timestamp(start) - pd.DateOffset(years=3)
+        shown = curve[curve["month_end"] >= lo]
+        values = pd.concat([shown["cumulative"], shown["p05"].dropna(), shown["p95"].dropna()])
+        top = max(float(values.max()), float(price or 0.0))
+        bottom = float(values.min())
+        pad = 0.06 * max(top - bottom, 1.0)
+        fig.update_xaxes(range=[lo, curve["month_end"].max() + pd.Timedelta(days=15)])
+        fig.update_yaxes(range=[max(0.0, bottom - pad), top + pad])
     return _start_mark(fig, start)
 
 

@@ -418,6 +418,14 @@ def compare_present_values(named: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return order.sort_values(["_r", "party", "_k"]).drop(columns=["_r", "_k"]).reset_index(drop=True)
 
 
+def compare_totals(table: pd.DataFrame) -> dict[str, float]:
+    """Per scenario of :func:`compare_present_values`' table: the present value of every
+    party's Distribution Fee, CDSC and service fee."""
+    money = table[table["kind"].isin(KINDS_OF_MONEY)]
+    names = [c for c in table.columns if c not in ("party", "role", "kind")]
+    return {name: round(float(money[name].sum()), 2) for name in names}
+
+
 def compare_streams(named: Mapping[str, Outcome], party: str, kind: str) -> pd.DataFrame:
     """One party's money of one kind by month under each scenario (Monte Carlo: the mean):
     columns month_end, scenario, value."""
@@ -591,7 +599,7 @@ def file_stem(scenario: Scenario, run_id: int) -> str:
 
 __all__ = [
     "ACTUAL", "BASELINE", "KIND_LABELS", "SCENARIO", "Outcome", "ScenarioPayback", "actual_streams",
-    "assumption_kinds", "assumption_labels", "calibrated_ranges", "compare_present_values", "compare_streams", "describe_event", "events_after",
+    "assumption_kinds", "assumption_labels", "calibrated_ranges", "compare_present_values", "compare_streams", "compare_totals", "describe_event", "events_after",
     "first_month_with_net_assets",
     "download_kinds", "download_sheets", "fan", "file_stem", "kinds_of",
     "outcome", "parties", "party_label", "payback_bands", "purchase_prices", "pv_comparison", "pv_totals",

@@ -78,6 +78,12 @@ def _card(value: float | None) -> str:
     return f"({text})" if float(value) < 0 else text
 
 
+def _delta(change: float) -> str:
+    """A change against the baseline for a card's delta: ``-$1,234 vs baseline`` (the sign leads,
+    so that the arrow points the right way)."""
+    return f"{'-' if change < 0 else '+'}{_card(abs(change))} vs baseline"
+
+
 def _dark() -> bool:
     """Whether the reader's theme is the dark one (charts lift dark party colours on it)."""
     try:
@@ -366,17 +372,17 @@ def _results(f, form: Scenario | None) -> None:
     by_party = R.pv_by_party(comparison)
     left, right = st.columns([1, 2.2])
     with left:
+        moves = abs(totals["change"]) >= max(1.0, 1e-6 * abs(totals["baseline"]))  # not rounding noise
         st.metric("Present value, every party", _card(totals["scenario"]), border=True,
-                  delta=f"{_card(totals['change'])} vs baseline" if scenario.events else None,
-                  delta_color="normal" if abs(totals["change"]) >= 0.005 else "off",
-                  delta_arrow="auto" if abs(totals["change"]) >= 0.005 else "off",
+                  delta=(_delta(totals["change"]) if moves else "no change vs baseline") if scenario.events else None,
+                  delta_color="normal" if moves else "off", delta_arrow="auto" if moves else "off",
                   help="Distribution Fees, CDSCs and service fees of every party over the horizon, discounted to the "
                        "start" + (" (Monte Carlo: the mean over the paths)" if ours.monte_carlo else ""))
         st.metric("Baseline (no events)", _card(totals["baseline"]), border=True)
         moved = by_party.reindex(by_party["change"].abs().sort_values(ascending=False).index)
         if scenario.events and not moved.empty and abs(moved["change"].iloc[0]) >= 0.005:
             top = moved.iloc[0]
-            st.metric("Largest change", _card(top["change"]), border=True,
+            st.metric("Largest change", f"{'-' if top['change'] < 0 else '+'}{_card(abs(top['change']))}", border=True,
                       delta=f"{top['label']}, {theme.fmt_change(top['change'] / top['baseline_present_value'])}"
                       if top["baseline_present_value"] else f"{top['label']}, new", delta_color="off", delta_arrow="off",
                       help="The party whose present value moves most against the baseline")
@@ -399,10 +405,13 @@ def _results(f, form: Scenario | None) -> None:
                               role=comparison["role"].map(lambda r: ROLE_LABELS.get(r, r)),
                               change_pct=[_change_text(c, p) for c, p in zip(comparison["change"],
                                                                            comparison["change_pct"], strict=True)])
-    ui.table(shown, key="scn_pv_table", wide=["party"], money=["undiscounted", "present_value", "baseline_present_value", "change",
-                                               "present_value_p05", "present_value_p95"],
-             percent=["payback_probability"], labels=PV_LABELS,
-             height=420 if len(shown) > 11 else "auto")
+    config = ui.column_config(money=["undiscounted", "present_value", "baseline_present_value", "change",
+                                     "present_value_p05", "present_value_p95"],
+                              percent=["payback_probability"], labels=PV_LABELS)
+    longest = int(shown["party"].astype(str).str.len().max()) if len(shown) else 8
+    config["party"] = st.column_config.TextColumn("Party", width=min(260, 40 + 7 * longest), pinned=True)
+    st.dataframe(shown, hide_index=True, width="stretch", key="scn_pv_table", column_config=config,
+                 height=420 if len(shown) > 11 else "auto")
     _payback(f, ours, base, actuals)
     _downloads(f, ours, base, actuals)
     _save(scenario)
@@ -644,6 +653,10 @@ def _compare(f, names: list[str]) -> None:
     table = R.compare_present_values({n: o.present_values for n, o in outcomes.items()})
     shown = table.assign(kind=table["kind"].map(lambda k: R.KIND_LABELS.get(k, k)),
                          role=table["role"].map(lambda r: ROLE_LABELS.get(r, r)))
+    totals = R.compare_totals(table)
+    cards = st.columns(len(totals))
+    for card, (name, total) in zip(cards, totals.items(), strict=True):
+        card.metric(name, _card(total), border=True, help="Present value of every party's money (Monte Carlo: the mean)")
     st.markdown("**Present values** (Monte Carlo: the mean)")
     ui.table(shown, key="scn_compare_table", money=list(outcomes), labels={"party": "Party", "role": "Role",
                                                                            "kind": "Kind of money"},

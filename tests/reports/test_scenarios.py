@@ -182,6 +182,10 @@ def test_saved_scenarios_side_by_side(deterministic, monte_carlo):
     assert list(table.columns) == ["party", "role", "kind", "termination", "baseline", "monte carlo"]
     newco = table[(table["party"] == "NEWCO") & (table["kind"] == CDSC)].iloc[0]
     assert newco["baseline"] == 0 and newco["termination"] > 0
+    totals = R.compare_totals(table)
+    assert list(totals) == ["termination", "baseline", "monte carlo"]
+    assert totals["termination"] == pytest.approx(R.pv_totals(R.pv_comparison(ours.present_values,
+                                                                                base.present_values))["scenario"])
     streams = R.compare_streams({"termination": ours, "baseline": base}, "NEWCO", CDSC)
     assert len(streams) == 2 * HORIZON
     assert streams.groupby("scenario", sort=False)["value"].sum()["baseline"] == 0
