@@ -211,13 +211,17 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     """
     cols = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
             "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "waived_exact", "cost", "value", "month"]
-    if not changes.cdsc:
+    if not len(changes.cdsc):
         return pd.DataFrame({c: [] for c in cols})
     raw_schedules = {pid: [Decimal(str(v)) for v in sched] for pid, sched in schedules.items()}
     rows = []
     with localcontext() as ctx:
         ctx.prec = PRECISION
-        for ai, txn_id, day, price, waived, issue, shares, cost, holder, pi in changes.cdsc:
+        c = changes.cdsc
+        for ai, txn_id, day, price, waived, issue, shares, cost, holder, pi in zip(
+                c["account"].tolist(), c["txn_id"].tolist(), c["day"].tolist(), c["price"].tolist(),
+                c["waived"].tolist(), c["issue"].tolist(), c["shares"].tolist(), c["cost"].tolist(),
+                c["holder"].tolist(), c["portfolio"].tolist(), strict=True):
             pid = parties.portfolios[pi]
             k = years_held(issue, day)
             rate = cdsc_rate(raw_schedules[pid], k)
