@@ -591,6 +591,7 @@ def resolve(changes: LedgerChanges, feed: Feed) -> LedgerChanges:
     day = tx["date"].to_numpy(dtype="datetime64[D]")[rows].astype(np.int64) if len(rows) else np.zeros(0, np.int64)
     changes.cdsc = pd.DataFrame({
         "account": raw["account"].to_numpy(dtype=np.int64),
+        "row": rows,
         "txn_id": tx["txn_id"].iloc[rows].reset_index(drop=True) if len(rows) else pd.Series([], dtype="str"),
         "day": day,
         "price": tx["price"].to_numpy(dtype=float)[rows],

@@ -16,6 +16,8 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from calc.calendar import days_in_year, month_index
 from calc.engine.ledger import LedgerChanges
@@ -23,8 +25,8 @@ from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed
 from calc.rules import assignments as assign
 from calc.rules import fees, offsets
-from calc.rules.cdsc import cdsc_base, cdsc_rate, years_held
-from calc.rules.rounding import PRECISION, round_cents, split_cents, to_decimal
+from calc.rules.cdsc import cdsc_bases, cdsc_rates, years_held_many
+from calc.rules.rounding import PRECISION, Exact, round_cents, split_cents, to_decimal
 from calc.vocabulary import (
     CDSC,
     COMPLETE_TERMINATION,
@@ -203,41 +205,94 @@ def accrue_fees(
     return Accruals(parties_frame, totals, ana)
 
 
+CDSC_PART_COLUMNS = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
+                     "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "cost", "value", "month", "row",
+                     "is_waived", "exact", "exact_exponent"]
+
+
 def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tuple[float, ...]]) -> pd.DataFrame:
-    """FOURTH (D): one row per Commission lot part taken by a redeem, exact to the decimal.
+    """FOURTH (D): one row per Commission lot part taken by a redeem, exact to the decimal,
+    every part at once (:mod:`calc.rules.cdsc` on arrays).
 
     ``changes.cdsc`` carries each part's redemption (txn_id, day, price, waiver);
-    ``schedules``: each portfolio's CDSC schedule (percents by year held).
+    ``schedules``: each portfolio's CDSC schedule (percents by year held).  Money
+    columns are rounded to the cent; ``cdsc_exact`` is the unwaived charge unrounded
+    (a float, 0 when waived); ``exact`` the charge itself, exact, as Python-integer
+    numerators over ``10 ** -exact_exponent`` (one exponent for every part), before
+    any waiver (``is_waived``); ``row``: the redemption's row in the feed.
     """
-    cols = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
-            "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "waived_exact", "cost", "value", "month"]
-    if not len(changes.cdsc):
-        return pd.DataFrame({c: [] for c in cols})
-    raw_schedules = {pid: [Decimal(str(v)) for v in sched] for pid, sched in schedules.items()}
-    rows = []
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        c = changes.cdsc
-        for ai, txn_id, day, price, waived, issue, shares, cost, holder, pi in zip(
-                c["account"].tolist(), c["txn_id"].tolist(), c["day"].tolist(), c["price"].tolist(),
-                c["waived"].tolist(), c["issue"].tolist(), c["shares"].tolist(), c["cost"].tolist(),
-                c["holder"].tolist(), c["portfolio"].tolist(), strict=True):
-            pid = parties.portfolios[pi]
-            k = years_held(issue, day)
-            rate = cdsc_rate(raw_schedules[pid], k)
-            base = cdsc_base(cost, shares, price)
-            amount = rate * base
-            rows.append((
-                txn_id, day, pid, parties.accounts[ai], issue, shares, k, float(rate),
-                float(round_cents(base)), float(round_cents(amount)) if not waived else 0.0,
-                float(round_cents(amount)) if waived else 0.0, parties.holders[holder],
-                Decimal(0) if waived else amount, amount if waived else Decimal(0), cost, shares * price,
-            ))
-    frame = pd.DataFrame(rows, columns=cols[:-1])
-    frame["month"] = month_index(frame["date"].to_numpy().astype("datetime64[D]"))
-    frame["date"] = frame["date"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
-    frame["issue_date"] = frame["issue_date"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
+    c = changes.cdsc
+    if not len(c):
+        return pd.DataFrame({col: [] for col in CDSC_PART_COLUMNS})
+    day = c["day"].to_numpy(dtype=np.int64)
+    issue = c["issue"].to_numpy(dtype=np.int64)
+    shares = c["shares"].to_numpy(dtype=float)
+    price = c["price"].to_numpy(dtype=float)
+    cost = c["cost"].to_numpy(dtype=float)
+    waived = c["waived"].to_numpy(dtype=bool)
+    k = years_held_many(issue, day)
+    rate = cdsc_rates([schedules[pid] for pid in parties.portfolios], c["portfolio"].to_numpy(dtype=np.int64), k)
+    base = cdsc_bases(cost, shares, price)
+    amount = rate * base
+    exponent = int(amount.exponent.min())
+    cents = amount.cents().astype(np.int64) / 100.0
+    names = {what: np.array(getattr(parties, what), dtype=object) for what in ("portfolios", "accounts", "holders")}
+    frame = pd.DataFrame({
+        "txn_id": c["txn_id"].to_numpy(),
+        "date": day.astype("datetime64[D]").astype("datetime64[ns]"),
+        "portfolio_id": names["portfolios"][c["portfolio"].to_numpy(dtype=np.int64)],
+        "account_id": names["accounts"][c["account"].to_numpy(dtype=np.int64)],
+        "issue_date": issue.astype("datetime64[D]").astype("datetime64[ns]"),
+        "shares": shares,
+        "year_held": k,
+        "rate": rate.to_float(),
+        "base": base.cents().astype(np.int64) / 100.0,
+        "cdsc": np.where(waived, 0.0, cents),
+        "waived": np.where(waived, cents, 0.0),
+        "rights_holder": names["holders"][c["holder"].to_numpy(dtype=np.int64)],
+        "cdsc_exact": np.where(waived, 0.0, amount.to_float()),
+        "cost": cost,
+        "value": shares * price,
+        "month": month_index(day.astype("datetime64[D]")),
+        "row": c["row"].to_numpy(dtype=np.int64) if "row" in c else np.zeros(len(c), dtype=np.int64),
+        "is_waived": waived,
+        "exact": amount.at(exponent),
+        "exact_exponent": exponent,
+    })
     return frame
+
+
+def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed) -> pd.DataFrame:
+    """The parts by redemption date, then txn_id (as text), each redemption's parts in
+    relief order: ``parts.sort_values(["date", "txn_id"], kind="stable")`` without
+    sorting text when the feed's txn_ids already run in its row order."""
+    if parts.empty:
+        return parts
+    txn = feed.transactions["txn_id"]
+    rows = parts["row"].to_numpy(dtype=np.int64)
+    if len(txn) == len(feed.transactions) and _increasing(txn):
+        rank = rows  # text order is row order
+    else:
+        rank = pd.factorize(parts["txn_id"], sort=True)[0]
+    order = np.lexsort((np.arange(len(parts)), rank, parts["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)))
+    return parts.iloc[order]
+
+
+def _increasing(text: pd.Series) -> bool:
+    arr = pa.array(text, type=pa.string())
+    return len(arr) < 2 or bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
+
+
+def _exact_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Exact (Python-integer) sums of ``values`` by group code."""
+    out = np.zeros(n_groups, dtype=object)
+    if len(values) == 0:
+        return out
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+    out[g[starts]] = np.add.reduceat(values[order], starts)
+    return out
 
 
 def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -245,47 +300,56 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.Da
 
     Each part's CDSC belongs to the lot's rights holder; an assignment of that
     holder in effect on the redemption day, for that portfolio or all, takes its
-    ``cdsc_fraction`` (the Assignee's CDSC Portion); the rest is the holder's own.
+    ``cdsc_fraction`` (the Assignee's CDSC Portion, exact: the charge times the
+    fraction as written); the rest is the holder's own.
     """
     cols = ["month", "portfolio_id", "kind", "party", "role", "amount"]
     totals_cols = ["month", "portfolio_id", "kind", "total", "waived"]
     if parts.empty:
         return pd.DataFrame({c: [] for c in cols}), pd.DataFrame({c: [] for c in totals_cols})
-    earned = parts[parts["cdsc_exact"] != 0].reset_index(drop=True)
+    exponent = int(parts["exact_exponent"].iloc[0])
+    exact = parts["exact"].to_numpy(dtype=object)
+    is_waived = parts["is_waived"].to_numpy(dtype=bool)
+    keep = ~is_waived & np.asarray(exact != 0, dtype=bool)
+    earned = parts.loc[keep, ["month", "portfolio_id", "rights_holder", "date"]].reset_index(drop=True)
+    earned_exact = exact[keep]
     earned = earned.assign(part=np.arange(len(earned)))
     a = assignments[["assignee", "rights_holder", "portfolio_id", "start_date", "end_date", "cdsc_fraction"]]
-    matched = earned[["part", "month", "portfolio_id", "rights_holder", "date", "cdsc_exact"]].merge(
-        a.rename(columns={"portfolio_id": "assigned_portfolio"}), on="rights_holder"
-    )
+    matched = earned.merge(a.rename(columns={"portfolio_id": "assigned_portfolio"}), on="rights_holder")
     matched = matched[
         ((matched["assigned_portfolio"] == "") | (matched["assigned_portfolio"] == matched["portfolio_id"]))
         & (matched["start_date"] <= matched["date"])
         & (matched["end_date"].isna() | (matched["end_date"] >= matched["date"]))
     ]
-    portions = [amount * to_decimal(f) for amount, f in zip(matched["cdsc_exact"], matched["cdsc_fraction"], strict=True)]
+    part = matched["part"].to_numpy(dtype=np.int64)
+    fraction = Exact.of_floats(matched["cdsc_fraction"].to_numpy(dtype=float))
+    portions = Exact(earned_exact[part], np.full(len(part), exponent, dtype=np.int64)) * fraction
     assigned = pd.DataFrame({
         "month": matched["month"].to_numpy(), "portfolio_id": matched["portfolio_id"].to_numpy(),
         "kind": CDSC, "party": matched["assignee"].to_numpy(), "role": ROLE_ASSIGNEE,
-        "amount": [float(v) for v in portions],
+        "amount": portions.to_float(),
     })
-    given = dict.fromkeys(range(len(earned)), Decimal(0))
-    for part, portion in zip(matched["part"], portions, strict=True):
-        given[part] += portion
+    low = int(min(exponent, portions.exponent.min())) if len(part) else exponent
+    given = _exact_sums(part, portions.at(low), len(earned))
+    own_left = Exact(Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low) - given,
+                     np.full(len(earned), low, dtype=np.int64))
     own = pd.DataFrame({
         "month": earned["month"], "portfolio_id": earned["portfolio_id"], "kind": CDSC,
         "party": earned["rights_holder"], "role": ROLE_RIGHTS_HOLDER,
-        "amount": [float(amount - given[i]) for i, amount in enumerate(earned["cdsc_exact"])],
+        "amount": own_left.to_float(),
     })
     frame = pd.concat([own, assigned], ignore_index=True)
     frame = frame.groupby(["month", "portfolio_id", "kind", "party", "role"], as_index=False)["amount"].sum()
-    sums: dict[tuple[int, str], list[Decimal]] = {}
-    for m, pid, amount, waived in zip(parts["month"], parts["portfolio_id"], parts["cdsc_exact"], parts["waived_exact"], strict=True):
-        acc = sums.setdefault((int(m), pid), [Decimal(0), Decimal(0)])
-        acc[0] += amount
-        acc[1] += waived
-    totals = pd.DataFrame(
-        [(m, pid, CDSC, total, waived) for (m, pid), (total, waived) in sums.items()], columns=totals_cols
-    )
+    # exact totals by month and portfolio, in the order the parts first name them
+    key = pd.MultiIndex.from_arrays([parts["month"].to_numpy(), parts["portfolio_id"].to_numpy()])
+    codes, uniques = pd.factorize(key)
+    charged = _exact_sums(codes, np.where(is_waived, 0, exact), len(uniques))
+    waived = _exact_sums(codes, np.where(is_waived, exact, 0), len(uniques))
+    scale = np.full(len(uniques), exponent, dtype=np.int64)
+    totals = pd.DataFrame({
+        "month": [int(m) for m, _ in uniques], "portfolio_id": [p for _, p in uniques], "kind": CDSC,
+        "total": Exact(charged, scale).to_decimal(), "waived": Exact(waived, scale).to_decimal(),
+    }, columns=totals_cols)
     return frame, totals
 
 
