@@ -91,7 +91,7 @@ def compute(
     parties = Parties.of(feed)
     tenures = build_tenures(feed, parties)
     start = _Opening.of(opening, feed, parties) if opening is not None else None
-    say(f"ledger: {len(feed.transactions):,} transactions in {feed.transactions['account_id'].nunique():,} accounts")
+    say(f"ledger: {len(feed.transactions):,} transactions, {len(parties.accounts):,} accounts")
     changes = _walk(feed, parties, tenures, int(months[-1]), start, partitions, progress)
     ledger_totals = totals(changes)
     say("attribution: Exhibit A 2(a)-(c) and the 12b-1 Share")

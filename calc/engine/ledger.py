@@ -31,6 +31,7 @@ from numba import njit
 from calc.calendar import month_end_of_index, month_index
 from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed, FeedError, Problem
+from calc.feed.model import arrow_text, increasing
 from calc.rules import lots as L
 from calc.vocabulary import (
     EXCHANGE_IN,
@@ -311,9 +312,8 @@ def _codes(series: pd.Series, names: list[str] | tuple[str, ...]) -> np.ndarray:
     """Each value's position in ``names`` (-1 if absent), through Arrow (fast for millions of rows)."""
     if series.empty:
         return np.zeros(0, dtype=np.int64)
-    text = pyarrow.array(series, type=pyarrow.string()) if series.dtype != object else pyarrow.array(
-        series.astype(str))
-    found = pc.index_in(text, value_set=pyarrow.array(list(names), type=pyarrow.string()))
+    text = arrow_text(series)
+    found = pc.index_in(text, value_set=pyarrow.array(list(names), type=text.type))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -325,9 +325,8 @@ def account_codes(feed: Feed, parties: Parties) -> np.ndarray:
 def _ranks(text: pd.Series) -> np.ndarray:
     """Each value's rank in text order (equal values equal ranks); ids already in order
     (the usual feed) are ranked without sorting."""
-    arr = pyarrow.array(text, type=pyarrow.string()) if text.dtype != object else pyarrow.array(text.astype(str))
-    if len(arr) < 2 or pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py():
-        return np.arange(len(arr), dtype=np.int64)
+    if increasing(text):
+        return np.arange(len(text), dtype=np.int64)
     return pd.factorize(text, sort=True)[0]
 
 
@@ -358,11 +357,11 @@ class Prepared:
     row: np.ndarray  # int64: the transaction's row in the feed
     kind: np.ndarray  # int8 (TRANSACTION_KINDS)
     portfolio: np.ndarray  # int32
-    day: np.ndarray  # int64 epoch days
-    month: np.ndarray  # int64 month indices
+    day: np.ndarray  # int32 epoch days
+    month: np.ndarray  # int32 month indices
     shares: np.ndarray
     price: np.ndarray
-    exchange: np.ndarray  # int64 exchange code (-1 for other kinds)
+    exchange: np.ndarray  # int32 exchange code (-1 for other kinds)
     waived: np.ndarray  # bool
     conversion_years: np.ndarray  # int64 per portfolio
     tenure_ptr: np.ndarray  # int64 [P + 1]
@@ -423,13 +422,13 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
     del acct
     kind = _codes(tx["kind"], TRANSACTION_KINDS).astype(np.int8)
     legs = np.flatnonzero((kind == K_EXCHANGE_OUT) | (kind == K_EXCHANGE_IN))
-    exchange = np.full(len(tx), -1, dtype=np.int64)
+    exchange = np.full(len(tx), -1, dtype=np.int32)
     if len(legs):
         exchange[legs] = pd.factorize(tx["exchange_id"].iloc[legs])[0]
     day = day_all[order]
     del day_all
-    waiver = pyarrow.array(tx["waiver"], type=pyarrow.string()) if len(tx) else pyarrow.array([], pyarrow.string())
-    waived = pc.greater(pc.utf8_length(waiver), 0).fill_null(False).to_numpy(zero_copy_only=False)
+    waived = pc.greater(pc.binary_length(arrow_text(tx["waiver"])), 0).fill_null(False).to_numpy(
+        zero_copy_only=False) if len(tx) else np.zeros(0, dtype=bool)
 
     def keep(records: np.ndarray) -> np.ndarray:
         records = records[np.argsort(records["account"], kind="stable")]
@@ -440,7 +439,8 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
                      dtype=FIRST_MONTH)
     known = keep(known)
     held = opening.accounts()
-    with_rows, starts = np.unique(acct_sorted, return_index=True)
+    with_rows = acct_sorted[np.concatenate([[True], acct_sorted[1:] != acct_sorted[:-1]])] if len(acct_sorted) \
+        else acct_sorted
     walked = np.union1d(with_rows, held).astype(np.int64)
     row_ptr = np.searchsorted(acct_sorted, np.append(walked, n_accounts)).astype(np.int64)
     row_ptr[-1] = len(order)
@@ -450,9 +450,9 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
     return Prepared(
         accounts=walked, omnibus=omnibus_accounts[walked], row_ptr=row_ptr, row=order,
         kind=kind[order], portfolio=_codes(tx["portfolio_id"], parties.portfolios).astype(np.int32)[order],
-        day=day, month=month_index(day.astype("datetime64[D]")).astype(np.int64),
+        day=day.astype(np.int32), month=month_index(day.astype("datetime64[D]")).astype(np.int32),
         shares=tx["shares"].to_numpy(dtype=float)[order], price=tx["price"].to_numpy(dtype=float)[order],
-        exchange=exchange[order], waived=waived[order],
+        exchange=exchange[order].astype(np.int32), waived=waived[order],
         conversion_years=conv_years.to_numpy(dtype=np.int64), tenure_ptr=ten_ptr,
         tenure_start=np.concatenate(tenures.starts).astype(np.int64) if tenures.starts else np.zeros(0, np.int64),
         tenure_holder=np.concatenate(tenures.holders).astype(np.int64) if tenures.holders else np.zeros(0, np.int64),
@@ -744,15 +744,17 @@ def _walk_accounts(accounts, omnibus_of, row_ptr, rows, kinds, ports, days, mont
                    op_lots, op_lot_at, op_free, op_free_at, op_om, op_om_at, op_seq, known, known_at, n_p):
     """Walk each account of ``accounts`` (ascending codes) through its rows (``row_ptr``;
     ledger order) and conversions up to ``last_month``, from its opening positions."""
+    # Room for more records than a walk makes: memory untouched is never resident, and the
+    # records are handed back as views (a record array grows, by copying, only beyond it).
     n_rows = len(kinds)
-    lot_rec = np.empty(n_rows + 16, LOT_CHANGE)
-    free_rec = np.empty(n_rows // 2 + 16, FREE_CHANGE)
-    om_rec = np.empty(16, OMNIBUS_CHANGE)
-    cdsc_rec = np.empty(16, CDSC_PART)
-    first_rec = np.empty(16, FIRST_MONTH)
-    out_lots = np.empty(len(op_lots) + 16, OPEN_LOT)
-    out_free = np.empty(len(op_free) + 16, OPEN_FREE)
-    out_om = np.empty(len(op_om) + 16, OPEN_OMNIBUS)
+    lot_rec = np.empty(3 * n_rows + len(op_lots) + 16, LOT_CHANGE)
+    free_rec = np.empty(3 * n_rows + len(op_free) + 16, FREE_CHANGE)
+    om_rec = np.empty(n_rows + len(op_om) + 16, OMNIBUS_CHANGE)
+    cdsc_rec = np.empty(n_rows + 16, CDSC_PART)
+    first_rec = np.empty(n_rows + 16, FIRST_MONTH)
+    out_lots = np.empty(2 * n_rows + len(op_lots) + 16, OPEN_LOT)
+    out_free = np.empty(2 * n_rows + len(op_free) + 16, OPEN_FREE)
+    out_om = np.empty(n_rows + len(op_om) + 16, OPEN_OMNIBUS)
     out_seq = np.empty(len(accounts), NEXT_SEQ)
     nl = nf = no = nc = n1 = nol = nof = noo = 0
     error = np.zeros(3)
@@ -969,6 +971,5 @@ def _walk_accounts(accounts, omnibus_of, row_ptr, rows, kinds, ports, days, mont
         is_known[:] = False
         out_seq[w]["account"] = ai
         out_seq[w]["next_seq"] = seq
-    return (lot_rec[:nl].copy(), free_rec[:nf].copy(), om_rec[:no].copy(), cdsc_rec[:nc].copy(),
-            first_rec[:n1].copy(), out_lots[:nol].copy(), out_free[:nof].copy(), out_om[:noo].copy(),
-            out_seq.copy(), error)
+    return (lot_rec[:nl], free_rec[:nf], om_rec[:no], cdsc_rec[:nc], first_rec[:n1], out_lots[:nol],
+            out_free[:nof], out_om[:noo], out_seq, error)

@@ -16,13 +16,12 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from calc.calendar import days_in_year, month_index
 from calc.engine.ledger import LedgerChanges
 from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed
+from calc.feed.model import increasing
 from calc.rules import assignments as assign
 from calc.rules import fees, offsets
 from calc.rules.cdsc import cdsc_bases, cdsc_rates, years_held_many
@@ -238,7 +237,7 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     cents = amount.cents().astype(np.int64) / 100.0
     names = {what: np.array(getattr(parties, what), dtype=object) for what in ("portfolios", "accounts", "holders")}
     frame = pd.DataFrame({
-        "txn_id": c["txn_id"].to_numpy(),
+        "txn_id": c["txn_id"].reset_index(drop=True),
         "date": day.astype("datetime64[D]").astype("datetime64[ns]"),
         "portfolio_id": names["portfolios"][c["portfolio"].to_numpy(dtype=np.int64)],
         "account_id": names["accounts"][c["account"].to_numpy(dtype=np.int64)],
@@ -270,17 +269,12 @@ def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed) -> pd.DataFrame:
         return parts
     txn = feed.transactions["txn_id"]
     rows = parts["row"].to_numpy(dtype=np.int64)
-    if len(txn) == len(feed.transactions) and _increasing(txn):
+    if len(txn) == len(feed.transactions) and increasing(txn):
         rank = rows  # text order is row order
     else:
         rank = pd.factorize(parts["txn_id"], sort=True)[0]
     order = np.lexsort((np.arange(len(parts)), rank, parts["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)))
     return parts.iloc[order]
-
-
-def _increasing(text: pd.Series) -> bool:
-    arr = pa.array(text, type=pa.string())
-    return len(arr) < 2 or bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
 
 
 def _exact_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -293,6 +287,46 @@ def _exact_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.nda
     starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
     out[g[starts]] = np.add.reduceat(values[order], starts)
     return out
+
+
+def _assigned_parts(earned: pd.DataFrame, assignments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each (part, assignment) pair where the assignment takes a share of the part's CDSC:
+    the part's rights holder's, for its portfolio or all, in effect on the redemption
+    day; by part, then assignment (as an inner merge on the rights holder orders them)."""
+    holder = earned["rights_holder"].to_numpy(dtype=object)
+    portfolio = earned["portfolio_id"].to_numpy(dtype=object)
+    day = earned["date"].to_numpy(dtype="datetime64[ns]")
+    parts, which = [], []
+    for k, a in enumerate(assignments.itertuples(index=False)):
+        hit = np.asarray(holder == a.rights_holder, dtype=bool) & (day >= np.datetime64(a.start_date, "ns"))
+        if a.portfolio_id != "":
+            hit &= np.asarray(portfolio == a.portfolio_id, dtype=bool)
+        if not pd.isna(a.end_date):
+            hit &= day <= np.datetime64(a.end_date, "ns")
+        found = np.flatnonzero(hit)
+        parts.append(found)
+        which.append(np.full(len(found), k, dtype=np.int64))
+    part = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    assignment = np.concatenate(which) if which else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((assignment, part))
+    return part[order], assignment[order]
+
+
+def _grouped_sum(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+    """``frame.groupby(keys, as_index=False)[value].sum()`` with the text keys grouped by
+    their codes in sorted order: the same groups, rows and sums, far faster."""
+    coded = {}
+    names = {}
+    for key in keys:
+        column = frame[key]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            coded[key] = column.to_numpy()
+        else:
+            coded[key], names[key] = pd.factorize(column.to_numpy(dtype=object), sort=True)
+    summed = pd.DataFrame({**coded, value: frame[value].to_numpy()}).groupby(keys, as_index=False)[value].sum()
+    for key, uniques in names.items():
+        summed[key] = np.asarray(uniques, dtype=object)[summed[key].to_numpy()]
+    return summed
 
 
 def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -313,20 +347,13 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.Da
     keep = ~is_waived & np.asarray(exact != 0, dtype=bool)
     earned = parts.loc[keep, ["month", "portfolio_id", "rights_holder", "date"]].reset_index(drop=True)
     earned_exact = exact[keep]
-    earned = earned.assign(part=np.arange(len(earned)))
     a = assignments[["assignee", "rights_holder", "portfolio_id", "start_date", "end_date", "cdsc_fraction"]]
-    matched = earned.merge(a.rename(columns={"portfolio_id": "assigned_portfolio"}), on="rights_holder")
-    matched = matched[
-        ((matched["assigned_portfolio"] == "") | (matched["assigned_portfolio"] == matched["portfolio_id"]))
-        & (matched["start_date"] <= matched["date"])
-        & (matched["end_date"].isna() | (matched["end_date"] >= matched["date"]))
-    ]
-    part = matched["part"].to_numpy(dtype=np.int64)
-    fraction = Exact.of_floats(matched["cdsc_fraction"].to_numpy(dtype=float))
+    part, which = _assigned_parts(earned, a)
+    fraction = Exact.of_floats(a["cdsc_fraction"].to_numpy(dtype=float))[which]
     portions = Exact(earned_exact[part], np.full(len(part), exponent, dtype=np.int64)) * fraction
     assigned = pd.DataFrame({
-        "month": matched["month"].to_numpy(), "portfolio_id": matched["portfolio_id"].to_numpy(),
-        "kind": CDSC, "party": matched["assignee"].to_numpy(), "role": ROLE_ASSIGNEE,
+        "month": earned["month"].to_numpy()[part], "portfolio_id": earned["portfolio_id"].to_numpy(dtype=object)[part],
+        "kind": CDSC, "party": a["assignee"].to_numpy(dtype=object)[which], "role": ROLE_ASSIGNEE,
         "amount": portions.to_float(),
     })
     low = int(min(exponent, portions.exponent.min())) if len(part) else exponent
@@ -339,16 +366,18 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.Da
         "amount": own_left.to_float(),
     })
     frame = pd.concat([own, assigned], ignore_index=True)
-    frame = frame.groupby(["month", "portfolio_id", "kind", "party", "role"], as_index=False)["amount"].sum()
+    frame = _grouped_sum(frame, ["month", "portfolio_id", "kind", "party", "role"], "amount")
     # exact totals by month and portfolio, in the order the parts first name them
-    key = pd.MultiIndex.from_arrays([parts["month"].to_numpy(), parts["portfolio_id"].to_numpy()])
-    codes, uniques = pd.factorize(key)
-    charged = _exact_sums(codes, np.where(is_waived, 0, exact), len(uniques))
-    waived = _exact_sums(codes, np.where(is_waived, exact, 0), len(uniques))
-    scale = np.full(len(uniques), exponent, dtype=np.int64)
+    portfolio_codes, portfolio_names = pd.factorize(parts["portfolio_id"].to_numpy(dtype=object))
+    month = parts["month"].to_numpy(dtype=np.int64)
+    codes, first = pd.factorize(month * (len(portfolio_names) + 1) + portfolio_codes)
+    charged = _exact_sums(codes, np.where(is_waived, 0, exact), len(first))
+    waived = _exact_sums(codes, np.where(is_waived, exact, 0), len(first))
+    scale = np.full(len(first), exponent, dtype=np.int64)
     totals = pd.DataFrame({
-        "month": [int(m) for m, _ in uniques], "portfolio_id": [p for _, p in uniques], "kind": CDSC,
-        "total": Exact(charged, scale).to_decimal(), "waived": Exact(waived, scale).to_decimal(),
+        "month": first // (len(portfolio_names) + 1),
+        "portfolio_id": np.asarray(portfolio_names, dtype=object)[first % (len(portfolio_names) + 1)],
+        "kind": CDSC, "total": Exact(charged, scale).to_decimal(), "waived": Exact(waived, scale).to_decimal(),
     }, columns=totals_cols)
     return frame, totals
 

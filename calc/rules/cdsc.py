@@ -35,9 +35,9 @@ def cdsc_rates(schedules: Sequence[Sequence[float]], which: np.ndarray, years: n
     table = np.zeros((len(schedules), width), dtype=np.float64)  # percents; 0 beyond a schedule
     for i, schedule in enumerate(schedules):
         table[i, 1:len(schedule) + 1] = schedule
-    percent = table[np.asarray(which, dtype=np.int64), np.minimum(np.asarray(years, dtype=np.int64), width - 1)]
-    exact = Exact.of_floats(percent)
-    return Exact(exact.numerator, exact.exponent - 2)  # percent / 100
+    exact = Exact.of_floats(table.ravel())  # each entry once
+    at = np.asarray(which, dtype=np.int64) * width + np.minimum(np.asarray(years, dtype=np.int64), width - 1)
+    return Exact(exact.numerator[at], exact.exponent[at] - 2)  # percent / 100
 
 
 def cdsc_bases(cost: np.ndarray, shares: np.ndarray, price: np.ndarray) -> Exact:

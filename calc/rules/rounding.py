@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from numba import njit
 
 from calc.vocabulary import CENT_REMAINDER_TOLERANCE
 
@@ -28,8 +29,51 @@ def round_cents(x: Decimal) -> Decimal:
 
 
 _POW10 = np.array([10**k for k in range(400)], dtype=object)
-# a float as Arrow writes it (shortest round-trip digits, as repr): sign, digits, fraction, exponent
-_FLOAT_TEXT = r"^(?P<sign>-?)(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[-+]?[0-9]+))?$"
+
+
+@njit(cache=True)
+def _read_decimals(offsets, data, mantissa, exponent):
+    """Each number written in ``data`` (Arrow's text of a float: ``-123.45``, ``1e-7``,
+    ``1.5e+22``) as ``mantissa * 10**exponent``, trailing zeros taken into the exponent."""
+    for i in range(len(mantissa)):
+        k, end = offsets[i], offsets[i + 1]
+        negative = k < end and data[k] == 45  # '-'
+        if negative:
+            k += 1
+        m = 0
+        zeros = 0  # zeros read and not yet known to be followed by a digit
+        fraction = 0  # digits after the point
+        in_fraction = False
+        while k < end and data[k] != 101 and data[k] != 69:  # up to 'e' / 'E'
+            c = data[k]
+            if c == 46:  # '.'
+                in_fraction = True
+            else:
+                if in_fraction:
+                    fraction += 1
+                if c == 48:  # '0'
+                    zeros += 1
+                else:
+                    for _ in range(zeros):
+                        m *= 10
+                    m = m * 10 + (c - 48)
+                    zeros = 0
+            k += 1
+        e = 0
+        if k < end:  # the exponent
+            k += 1
+            sign = 1
+            if data[k] == 45:
+                sign = -1
+                k += 1
+            elif data[k] == 43:
+                k += 1
+            while k < end:
+                e = e * 10 + (data[k] - 48)
+                k += 1
+            e *= sign
+        mantissa[i] = -m if negative else m
+        exponent[i] = e - fraction + zeros
 
 
 def _pow10(k: np.ndarray) -> np.ndarray:
@@ -58,19 +102,14 @@ class Exact:
             return cls(np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
         if not np.all(np.isfinite(x)):
             raise ValueError("only finite numbers are decimals")
-        parts = pc.extract_regex(pc.cast(pa.array(x), pa.string()), _FLOAT_TEXT)
-        frac = parts.field("frac").fill_null("")
-        digits = pc.binary_join_element_wise(parts.field("int"), frac, "")
-        significant = pc.utf8_ltrim(pc.utf8_rtrim(digits, "0"), "0")
-        zeros = pc.subtract(pc.utf8_length(pc.utf8_ltrim(digits, "0")), pc.utf8_length(significant))
-        written = pc.utf8_ltrim(parts.field("exp").fill_null(""), "+")
-        exp = pc.cast(pc.if_else(pc.equal(written, ""), "0", written), pa.int64())
-        exponent = pc.add(pc.subtract(exp, pc.utf8_length(frac)), zeros).to_numpy(zero_copy_only=False)
-        mantissa = pc.cast(pc.if_else(pc.equal(significant, ""), "0", significant), pa.int64()).to_numpy(
-            zero_copy_only=False)
-        negative = pc.equal(parts.field("sign"), "-").to_numpy(zero_copy_only=False)
-        mantissa = np.where(negative, -mantissa, mantissa)
-        return cls(mantissa.astype(object), exponent.astype(np.int64))
+        # Arrow writes each float with the shortest digits that read back as it (as repr)
+        text = pc.cast(pa.array(x), pa.string())
+        _, offsets, data = text.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int32)[text.offset:text.offset + len(x) + 1]
+        mantissa = np.zeros(len(x), dtype=np.int64)
+        exponent = np.zeros(len(x), dtype=np.int64)
+        _read_decimals(offsets, np.frombuffer(data, dtype=np.uint8), mantissa, exponent)
+        return cls(mantissa.astype(object), exponent)
 
     @classmethod
     def of_decimals(cls, values) -> Exact:
