@@ -220,7 +220,7 @@ def _money_tables(
                                  distribution_fee_rates=distribution_fee_rates)
     schedules = dict(zip(feed.portfolios["portfolio_id"], feed.portfolios["cdsc_schedule"], strict=True))
     parts = money.cdsc_parts(changes, parties, schedules)
-    cdsc_parties, cdsc_totals = money.cdsc_accruals(parts, feed.assignments)
+    cdsc_parties, cdsc_totals = money.cdsc_accruals(parts, feed.assignments, parties.portfolios, parties.holders)
     all_parties = pd.concat([accruals.parties, cdsc_parties], ignore_index=True)
     all_totals = pd.concat([accruals.totals, cdsc_totals[["month", "portfolio_id", "kind", "total"]]], ignore_index=True)
     split = split_cents(all_parties, all_totals)

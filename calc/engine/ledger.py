@@ -28,10 +28,10 @@ import pyarrow
 import pyarrow.compute as pc
 from numba import njit
 
+from calc.arrays import arrow_text, increasing, stable_order
 from calc.calendar import month_end_of_index, month_index
 from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed, FeedError, Problem
-from calc.feed.model import arrow_text, increasing
 from calc.rules import lots as L
 from calc.vocabulary import (
     EXCHANGE_IN,
@@ -342,7 +342,7 @@ def ledger_order(day: np.ndarray, txn_id: pd.Series, account: np.ndarray) -> np.
     else:
         by_time = np.lexsort((rank, day))
     del rank
-    return by_time[np.argsort(account[by_time], kind="stable")]
+    return by_time[stable_order(account[by_time])]
 
 
 @dataclass
@@ -450,7 +450,7 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
     return Prepared(
         accounts=walked, omnibus=omnibus_accounts[walked], row_ptr=row_ptr, row=order,
         kind=kind[order], portfolio=_codes(tx["portfolio_id"], parties.portfolios).astype(np.int32)[order],
-        day=day.astype(np.int32), month=month_index(day.astype("datetime64[D]")).astype(np.int32),
+        day=day.astype(np.int32), month=_months_of_days(day),
         shares=tx["shares"].to_numpy(dtype=float)[order], price=tx["price"].to_numpy(dtype=float)[order],
         exchange=exchange[order].astype(np.int32), waived=waived[order],
         conversion_years=conv_years.to_numpy(dtype=np.int64), tenure_ptr=ten_ptr,
@@ -459,6 +459,15 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
         n_holders=len(parties.holders), last_month=int(last_month), opening=opening, known=known,
         omnibus_accounts=omnibus_accounts,
     )
+
+
+def _months_of_days(day: np.ndarray) -> np.ndarray:
+    """Month indices of epoch days (int32), looked up from the few distinct days."""
+    if len(day) == 0:
+        return np.zeros(0, dtype=np.int32)
+    first = int(day.min())
+    months = month_index(np.arange(first, int(day.max()) + 1).astype("datetime64[D]")).astype(np.int32)
+    return months[day - first]
 
 
 # --------------------------------------------------------------------------- the walk

@@ -17,11 +17,11 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pandas as pd
 
+from calc.arrays import increasing
 from calc.calendar import days_in_year, month_index
 from calc.engine.ledger import LedgerChanges
 from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed
-from calc.feed.model import increasing
 from calc.rules import assignments as assign
 from calc.rules import fees, offsets
 from calc.rules.cdsc import cdsc_bases, cdsc_rates, years_held_many
@@ -205,8 +205,8 @@ def accrue_fees(
 
 
 CDSC_PART_COLUMNS = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
-                     "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "cost", "value", "month", "row",
-                     "is_waived", "exact", "exact_exponent"]
+                     "base", "cdsc", "waived", "rights_holder", "portfolio", "holder", "cdsc_exact", "cost", "value",
+                     "month", "row", "is_waived", "exact", "exact_exponent"]
 
 
 def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tuple[float, ...]]) -> pd.DataFrame:
@@ -249,6 +249,8 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
         "cdsc": np.where(waived, 0.0, cents),
         "waived": np.where(waived, cents, 0.0),
         "rights_holder": names["holders"][c["holder"].to_numpy(dtype=np.int64)],
+        "portfolio": c["portfolio"].to_numpy(dtype=np.int64),  # codes (``parties``)
+        "holder": c["holder"].to_numpy(dtype=np.int64),
         "cdsc_exact": np.where(waived, 0.0, amount.to_float()),
         "cost": cost,
         "value": shares * price,
@@ -289,18 +291,21 @@ def _exact_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.nda
     return out
 
 
-def _assigned_parts(earned: pd.DataFrame, assignments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _assigned_parts(earned: pd.DataFrame, assignments: pd.DataFrame, portfolios: list[str],
+                    holders: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Each (part, assignment) pair where the assignment takes a share of the part's CDSC:
     the part's rights holder's, for its portfolio or all, in effect on the redemption
     day; by part, then assignment (as an inner merge on the rights holder orders them)."""
-    holder = earned["rights_holder"].to_numpy(dtype=object)
-    portfolio = earned["portfolio_id"].to_numpy(dtype=object)
+    holder = earned["holder"].to_numpy(dtype=np.int64)
+    portfolio = earned["portfolio"].to_numpy(dtype=np.int64)
     day = earned["date"].to_numpy(dtype="datetime64[ns]")
+    holder_code = {h: k for k, h in enumerate(holders)}
+    portfolio_code = {p: k for k, p in enumerate(portfolios)}
     parts, which = [], []
     for k, a in enumerate(assignments.itertuples(index=False)):
-        hit = np.asarray(holder == a.rights_holder, dtype=bool) & (day >= np.datetime64(a.start_date, "ns"))
+        hit = (holder == holder_code.get(a.rights_holder, -1)) & (day >= np.datetime64(a.start_date, "ns"))
         if a.portfolio_id != "":
-            hit &= np.asarray(portfolio == a.portfolio_id, dtype=bool)
+            hit &= portfolio == portfolio_code.get(a.portfolio_id, -1)
         if not pd.isna(a.end_date):
             hit &= day <= np.datetime64(a.end_date, "ns")
         found = np.flatnonzero(hit)
@@ -312,30 +317,17 @@ def _assigned_parts(earned: pd.DataFrame, assignments: pd.DataFrame) -> tuple[np
     return part[order], assignment[order]
 
 
-def _grouped_sum(frame: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
-    """``frame.groupby(keys, as_index=False)[value].sum()`` with the text keys grouped by
-    their codes in sorted order: the same groups, rows and sums, far faster."""
-    coded = {}
-    names = {}
-    for key in keys:
-        column = frame[key]
-        if pd.api.types.is_numeric_dtype(column.dtype):
-            coded[key] = column.to_numpy()
-        else:
-            coded[key], names[key] = pd.factorize(column.to_numpy(dtype=object), sort=True)
-    summed = pd.DataFrame({**coded, value: frame[value].to_numpy()}).groupby(keys, as_index=False)[value].sum()
-    for key, uniques in names.items():
-        summed[key] = np.asarray(uniques, dtype=object)[summed[key].to_numpy()]
-    return summed
-
-
-def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: list[str],
+                  holders: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """CDSC by party and exact totals (FOURTH (D), EIGHTH).
 
     Each part's CDSC belongs to the lot's rights holder; an assignment of that
     holder in effect on the redemption day, for that portfolio or all, takes its
     ``cdsc_fraction`` (the Assignee's CDSC Portion, exact: the charge times the
-    fraction as written); the rest is the holder's own.
+    fraction as written); the rest is the holder's own.  ``portfolios`` and
+    ``holders``: the names of the parts' codes (sorted, as ``Parties`` has them).
+    The parties' amounts are added up by (month, portfolio, kind, party, role) as
+    ``groupby(...).sum()`` adds them, on codes in the names' order.
     """
     cols = ["month", "portfolio_id", "kind", "party", "role", "amount"]
     totals_cols = ["month", "portfolio_id", "kind", "total", "waived"]
@@ -345,38 +337,50 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.Da
     exact = parts["exact"].to_numpy(dtype=object)
     is_waived = parts["is_waived"].to_numpy(dtype=bool)
     keep = ~is_waived & np.asarray(exact != 0, dtype=bool)
-    earned = parts.loc[keep, ["month", "portfolio_id", "rights_holder", "date"]].reset_index(drop=True)
+    earned = parts.loc[keep, ["month", "portfolio", "holder", "date"]].reset_index(drop=True)
     earned_exact = exact[keep]
     a = assignments[["assignee", "rights_holder", "portfolio_id", "start_date", "end_date", "cdsc_fraction"]]
-    part, which = _assigned_parts(earned, a)
+    part, which = _assigned_parts(earned, a, portfolios, holders)
     fraction = Exact.of_floats(a["cdsc_fraction"].to_numpy(dtype=float))[which]
     portions = Exact(earned_exact[part], np.full(len(part), exponent, dtype=np.int64)) * fraction
-    assigned = pd.DataFrame({
-        "month": earned["month"].to_numpy()[part], "portfolio_id": earned["portfolio_id"].to_numpy(dtype=object)[part],
-        "kind": CDSC, "party": a["assignee"].to_numpy(dtype=object)[which], "role": ROLE_ASSIGNEE,
-        "amount": portions.to_float(),
-    })
     low = int(min(exponent, portions.exponent.min())) if len(part) else exponent
     given = _exact_sums(part, portions.at(low), len(earned))
     own_left = Exact(Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low) - given,
                      np.full(len(earned), low, dtype=np.int64))
-    own = pd.DataFrame({
-        "month": earned["month"], "portfolio_id": earned["portfolio_id"], "kind": CDSC,
-        "party": earned["rights_holder"], "role": ROLE_RIGHTS_HOLDER,
-        "amount": own_left.to_float(),
+    # parties and roles as codes in name order: the groups sort as the names do
+    party_names = sorted(set(holders) | set(a["assignee"]))
+    party_of = {name: k for k, name in enumerate(party_names)}
+    role_names = sorted([ROLE_RIGHTS_HOLDER, ROLE_ASSIGNEE])
+    holder_party = np.array([party_of[h] for h in holders], dtype=np.int64)
+    assignee_party = np.array([party_of[x] for x in a["assignee"]], dtype=np.int64)
+    month = earned["month"].to_numpy(dtype=np.int64)
+    portfolio = earned["portfolio"].to_numpy(dtype=np.int64)
+    coded = pd.DataFrame({
+        "month": np.concatenate([month, month[part]]),
+        "portfolio": np.concatenate([portfolio, portfolio[part]]),
+        "party": np.concatenate([holder_party[earned["holder"].to_numpy(dtype=np.int64)], assignee_party[which]]),
+        "role": np.concatenate([np.full(len(earned), role_names.index(ROLE_RIGHTS_HOLDER)),
+                                np.full(len(part), role_names.index(ROLE_ASSIGNEE))]),
+        "amount": np.concatenate([own_left.to_float(), portions.to_float()]),
     })
-    frame = pd.concat([own, assigned], ignore_index=True)
-    frame = _grouped_sum(frame, ["month", "portfolio_id", "kind", "party", "role"], "amount")
+    summed = coded.groupby(["month", "portfolio", "party", "role"], as_index=False)["amount"].sum()
+    frame = pd.DataFrame({
+        "month": summed["month"].to_numpy(),
+        "portfolio_id": np.asarray(portfolios, dtype=object)[summed["portfolio"].to_numpy()],
+        "kind": CDSC,
+        "party": np.asarray(party_names, dtype=object)[summed["party"].to_numpy()],
+        "role": np.asarray(role_names, dtype=object)[summed["role"].to_numpy()],
+        "amount": summed["amount"].to_numpy(),
+    })
     # exact totals by month and portfolio, in the order the parts first name them
-    portfolio_codes, portfolio_names = pd.factorize(parts["portfolio_id"].to_numpy(dtype=object))
     month = parts["month"].to_numpy(dtype=np.int64)
-    codes, first = pd.factorize(month * (len(portfolio_names) + 1) + portfolio_codes)
+    codes, first = pd.factorize(month * (len(portfolios) + 1) + parts["portfolio"].to_numpy(dtype=np.int64))
     charged = _exact_sums(codes, np.where(is_waived, 0, exact), len(first))
     waived = _exact_sums(codes, np.where(is_waived, exact, 0), len(first))
     scale = np.full(len(first), exponent, dtype=np.int64)
     totals = pd.DataFrame({
-        "month": first // (len(portfolio_names) + 1),
-        "portfolio_id": np.asarray(portfolio_names, dtype=object)[first % (len(portfolio_names) + 1)],
+        "month": first // (len(portfolios) + 1),
+        "portfolio_id": np.asarray(portfolios, dtype=object)[first % (len(portfolios) + 1)],
         "kind": CDSC, "total": Exact(charged, scale).to_decimal(), "waived": Exact(waived, scale).to_decimal(),
     }, columns=totals_cols)
     return frame, totals

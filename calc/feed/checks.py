@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from numba import njit
 
 from calc import vocabulary as V
+from calc.arrays import arrow_text, increasing, stable_order
 from calc.feed import model as F
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -230,7 +231,7 @@ def _isin(s: pd.Series, values: Iterable[str]) -> pd.Series:
     """``s.isin(values)`` for text, through Arrow: a million ids in seconds, not minutes."""
     if s.empty:
         return pd.Series(False, index=s.index)
-    text = F.arrow_text(s)
+    text = arrow_text(s)
     found = pc.is_in(text, value_set=pyarrow.array(list(values), type=text.type))
     return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=s.index)
 
@@ -598,7 +599,7 @@ def _unique_ids(ctx: _Context) -> Problems:
                        ("transactions", "txn_id"), ("assignments", "assignment_id")):  # fmt: skip
         df = ctx.parsed[table][[col, "_line"]]
         df = df[df[col] != ""]
-        if F.increasing(df[col]):  # ids in ascending order (the usual feed) repeat none
+        if increasing(df[col]):  # ids in ascending order (the usual feed) repeat none
             continue
         again = df[df.duplicated(col)]
         if again.empty:
@@ -933,17 +934,14 @@ def _holdings(ctx: _Context) -> Problems:
         tx = pd.concat([opening, tx], ignore_index=True)
         account = None
     order = _date_txn_line_order(tx)
-    # one label per account and portfolio (any labelling will do: only equality counts)
+    # labels of accounts and portfolios (any labelling will do: only equality counts)
     if account is None or len(account) != len(tx) or (account < 0).any():
         account = pd.factorize(tx["account_id"])[0]
     portfolio = pd.factorize(tx["portfolio_id"])[0]
-    group = account.astype(np.int64) * (portfolio.max(initial=0) + 1) + portfolio
-    order = order[np.argsort(group[order], kind="stable")]  # each account and portfolio in (date, txn_id) order
-    group = group[order]
+    order = order[stable_order(account[order])]  # each account's rows in (date, txn_id) order
     delta = (_mapped(tx["kind"], V.SHARE_SIGN) * tx["shares"]).to_numpy(dtype=float)[order]
-    held = _running_holdings(group, delta, F.SHARE_TOLERANCE)
-    below = held < -F.SHARE_TOLERANCE
-    entering_at = np.flatnonzero(below & ~np.concatenate([[False], below[:-1] & (group[1:] == group[:-1])]))
+    held, entering_at = _running_holdings(account[order].astype(np.int64), portfolio[order].astype(np.int64), delta,
+                                          F.SHARE_TOLERANCE, int(portfolio.max(initial=0)) + 1)
     entering = tx.iloc[order[entering_at]]
     msgs = [
         f"this {k} of {_amount(n)} shares leaves account {a} holding {_amount(h)} shares of portfolio {p}; "
@@ -970,44 +968,64 @@ def _date_txn_line_order(tx: pd.DataFrame) -> np.ndarray:
     dates = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     dates = np.where(tx["date"].isna().to_numpy(), np.iinfo(np.int64).max, dates)
     lines = tx["_line"].to_numpy()
-    if np.all(dates[1:] >= dates[:-1]) and np.all(lines[1:] > lines[:-1]) and F.increasing(tx["txn_id"]):
+    if np.all(dates[1:] >= dates[:-1]) and np.all(lines[1:] > lines[:-1]) and increasing(tx["txn_id"]):
         return np.arange(len(tx))
     txn_rank = pd.factorize(tx["txn_id"], sort=True)[0]
     return np.lexsort((lines, txn_rank, dates))
 
 
 @njit(cache=True)
-def _running_holdings(group, delta, tolerance):
-    """Each row's holding after it, rows in (account and portfolio ``group``, date, txn_id)
-    order: a running sum of signed shares that starts again from zero after each
+def _running_holdings(account, portfolio, delta, tolerance, n_portfolios):
+    """Each row's holding after it, rows in (account, date, txn_id) order, per account and
+    portfolio: a running sum of signed shares that starts again from zero after each
     balance within ``tolerance`` of zero (a balance left that small is gone, RULES.md
-    preamble, as in the ledger; the row then holds 0).
+    preamble, as in the ledger; the row then holds 0).  Returns the holdings and the
+    rows that take a holding below ``-tolerance`` from at or above it.
 
     The sum is compensated (Kahan) exactly as pandas' grouped ``cumsum`` adds, so a
     holding is the number the vectorised check of before found, to the bit.
     """
     held = np.empty(len(delta))
-    acc = 0.0
-    comp = 0.0
+    entering = np.zeros(len(delta), np.bool_)
+    acc = np.zeros(n_portfolios)
+    comp = np.zeros(n_portfolios)
+    below = np.zeros(n_portfolios, np.bool_)
+    seen = np.zeros(n_portfolios, np.bool_)
+    touched = np.zeros(n_portfolios, np.int64)
+    n_touched = 0
     for i in range(len(delta)):
-        if i == 0 or group[i] != group[i - 1]:
-            acc = 0.0
-            comp = 0.0
+        if i == 0 or account[i] != account[i - 1]:
+            for k in range(n_touched):  # a new account: its portfolios from zero
+                q = touched[k]
+                acc[q] = 0.0
+                comp[q] = 0.0
+                below[q] = False
+                seen[q] = False
+            n_touched = 0
+        p = portfolio[i]
+        if not seen[p]:
+            seen[p] = True
+            touched[n_touched] = p
+            n_touched += 1
         v = delta[i]
         if v != v:  # not a number: left out of the sum
             held[i] = v
+            below[p] = False
             continue
-        y = v - comp
-        t = acc + y
-        comp = t - acc - y
-        acc = t
+        y = v - comp[p]
+        t = acc[p] + y
+        comp[p] = t - acc[p] - y
+        acc[p] = t
         if abs(t) <= tolerance and t != 0.0:
             held[i] = 0.0
-            acc = 0.0
-            comp = 0.0
+            acc[p] = 0.0
+            comp[p] = 0.0
         else:
             held[i] = t
-    return held
+        now = held[i] < -tolerance
+        entering[i] = now and not below[p]
+        below[p] = now
+    return held, np.flatnonzero(entering)
 
 
 def _inside_feed_months(ctx: _Context) -> Problems:
@@ -1151,8 +1169,8 @@ def _account_rows(text: dict[str, pd.DataFrame]) -> pd.Series | None:
     tx = text["transactions"]["account_id"]
     if tx.empty:
         return pd.Series(np.zeros(0, dtype=np.int64), index=tx.index)
-    text = F.arrow_text(tx)
-    known = pc.cast(F.arrow_text(accounts[accounts != ""]), text.type)
+    text = arrow_text(tx)
+    known = pc.cast(arrow_text(accounts[accounts != ""]), text.type)
     rows = pc.index_in(text, value_set=known)
     return pd.Series(rows.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), index=tx.index)
 

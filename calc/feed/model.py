@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import pyarrow as pa
 
 from calc.vocabulary import (  # noqa: F401  (re-exported: the feed's words)
     DEFAULT_CDSC_SCHEDULE,
@@ -128,23 +127,3 @@ class Opening:
     holdings: pd.DataFrame  # account_id, portfolio_id, shares
     last_nav: pd.DataFrame  # portfolio_id, date
 
-
-def arrow_text(series: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """A text column as Arrow strings, without a copy when pandas holds it in Arrow already
-    (missing values null)."""
-    array = series.array
-    if isinstance(series.dtype, pd.StringDtype) and hasattr(array, "__arrow_array__"):
-        return array.__arrow_array__()
-    return pa.array(series.astype(object).where(series.notna(), None).astype(object), type=pa.string(),
-                    from_pandas=True)
-
-
-def increasing(series: pd.Series) -> bool:
-    """True when the text strictly increases down the column (so no value repeats and its
-    order is text order, as a feed's txn_ids usually are)."""
-    import pyarrow.compute as pc
-
-    text = arrow_text(series)
-    if len(text) < 2:
-        return True
-    return bool(pc.all(pc.less(text.slice(0, len(text) - 1), text.slice(1))).as_py())
