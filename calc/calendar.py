@@ -61,6 +61,15 @@ def days_in_year(days: np.ndarray) -> np.ndarray:
     return np.where(is_leap(years), 366, 365)
 
 
+def _years_held(iy, im, iday, ry, rm, rd, leap):
+    """FOURTH (D) on (year, month, day) of issue and redemption, and whether the redemption's
+    year is a leap year: Python integers or numpy arrays alike."""
+    feb29 = (im == 2) * (iday == 29) * (1 - leap)  # the anniversary of 29 February falls on the 28th
+    before = (rm < im) + (rm == im) * (rd < iday - feb29)  # this year's anniversary not reached yet
+    n = ry - iy - before
+    return 1 + n * (n > 0)
+
+
 def years_held(issue_day: int, redeem_day: int) -> int:
     """1 + the anniversaries of the issue date on or before the redemption (FOURTH (D)).
 
@@ -68,10 +77,21 @@ def years_held(issue_day: int, redeem_day: int) -> int:
     """
     issue = _dt.date.fromordinal(issue_day + EPOCH_ORDINAL)
     redeem = _dt.date.fromordinal(redeem_day + EPOCH_ORDINAL)
-    n = redeem.year - issue.year
-    month, day = issue.month, issue.day
-    if month == 2 and day == 29 and not is_leap(redeem.year):
-        day = 28
-    if (redeem.month, redeem.day) < (month, day):
-        n -= 1
-    return 1 + max(n, 0)
+    return int(_years_held(issue.year, issue.month, issue.day, redeem.year, redeem.month, redeem.day,
+                           int(is_leap(redeem.year))))
+
+
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = np.asarray(days, dtype="datetime64[D]")
+    months = d.astype("datetime64[M]")
+    year = months.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (d - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return year, month, day
+
+
+def years_held_many(issue_days: np.ndarray, redeem_days: np.ndarray) -> np.ndarray:
+    """:func:`years_held` of each pair of epoch days, as an int64 array."""
+    iy, im, iday = _ymd(issue_days)
+    ry, rm, rd = _ymd(redeem_days)
+    return _years_held(iy, im, iday, ry, rm, rd, is_leap(ry).astype(np.int64)).astype(np.int64)

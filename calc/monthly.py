@@ -21,12 +21,11 @@ import pandas as pd
 from calc.calendar import month_end_of_index, month_index
 from calc.engine import money
 from calc.engine.attribution import Attribution, AttributionOpening, attribute
-from calc.engine.ledger import LedgerChanges, merge, totals, walk
+from calc.engine.ledger import LedgerChanges, Positions, merge, totals, walk
 from calc.engine.parties import Parties, Tenures, build_tenures
 from calc.engine.state import MonthEndState, empty_frame, reference_checksum
 from calc.feed import Feed, FeedError, Problem
 from calc.report import COLUMNS, LOT_COLUMNS, MonthlyCalculation, empty_table
-from calc.rules import lots as L
 from calc.rules.payment import due_dates
 from calc.rules.rounding import round_cents, split_cents
 from calc.vocabulary import (
@@ -92,7 +91,7 @@ def compute(
     parties = Parties.of(feed)
     tenures = build_tenures(feed, parties)
     start = _Opening.of(opening, feed, parties) if opening is not None else None
-    say(f"ledger: {len(feed.transactions):,} transactions in {feed.transactions['account_id'].nunique():,} accounts")
+    say(f"ledger: {len(feed.transactions):,} transactions, {len(parties.accounts):,} accounts")
     changes = _walk(feed, parties, tenures, int(months[-1]), start, partitions, progress)
     ledger_totals = totals(changes)
     say("attribution: Exhibit A 2(a)-(c) and the 12b-1 Share")
@@ -116,7 +115,7 @@ def walk_partitioned(feed: Feed, parties: Parties, tenures: Tenures, last_month:
 
 def _walk(feed, parties, tenures, last_month, start, partitions, progress) -> LedgerChanges:
     kwargs = {} if start is None else {
-        "opening": start.positions, "opening_seq": start.next_seq, "omnibus_known": set(start.attribution.omnibus_first),
+        "opening": start.positions, "omnibus_known": set(start.attribution.omnibus_first),
     }
     if partitions > 1:
         return walk_partitioned(feed, parties, tenures, last_month, partitions, **kwargs)
@@ -172,29 +171,9 @@ class _Opening:
         if problems:
             raise FeedError([Problem("accounts.csv", None, None, "; ".join(problems))])
 
-        positions: dict[int, dict[int, L.Position]] = {}
-
-        def position(a: str, p: str, is_omnibus: bool) -> L.Position:
-            by_p = positions.setdefault(a_ix[a], {})
-            pos = by_p.get(p_ix[p])
-            if pos is None:
-                pos = by_p[p_ix[p]] = L.Position(is_omnibus)
-            return pos
-
-        lots = state.lots
-        conv = month_index(lots["conversion_month_end"].to_numpy().astype("datetime64[D]"))
-        issue = lots["issue_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        for k, (a, p, sh, cost, h, seq) in enumerate(zip(lots["account_id"], lots["portfolio_id"], lots["shares"],
-                                                          lots["cost"], lots["rights_holder"], lots["seq"], strict=True)):
-            position(a, p, a in held_omnibus).lots.append(
-                [float(sh), int(issue[k]), float(cost), h_ix[h], int(seq), int(conv[k])])
-        for a, p, h, sh in state.free_shares[["account_id", "portfolio_id", "rights_holder", "shares"]].itertuples(
-                index=False):
-            position(a, p, False).free[h_ix[h]] = float(sh)
-        for a, p, f in state.omnibus_positions[["account_id", "portfolio_id", "free_shares"]].itertuples(index=False):
-            position(a, p, True).free = float(f)
-        next_seq = {a_ix[a]: int(s) for a, s in zip(state.accounts["account_id"], state.accounts["next_seq"],
-                                                    strict=True)}
+        positions = Positions.of_frames(state.lots, state.free_shares, state.omnibus_positions, state.accounts,
+                                        parties)
+        next_seq = positions.next_seq
 
         n_p, n_h = len(parties.portfolios), len(parties.holders)
         commission, free, share = np.zeros((n_p, n_h)), np.zeros((n_p, n_h)), np.zeros((n_p, n_h))
@@ -241,7 +220,7 @@ def _money_tables(
                                  distribution_fee_rates=distribution_fee_rates)
     schedules = dict(zip(feed.portfolios["portfolio_id"], feed.portfolios["cdsc_schedule"], strict=True))
     parts = money.cdsc_parts(changes, parties, schedules)
-    cdsc_parties, cdsc_totals = money.cdsc_accruals(parts, feed.assignments)
+    cdsc_parties, cdsc_totals = money.cdsc_accruals(parts, feed.assignments, parties.portfolios, parties.holders)
     all_parties = pd.concat([accruals.parties, cdsc_parties], ignore_index=True)
     all_totals = pd.concat([accruals.totals, cdsc_totals[["month", "portfolio_id", "kind", "total"]]], ignore_index=True)
     split = split_cents(all_parties, all_totals)
@@ -275,7 +254,7 @@ def _money_tables(
     allocation = _allocation(parties, tenures, months, att)
     omnibus = att.omnibus.reset_index(drop=True)
     exceptions = _exceptions(att, unapplied, months[-1], month_end)
-    cdsc_table = parts.sort_values(["date", "txn_id"], kind="stable")[COLUMNS["cdsc"]].reset_index(drop=True)
+    cdsc_table = money.cdsc_in_date_order(parts, feed)[COLUMNS["cdsc"]].reset_index(drop=True)
     lots, lot_totals = _lots(ledger_totals, parties, months, month_end, None if start is None else start.lot_totals)
     result = MonthlyCalculation(
         summary=summary.reset_index(drop=True),
@@ -296,29 +275,9 @@ def _closing_state(feed, parties, months, att: Attribution, changes: LedgerChang
                    carried: pd.DataFrame, start: _Opening | None) -> MonthEndState:
     """The MonthEndState at the last month end (see calc.engine.state)."""
     P, H, A = parties.portfolios, parties.holders, parties.accounts
-    lot_rows, free_rows, om_pos_rows = [], [], []
-    for a, by_p in sorted(changes.positions.items()):
-        for p, pos in sorted(by_p.items()):
-            for lot in pos.lots:
-                lot_rows.append((A[a], P[p], lot[L.ISSUE], lot[L.SHARES], lot[L.COST], H[lot[L.HOLDER]],
-                                 lot[L.SEQ], lot[L.CONVERSION]))
-            if pos.omnibus:
-                om_pos_rows.append((A[a], P[p], float(pos.free)))
-            else:
-                free_rows += [(A[a], P[p], H[h], v) for h, v in pos.free.items()]
-    lots = pd.DataFrame(lot_rows, columns=["account_id", "portfolio_id", "issue_day", "shares", "cost",
-                                           "rights_holder", "seq", "conversion_month"])
-    lots["issue_date"] = (lots["issue_day"].to_numpy(dtype=np.int64)).astype("datetime64[D]").astype("datetime64[ns]")
-    lots["conversion_month_end"] = month_end_of_index(lots["conversion_month"].to_numpy(dtype=np.int64)) if len(lots) \
-        else pd.Series([], dtype="datetime64[ns]")
-    lots = lots.drop(columns=["issue_day", "conversion_month"])
-    free = pd.DataFrame(free_rows, columns=["account_id", "portfolio_id", "rights_holder", "shares"])
-    om_pos = pd.DataFrame(om_pos_rows, columns=["account_id", "portfolio_id", "free_shares"])
-    next_seq = dict(start.next_seq) if start is not None else {}
-    next_seq.update(changes.next_seq)
-    accounts = pd.DataFrame({"account_id": [A[a] for a in sorted(next_seq)],
-                             "next_seq": [next_seq[a] for a in sorted(next_seq)]}, dtype=object)
-    accounts["next_seq"] = accounts["next_seq"].astype(np.int64)
+    ledger = changes.positions.with_next_seq(start.next_seq if start is not None else changes.positions.next_seq[:0])
+    frames = ledger.frames(parties)
+    lots, free, om_pos, accounts = frames["lots"], frames["free_shares"], frames["omnibus_positions"], frames["accounts"]
 
     c = att.closing
     om = pd.DataFrame({

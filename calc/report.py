@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numba import njit
 
 SUMMARY_COLUMNS = [
     "month_end", "portfolio_id", "average_net_assets", "distribution_fee", "service_fee",
@@ -99,34 +102,127 @@ class MonthlyCalculation:
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
 
-def _fixed(values: pd.Series, places: int) -> pd.api.extensions.ExtensionArray:
+@njit(cache=True)
+def _fixed_bytes(units, places, offsets, data):
+    """Each integer of ``units`` (hundredths for 2 ``places``...) written as a decimal with
+    ``places`` decimals, e.g. -5 -> ``-0.05``: lengths into ``offsets`` (``data`` empty),
+    or the text into ``data``."""
+    digits = np.zeros(24, np.uint8)
+    at = 0
+    for i in range(len(units)):
+        u = units[i]
+        negative = u < 0
+        m = -u if negative else u
+        n = 0
+        while m > 0 or n <= places:  # at least one digit before the point
+            digits[n] = 48 + m % 10
+            m //= 10
+            n += 1
+        length = n + (1 if places > 0 else 0) + (1 if negative else 0)
+        if len(data) == 0:
+            offsets[i + 1] = offsets[i] + length
+            continue
+        at = offsets[i]
+        if negative:
+            data[at] = 45  # '-'
+            at += 1
+        for k in range(n - 1, -1, -1):
+            data[at] = digits[k]
+            at += 1
+            if k == places and places > 0:
+                data[at] = 46  # '.'
+                at += 1
+
+
+def fixed_text(values, places: int) -> pa.Array:
     """Half away from zero to ``places`` decimals, as text; never '-0'.
 
     Money reaches here already rounded to the cent on exact decimals
     (``calc.money``), so this float rounding only trims representation error.
-    The text is made by Python's ``%`` (what ``numpy.char.mod`` does) into a
-    pandas string array, without numpy's fixed-width text arrays.
+    The text is what Python's ``"%.{places}f" % rounded`` writes: the digits of
+    the rounded integer of units, with the point put in (compiled); a number too
+    large for that (or not finite) is written by Python itself.
     """
     v = np.asarray(values, dtype=float)
     scale = 10.0**places
-    rounded = np.sign(v) * np.floor(np.abs(v) * scale + 0.5) / scale
-    rounded = np.where(rounded == 0.0, 0.0, rounded)  # -0.0 -> 0.0
-    text = f"%.{places}f"
-    return pd.array([text % x for x in rounded.tolist()], dtype="str")
+    units = np.sign(v) * np.floor(np.abs(v) * scale + 0.5)
+    exact = np.isfinite(units) & (np.abs(units) < 2.0**52)
+    whole = np.where(exact, units, 0.0).astype(np.int64)
+    offsets = np.zeros(len(v) + 1, dtype=np.int32)
+    _fixed_bytes(whole, places, offsets, np.zeros(0, np.uint8))
+    data = np.zeros(int(offsets[-1]), dtype=np.uint8)
+    _fixed_bytes(whole, places, offsets, data)
+    text = pa.StringArray.from_buffers(len(v), pa.py_buffer(offsets), pa.py_buffer(data))
+    if exact.all():
+        return text
+    rounded = np.where(units == 0.0, 0.0, units / scale)
+    others = np.flatnonzero(~exact)
+    python = pa.array([f"%.{places}f" % x for x in rounded[others].tolist()], pa.string())
+    return pc.replace_with_mask(text, pa.array(~exact), python)
+
+
+def _formatted(name: str, frame: pd.DataFrame) -> dict[str, pa.Array]:
+    """The formatted columns of a table (dates, money, shares, fractions) as Arrow text."""
+    out = {}
+    for col in DATE_COLUMNS.get(name, []):
+        days = pd.to_datetime(frame[col]).to_numpy(dtype="datetime64[D]")
+        out[col] = pc.cast(pa.array(days, type=pa.date32(), from_pandas=True), pa.string()).fill_null("")
+    for places, columns in ((2, MONEY_COLUMNS), (6, SHARE_COLUMNS), (12, FRACTION_COLUMNS)):
+        for col in columns.get(name, []):
+            out[col] = fixed_text(frame[col], places)
+    return out
 
 
 def format_table(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The table as the text written to its CSV file (section 8 rounding)."""
     out = frame[COLUMNS[name]].copy()
-    for col in DATE_COLUMNS.get(name, []):
-        out[col] = pd.to_datetime(out[col]).dt.strftime("%Y-%m-%d").fillna("")
-    for col in MONEY_COLUMNS.get(name, []):
-        out[col] = _fixed(out[col], 2)
-    for col in SHARE_COLUMNS.get(name, []):
-        out[col] = _fixed(out[col], 6)
-    for col in FRACTION_COLUMNS.get(name, []):
-        out[col] = _fixed(out[col], 12)
+    for col, text in _formatted(name, out).items():
+        out[col] = pd.Series(text.to_pandas().array, index=out.index, dtype="str")
     return out
+
+
+_SPECIAL = r'[,"\r\n]'  # a field holding one of these is quoted (csv.QUOTE_MINIMAL)
+
+
+def _csv_field(values: pd.Series | pa.Array) -> pa.Array:
+    """A column as CSV fields, as pandas' ``to_csv`` writes it: text as it is, missing
+    values empty, a field with a comma, quote or line break in quotes (quotes doubled)."""
+    if isinstance(values, pd.Series):
+        if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            return pc.cast(pa.array(values.to_numpy()), pa.string())
+        if isinstance(values.dtype, pd.StringDtype):
+            values = pa.array(values.array)
+        else:
+            values = pa.array(values.astype(object).where(values.notna(), None), type=pa.string(), from_pandas=True)
+    text = pc.cast(values, pa.string()).fill_null("")
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    special = pc.match_substring_regex(text, _SPECIAL)
+    if not pc.any(special).as_py():
+        return text
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(special, quoted, text)
+
+
+def _csv_bytes(columns: list[str], fields: list[pa.Array]) -> bytes:
+    """The CSV text of a table: header, then one line per row, each ending in a newline."""
+    header = ",".join(f'"{c}"' if any(ch in c for ch in ',"\r\n') else c for c in columns) + "\n"
+    if not fields or len(fields[0]) == 0:
+        return header.encode()
+    lines = pc.binary_join_element_wise(*fields, ",")
+    body = pc.binary_join_element_wise(lines, pa.scalar(""), "\n")
+    body = pc.cast(body, pa.large_string()) if body.type != pa.large_string() else body
+    _, offsets, data = body.buffers()
+    start, end = np.frombuffer(offsets, dtype=np.int64)[[body.offset, body.offset + len(body)]]
+    return header.encode() + data.to_pybytes()[start:end]
+
+
+def csv_text(name: str, frame: pd.DataFrame) -> bytes:
+    """The CSV file of a table, as bytes: the same as
+    ``format_table(name, frame).to_csv(index=False, lineterminator="\\n")``, made in Arrow."""
+    formatted = _formatted(name, frame)
+    fields = [_csv_field(formatted[c] if c in formatted else frame[c]) for c in COLUMNS[name]]
+    return _csv_bytes(COLUMNS[name], fields)
 
 
 def write_csv(calc: MonthlyCalculation, out_dir: str | Path) -> list[Path]:
@@ -141,7 +237,7 @@ def write_csv(calc: MonthlyCalculation, out_dir: str | Path) -> list[Path]:
         staged = []
         for name, frame in calc.tables().items():
             path = Path(tmp) / f"{name}.csv"
-            format_table(name, frame).to_csv(path, index=False, lineterminator="\n")
+            path.write_bytes(csv_text(name, frame))
             staged.append(path)
         written = []
         for path in staged:
@@ -169,4 +265,5 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
 
 
-__all__ = ["COLUMNS", "MonthlyCalculation", "TABLE_NAMES", "empty_table", "format_table", "read_csv", "write_csv"]
+__all__ = ["COLUMNS", "MonthlyCalculation", "TABLE_NAMES", "csv_text", "empty_table", "fixed_text", "format_table",
+           "read_csv", "write_csv"]

@@ -257,37 +257,54 @@ def test_retail_accounts_walked_in_chunks_stay_valid(tmp_path, monkeypatch):
     assert frame["account_id"].nunique() > 300
 
 
-def test_the_walk_relieves_and_converts_with_the_engines_lot_rules(tmp_path, monkeypatch):
-    """One implementation of lot relief and conversion: the generator calls calc.rules.lots
-    for every redeem and exchange_out it writes and for its conversions, and never
-    changes a lot or a lot list by hand."""
-    import ast
+_COUNTING_WALK = """
+import json, sys
+from pathlib import Path
+import calc.rules.lots as kernel
+calls = {"relieve": 0, "short": 0, "convert": 0, "converted_lots": 0}
+relieve, convert = kernel.relieve_position, kernel.convert_position
+def counting_relieve(*args):
+    r = relieve(*args)
+    calls["relieve"] += 1
+    calls["short"] += r[1] > 0
+    return r
+def counting_convert(*args):
+    c = convert(*args)
+    calls["convert"] += 1
+    calls["converted_lots"] += c[0]
+    return c
+kernel.relieve_position, kernel.convert_position = counting_relieve, counting_convert
+from calc.sample import generate
+generate(Path(sys.argv[1]), size="small", seed=5)
+print(json.dumps(calls))
+"""
 
-    import calc.rules.lots as kernel
+
+def test_the_walk_relieves_and_converts_with_the_engines_lot_rules(tmp_path):
+    """One implementation of lot relief and conversion: the generator's compiled walk calls
+    the compiled kernels of calc.rules.lots for every redeem and exchange_out it writes and
+    for its conversions, and never changes a lot or a lot list by hand.  The calls are
+    counted with the walk run as plain Python (NUMBA_DISABLE_JIT), and that run writes the
+    very bytes the compiled walk writes."""
+    import ast
+    import json
+    import os
+    import subprocess
+    import sys
+
     import calc.sample.ledger
 
-    calls = {"relieve": 0, "short": 0, "convert_due": 0, "converted_lots": 0}
-    relieve, convert_due = kernel.relieve, kernel.convert_due
-
-    def counting_relieve(position, n):
-        r = relieve(position, n)
-        calls["relieve"] += 1
-        calls["short"] += r.short > 0
-        return r
-
-    def counting_convert_due(position, month):
-        c = convert_due(position, month)
-        calls["convert_due"] += 1
-        calls["converted_lots"] += len(c.lots) if c is not None else 0
-        return c
-
-    monkeypatch.setattr(kernel, "relieve", counting_relieve)
-    monkeypatch.setattr(kernel, "convert_due", counting_convert_due)
-    folder = generate(tmp_path / "kernel", size="small", seed=5)
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    run = subprocess.run([sys.executable, "-c", _COUNTING_WALK, str(tmp_path / "plain")], env=env,
+                         capture_output=True, text=True, check=True)
+    calls = json.loads(run.stdout.strip().splitlines()[-1])
+    folder = generate(tmp_path / "compiled", size="small", seed=5)
     kinds = pd.read_csv(folder / "transactions.csv", usecols=["kind"])["kind"]
     assert calls["relieve"] == kinds.isin(["redeem", "exchange_out"]).sum() > 1000
     assert calls["short"] == 0
     assert calls["converted_lots"] > 50
+    for name in sorted(p.name for p in folder.iterdir()):
+        assert (folder / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
 
     source = Path(calc.sample.ledger.__file__).read_text(encoding="utf-8")
     tree = ast.parse(source)
@@ -303,6 +320,10 @@ def test_the_walk_relieves_and_converts_with_the_engines_lot_rules(tmp_path, mon
             assert not ast.unparse(target).endswith(".lots"), ast.unparse(target)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             assert node.func.attr not in {"pop", "remove", "insort", "insort_right"}, ast.unparse(node)
+    called = {node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+              and node.func.value.id == "K"}
+    assert {"relieve_position", "convert_position", "insert_slot", "new_lot", "clear_position"} <= called
 
 
 def test_the_walk_and_the_engine_agree(tmp_path):

@@ -17,14 +17,15 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pandas as pd
 
+from calc.arrays import increasing
 from calc.calendar import days_in_year, month_index
 from calc.engine.ledger import LedgerChanges
 from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed
 from calc.rules import assignments as assign
 from calc.rules import fees, offsets
-from calc.rules.cdsc import cdsc_base, cdsc_rate, years_held
-from calc.rules.rounding import PRECISION, round_cents, split_cents, to_decimal
+from calc.rules.cdsc import cdsc_bases, cdsc_rates, years_held_many
+from calc.rules.rounding import PRECISION, Exact, round_cents, split_cents, to_decimal
 from calc.vocabulary import (
     CDSC,
     COMPLETE_TERMINATION,
@@ -203,85 +204,185 @@ def accrue_fees(
     return Accruals(parties_frame, totals, ana)
 
 
+CDSC_PART_COLUMNS = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
+                     "base", "cdsc", "waived", "rights_holder", "portfolio", "holder", "cdsc_exact", "cost", "value",
+                     "month", "row", "is_waived", "exact", "exact_exponent"]
+
+
 def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tuple[float, ...]]) -> pd.DataFrame:
-    """FOURTH (D): one row per Commission lot part taken by a redeem, exact to the decimal.
+    """FOURTH (D): one row per Commission lot part taken by a redeem, exact to the decimal,
+    every part at once (:mod:`calc.rules.cdsc` on arrays).
 
     ``changes.cdsc`` carries each part's redemption (txn_id, day, price, waiver);
-    ``schedules``: each portfolio's CDSC schedule (percents by year held).
+    ``schedules``: each portfolio's CDSC schedule (percents by year held).  Money
+    columns are rounded to the cent; ``cdsc_exact`` is the unwaived charge unrounded
+    (a float, 0 when waived); ``exact`` the charge itself, exact, as Python-integer
+    numerators over ``10 ** -exact_exponent`` (one exponent for every part), before
+    any waiver (``is_waived``); ``row``: the redemption's row in the feed.
     """
-    cols = ["txn_id", "date", "portfolio_id", "account_id", "issue_date", "shares", "year_held", "rate",
-            "base", "cdsc", "waived", "rights_holder", "cdsc_exact", "waived_exact", "cost", "value", "month"]
-    if not changes.cdsc:
-        return pd.DataFrame({c: [] for c in cols})
-    raw_schedules = {pid: [Decimal(str(v)) for v in sched] for pid, sched in schedules.items()}
-    rows = []
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        for ai, txn_id, day, price, waived, issue, shares, cost, holder, pi in changes.cdsc:
-            pid = parties.portfolios[pi]
-            k = years_held(issue, day)
-            rate = cdsc_rate(raw_schedules[pid], k)
-            base = cdsc_base(cost, shares, price)
-            amount = rate * base
-            rows.append((
-                txn_id, day, pid, parties.accounts[ai], issue, shares, k, float(rate),
-                float(round_cents(base)), float(round_cents(amount)) if not waived else 0.0,
-                float(round_cents(amount)) if waived else 0.0, parties.holders[holder],
-                Decimal(0) if waived else amount, amount if waived else Decimal(0), cost, shares * price,
-            ))
-    frame = pd.DataFrame(rows, columns=cols[:-1])
-    frame["month"] = month_index(frame["date"].to_numpy().astype("datetime64[D]"))
-    frame["date"] = frame["date"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
-    frame["issue_date"] = frame["issue_date"].to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
+    c = changes.cdsc
+    if not len(c):
+        return pd.DataFrame({col: [] for col in CDSC_PART_COLUMNS})
+    day = c["day"].to_numpy(dtype=np.int64)
+    issue = c["issue"].to_numpy(dtype=np.int64)
+    shares = c["shares"].to_numpy(dtype=float)
+    price = c["price"].to_numpy(dtype=float)
+    cost = c["cost"].to_numpy(dtype=float)
+    waived = c["waived"].to_numpy(dtype=bool)
+    k = years_held_many(issue, day)
+    rate = cdsc_rates([schedules[pid] for pid in parties.portfolios], c["portfolio"].to_numpy(dtype=np.int64), k)
+    base = cdsc_bases(cost, shares, price)
+    amount = rate * base
+    exponent = int(amount.exponent.min())
+    cents = amount.cents().astype(np.int64) / 100.0
+    names = {what: np.array(getattr(parties, what), dtype=object) for what in ("portfolios", "accounts", "holders")}
+    frame = pd.DataFrame({
+        "txn_id": c["txn_id"].reset_index(drop=True),
+        "date": day.astype("datetime64[D]").astype("datetime64[ns]"),
+        "portfolio_id": names["portfolios"][c["portfolio"].to_numpy(dtype=np.int64)],
+        "account_id": names["accounts"][c["account"].to_numpy(dtype=np.int64)],
+        "issue_date": issue.astype("datetime64[D]").astype("datetime64[ns]"),
+        "shares": shares,
+        "year_held": k,
+        "rate": rate.to_float(),
+        "base": base.cents().astype(np.int64) / 100.0,
+        "cdsc": np.where(waived, 0.0, cents),
+        "waived": np.where(waived, cents, 0.0),
+        "rights_holder": names["holders"][c["holder"].to_numpy(dtype=np.int64)],
+        "portfolio": c["portfolio"].to_numpy(dtype=np.int64),  # codes (``parties``)
+        "holder": c["holder"].to_numpy(dtype=np.int64),
+        "cdsc_exact": np.where(waived, 0.0, amount.to_float()),
+        "cost": cost,
+        "value": shares * price,
+        "month": month_index(day.astype("datetime64[D]")),
+        "row": c["row"].to_numpy(dtype=np.int64) if "row" in c else np.zeros(len(c), dtype=np.int64),
+        "is_waived": waived,
+        "exact": amount.at(exponent),
+        "exact_exponent": exponent,
+    })
     return frame
 
 
-def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed) -> pd.DataFrame:
+    """The parts by redemption date, then txn_id (as text), each redemption's parts in
+    relief order: ``parts.sort_values(["date", "txn_id"], kind="stable")`` without
+    sorting text when the feed's txn_ids already run in its row order."""
+    if parts.empty:
+        return parts
+    txn = feed.transactions["txn_id"]
+    rows = parts["row"].to_numpy(dtype=np.int64)
+    if len(txn) == len(feed.transactions) and increasing(txn):
+        rank = rows  # text order is row order
+    else:
+        rank = pd.factorize(parts["txn_id"], sort=True)[0]
+    order = np.lexsort((np.arange(len(parts)), rank, parts["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)))
+    return parts.iloc[order]
+
+
+def _exact_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Exact (Python-integer) sums of ``values`` by group code."""
+    out = np.zeros(n_groups, dtype=object)
+    if len(values) == 0:
+        return out
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+    out[g[starts]] = np.add.reduceat(values[order], starts)
+    return out
+
+
+def _assigned_parts(earned: pd.DataFrame, assignments: pd.DataFrame, portfolios: list[str],
+                    holders: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each (part, assignment) pair where the assignment takes a share of the part's CDSC:
+    the part's rights holder's, for its portfolio or all, in effect on the redemption
+    day; by part, then assignment (as an inner merge on the rights holder orders them)."""
+    holder = earned["holder"].to_numpy(dtype=np.int64)
+    portfolio = earned["portfolio"].to_numpy(dtype=np.int64)
+    day = earned["date"].to_numpy(dtype="datetime64[ns]")
+    holder_code = {h: k for k, h in enumerate(holders)}
+    portfolio_code = {p: k for k, p in enumerate(portfolios)}
+    parts, which = [], []
+    for k, a in enumerate(assignments.itertuples(index=False)):
+        hit = (holder == holder_code.get(a.rights_holder, -1)) & (day >= np.datetime64(a.start_date, "ns"))
+        if a.portfolio_id != "":
+            hit &= portfolio == portfolio_code.get(a.portfolio_id, -1)
+        if not pd.isna(a.end_date):
+            hit &= day <= np.datetime64(a.end_date, "ns")
+        found = np.flatnonzero(hit)
+        parts.append(found)
+        which.append(np.full(len(found), k, dtype=np.int64))
+    part = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    assignment = np.concatenate(which) if which else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((assignment, part))
+    return part[order], assignment[order]
+
+
+def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: list[str],
+                  holders: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """CDSC by party and exact totals (FOURTH (D), EIGHTH).
 
     Each part's CDSC belongs to the lot's rights holder; an assignment of that
     holder in effect on the redemption day, for that portfolio or all, takes its
-    ``cdsc_fraction`` (the Assignee's CDSC Portion); the rest is the holder's own.
+    ``cdsc_fraction`` (the Assignee's CDSC Portion, exact: the charge times the
+    fraction as written); the rest is the holder's own.  ``portfolios`` and
+    ``holders``: the names of the parts' codes (sorted, as ``Parties`` has them).
+    The parties' amounts are added up by (month, portfolio, kind, party, role) as
+    ``groupby(...).sum()`` adds them, on codes in the names' order.
     """
     cols = ["month", "portfolio_id", "kind", "party", "role", "amount"]
     totals_cols = ["month", "portfolio_id", "kind", "total", "waived"]
     if parts.empty:
         return pd.DataFrame({c: [] for c in cols}), pd.DataFrame({c: [] for c in totals_cols})
-    earned = parts[parts["cdsc_exact"] != 0].reset_index(drop=True)
-    earned = earned.assign(part=np.arange(len(earned)))
+    exponent = int(parts["exact_exponent"].iloc[0])
+    exact = parts["exact"].to_numpy(dtype=object)
+    is_waived = parts["is_waived"].to_numpy(dtype=bool)
+    keep = ~is_waived & np.asarray(exact != 0, dtype=bool)
+    earned = parts.loc[keep, ["month", "portfolio", "holder", "date"]].reset_index(drop=True)
+    earned_exact = exact[keep]
     a = assignments[["assignee", "rights_holder", "portfolio_id", "start_date", "end_date", "cdsc_fraction"]]
-    matched = earned[["part", "month", "portfolio_id", "rights_holder", "date", "cdsc_exact"]].merge(
-        a.rename(columns={"portfolio_id": "assigned_portfolio"}), on="rights_holder"
-    )
-    matched = matched[
-        ((matched["assigned_portfolio"] == "") | (matched["assigned_portfolio"] == matched["portfolio_id"]))
-        & (matched["start_date"] <= matched["date"])
-        & (matched["end_date"].isna() | (matched["end_date"] >= matched["date"]))
-    ]
-    portions = [amount * to_decimal(f) for amount, f in zip(matched["cdsc_exact"], matched["cdsc_fraction"], strict=True)]
-    assigned = pd.DataFrame({
-        "month": matched["month"].to_numpy(), "portfolio_id": matched["portfolio_id"].to_numpy(),
-        "kind": CDSC, "party": matched["assignee"].to_numpy(), "role": ROLE_ASSIGNEE,
-        "amount": [float(v) for v in portions],
+    part, which = _assigned_parts(earned, a, portfolios, holders)
+    fraction = Exact.of_floats(a["cdsc_fraction"].to_numpy(dtype=float))[which]
+    portions = Exact(earned_exact[part], np.full(len(part), exponent, dtype=np.int64)) * fraction
+    low = int(min(exponent, portions.exponent.min())) if len(part) else exponent
+    given = _exact_sums(part, portions.at(low), len(earned))
+    own_left = Exact(Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low) - given,
+                     np.full(len(earned), low, dtype=np.int64))
+    # parties and roles as codes in name order: the groups sort as the names do
+    party_names = sorted(set(holders) | set(a["assignee"]))
+    party_of = {name: k for k, name in enumerate(party_names)}
+    role_names = sorted([ROLE_RIGHTS_HOLDER, ROLE_ASSIGNEE])
+    holder_party = np.array([party_of[h] for h in holders], dtype=np.int64)
+    assignee_party = np.array([party_of[x] for x in a["assignee"]], dtype=np.int64)
+    month = earned["month"].to_numpy(dtype=np.int64)
+    portfolio = earned["portfolio"].to_numpy(dtype=np.int64)
+    coded = pd.DataFrame({
+        "month": np.concatenate([month, month[part]]),
+        "portfolio": np.concatenate([portfolio, portfolio[part]]),
+        "party": np.concatenate([holder_party[earned["holder"].to_numpy(dtype=np.int64)], assignee_party[which]]),
+        "role": np.concatenate([np.full(len(earned), role_names.index(ROLE_RIGHTS_HOLDER)),
+                                np.full(len(part), role_names.index(ROLE_ASSIGNEE))]),
+        "amount": np.concatenate([own_left.to_float(), portions.to_float()]),
     })
-    given = dict.fromkeys(range(len(earned)), Decimal(0))
-    for part, portion in zip(matched["part"], portions, strict=True):
-        given[part] += portion
-    own = pd.DataFrame({
-        "month": earned["month"], "portfolio_id": earned["portfolio_id"], "kind": CDSC,
-        "party": earned["rights_holder"], "role": ROLE_RIGHTS_HOLDER,
-        "amount": [float(amount - given[i]) for i, amount in enumerate(earned["cdsc_exact"])],
+    summed = coded.groupby(["month", "portfolio", "party", "role"], as_index=False)["amount"].sum()
+    frame = pd.DataFrame({
+        "month": summed["month"].to_numpy(),
+        "portfolio_id": np.asarray(portfolios, dtype=object)[summed["portfolio"].to_numpy()],
+        "kind": CDSC,
+        "party": np.asarray(party_names, dtype=object)[summed["party"].to_numpy()],
+        "role": np.asarray(role_names, dtype=object)[summed["role"].to_numpy()],
+        "amount": summed["amount"].to_numpy(),
     })
-    frame = pd.concat([own, assigned], ignore_index=True)
-    frame = frame.groupby(["month", "portfolio_id", "kind", "party", "role"], as_index=False)["amount"].sum()
-    sums: dict[tuple[int, str], list[Decimal]] = {}
-    for m, pid, amount, waived in zip(parts["month"], parts["portfolio_id"], parts["cdsc_exact"], parts["waived_exact"], strict=True):
-        acc = sums.setdefault((int(m), pid), [Decimal(0), Decimal(0)])
-        acc[0] += amount
-        acc[1] += waived
-    totals = pd.DataFrame(
-        [(m, pid, CDSC, total, waived) for (m, pid), (total, waived) in sums.items()], columns=totals_cols
-    )
+    # exact totals by month and portfolio, in the order the parts first name them
+    month = parts["month"].to_numpy(dtype=np.int64)
+    codes, first = pd.factorize(month * (len(portfolios) + 1) + parts["portfolio"].to_numpy(dtype=np.int64))
+    charged = _exact_sums(codes, np.where(is_waived, 0, exact), len(first))
+    waived = _exact_sums(codes, np.where(is_waived, exact, 0), len(first))
+    scale = np.full(len(first), exponent, dtype=np.int64)
+    totals = pd.DataFrame({
+        "month": first // (len(portfolios) + 1),
+        "portfolio_id": np.asarray(portfolios, dtype=object)[first % (len(portfolios) + 1)],
+        "kind": CDSC, "total": Exact(charged, scale).to_decimal(), "waived": Exact(waived, scale).to_decimal(),
+    }, columns=totals_cols)
     return frame, totals
 
 

@@ -35,8 +35,10 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow
 import pyarrow.compute as pc
+from numba import njit
 
 from calc import vocabulary as V
+from calc.arrays import arrow_text, increasing, stable_order
 from calc.feed import model as F
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -115,7 +117,8 @@ Problems = list[tuple[str, F.Problem]]  # (table, problem): the table orders the
 
 
 def _text_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
-    """The table as stripped text, indexed by row position (line = index + 2).
+    """The table as stripped text, indexed by row position (line = index + 2); a typed
+    date or number column (a Parquet table's) stays typed.
 
     Rows with every value empty (blank lines) are dropped; the others keep
     their position, so line numbers stay those of the file.  Of two columns
@@ -126,23 +129,49 @@ def _text_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
     names = pd.Index([str(c).replace("\ufeff", "").strip() for c in frame.columns])
     keep = ~names.duplicated()
     frame = frame.iloc[:, keep]
-    if frame.size <= SMALL_TABLE_CELLS:  # one numpy pass: fewer pandas calls
-        values = frame.to_numpy(dtype=object)
+    names = names[keep]
+    typed = [_is_typed(name, frame.iloc[:, i]) for i, name in enumerate(names)]
+    text_at = [i for i, t in enumerate(typed) if not t]
+    columns: dict[str, pd.Series] = {}
+    if frame.size <= SMALL_TABLE_CELLS and text_at:  # one numpy pass: fewer pandas calls
+        values = frame.iloc[:, text_at].to_numpy(dtype=object)
         values = np.char.strip(np.where(pd.isna(values), "", values).astype(str))
-        text = pd.DataFrame(values, columns=names[keep]).astype(str)
-        filled = (values != "").any(axis=1)
-    else:  # column by column: the strings stay in Arrow
-        columns = {name: _stripped(frame.iloc[:, i]) for i, name in enumerate(names[keep])}
-        text = pd.DataFrame(columns)
-        filled = np.logical_or.reduce([(s != "").to_numpy() for s in columns.values()])
+        for j, i in enumerate(text_at):
+            columns[names[i]] = pd.Series(values[:, j], dtype=str)
+    for i, name in enumerate(names):
+        s = frame.iloc[:, i]
+        if typed[i]:
+            columns[name] = s.reset_index(drop=True)
+        elif name not in columns:  # column by column: the strings stay in Arrow
+            columns[name] = _stripped(s)
+    text = pd.DataFrame({name: columns[name] for name in names})
     text.index = pd.RangeIndex(len(frame))
-    return text if filled.all() else text[filled]
+    filled = np.logical_or.reduce([~_empty(text[c]).to_numpy() for c in text.columns]) if len(names) else None
+    return text if filled is None or filled.all() else text[filled]
+
+
+def _is_typed(name: str, s: pd.Series) -> bool:
+    """A date column of dates or timestamps, or a number column of numbers (not text)."""
+    if name in DATE_COLUMNS or name == "issue_date":
+        return pd.api.types.is_datetime64_any_dtype(s.dtype)
+    if name in NUMBER_COLUMNS:
+        return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+    return False
+
+
+def _empty(s: pd.Series) -> pd.Series:
+    """True where a cell is empty: empty text, or a missing typed value."""
+    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        return s == ""
+    return s.isna()
 
 
 def _stripped(s: pd.Series) -> pd.Series:
     """A column as stripped text (missing values empty)."""
-    if s.dtype != "str" or s.hasnans:
+    if s.dtype != "str":
         s = s.astype(object).where(s.notna(), "").astype(str)
+    elif s.hasnans:
+        s = s.fillna("")
     return s.str.strip().reset_index(drop=True)
 
 
@@ -154,12 +183,16 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _is_date(s: pd.Series) -> pd.Series:
-    """True where the text is a real calendar date written YYYY-MM-DD."""
+    """True where the text is a real calendar date written YYYY-MM-DD (a typed date: at midnight)."""
     return _parse_dates(s).notna()
 
 
 def _parse_dates(s: pd.Series) -> pd.Series:
-    """Dates as ``datetime64[ns]`` at midnight; NaT where empty or not a date."""
+    """Dates as ``datetime64[ns]`` at midnight; NaT where empty or not a date (a typed
+    timestamp not at midnight is not a date)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        days = s.astype("datetime64[ns]")
+        return days.where(days == days.dt.normalize())
     return _per_distinct(s, _parse_date_values)
 
 
@@ -170,7 +203,10 @@ def _parse_date_values(s: pd.Series) -> pd.Series:
 
 
 def _parse_numbers(s: pd.Series) -> pd.Series:
-    """Finite numbers as float; NaN where empty or not a number."""
+    """Finite numbers as float; NaN where empty or not a number (a typed number: where not finite)."""
+    if _is_typed("shares", s):
+        numbers = s.astype(np.float64)
+        return numbers.where(np.isfinite(numbers.to_numpy()))
     return _per_distinct(s, _parse_number_values)
 
 
@@ -195,7 +231,7 @@ def _isin(s: pd.Series, values: Iterable[str]) -> pd.Series:
     """``s.isin(values)`` for text, through Arrow: a million ids in seconds, not minutes."""
     if s.empty:
         return pd.Series(False, index=s.index)
-    text = pyarrow.array(s.astype(str))
+    text = arrow_text(s)
     found = pc.is_in(text, value_set=pyarrow.array(list(values), type=text.type))
     return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=s.index)
 
@@ -229,7 +265,8 @@ class _Rule:
 
 
 def _required(col: str) -> _Rule:
-    return _Rule(col, f"{col} must not be empty", lambda s: s != "")
+    # a row rule: pandera leaves a typed column's missing values out of its column checks
+    return _Rule(col, f"{col} must not be empty", lambda df: ~_empty(df[col]), row=True, needs=(col,))
 
 
 # The rules below get ``v``, the table's typed values (``_parse``): each column is
@@ -238,12 +275,12 @@ def _required(col: str) -> _Rule:
 
 def _date(col: str, v: pd.DataFrame) -> _Rule:
     return _Rule(
-        col, f"{col} must be a date written YYYY-MM-DD", lambda s: (s == "") | v[col].notna()
+        col, f"{col} must be a date written YYYY-MM-DD", lambda s: _empty(s) | v[col].notna()
     )
 
 
 def _number(col: str, v: pd.DataFrame) -> _Rule:
-    return _Rule(col, f"{col} must be a number", lambda s: (s == "") | v[col].notna())
+    return _Rule(col, f"{col} must be a number", lambda s: _empty(s) | v[col].notna())
 
 
 def _positive(col: str, v: pd.DataFrame) -> _Rule:
@@ -287,7 +324,7 @@ def _cdsc_schedule(col: str) -> _Rule:
 
 def _whole_years(col: str, v: pd.DataFrame) -> _Rule:
     def test(s: pd.Series) -> pd.Series:
-        return (s == "") | ((v[col] > 0) & (v[col] == np.floor(v[col])))
+        return _empty(s) | ((v[col] > 0) & (v[col] == np.floor(v[col])))
 
     return _Rule(col, f"{col} must be a positive whole number of years (e.g. 8)", test)
 
@@ -307,7 +344,7 @@ def _end_after_start(v: pd.DataFrame) -> _Rule:
 
 def _purchase_issue_date_is_date() -> _Rule:
     def test(df: pd.DataFrame) -> pd.Series:
-        return (df["kind"] != V.PURCHASE) | (df["issue_date"] == "") | _is_date(df["issue_date"])
+        return (df["kind"] != V.PURCHASE) | _empty(df["issue_date"]) | _is_date(df["issue_date"])
 
     message = "a purchase's issue_date must be a date written YYYY-MM-DD"
     return _Rule("issue_date", message, test, row=True, needs=("kind", "issue_date"))
@@ -315,7 +352,7 @@ def _purchase_issue_date_is_date() -> _Rule:
 
 def _purchase_issue_date_is_its_date(v: pd.DataFrame) -> _Rule:
     def test(df: pd.DataFrame) -> pd.Series:
-        issued = _parse_dates(df["issue_date"].where(df["kind"] == V.PURCHASE, ""))
+        issued = _parse_dates(df["issue_date"]).where(df["kind"] == V.PURCHASE)
         return issued.isna() | v["date"].isna() | (issued == v["date"])
 
     message = "a purchase's issue_date, when given, must be the purchase's date"
@@ -376,16 +413,19 @@ def _table_rules(table: str, v: pd.DataFrame) -> list[_Rule]:
 
 
 def _value_rules(
-    table: str, v: pd.DataFrame, ids: dict[str, set[str] | None], files: dict[str, str]
+    table: str, v: pd.DataFrame, ids: dict[str, set[str] | None], files: dict[str, str],
+    account_rows: pd.Series | None = None,
 ) -> list[_Rule]:
-    """Every value rule of ``table``; ``ids``: the portfolio and account ids, when known."""
+    """Every value rule of ``table``; ``ids``: the portfolio ids, when known;
+    ``account_rows``: each transaction's row in accounts.csv (-1: none), when known."""
     rules = [_required(c) for c in REQUIRED_COLUMNS[table] if (table, c) not in FREE_TEXT_COLUMNS]
     if ids["portfolios"] is not None and table in PORTFOLIO_REFERENCES:
         rules.append(
             _known("portfolio_id", ids["portfolios"], f"a portfolio of {files['portfolios']}")
         )
-    if ids["accounts"] is not None and table == "transactions":
-        rules.append(_known("account_id", ids["accounts"], f"an account of {files['accounts']}"))
+    if account_rows is not None and table == "transactions":
+        rules.append(_Rule("account_id", f"account_id must name an account of {files['accounts']}",
+                           lambda s: (s == "") | (account_rows >= 0)))
     return rules + _table_rules(table, v)
 
 
@@ -396,7 +436,10 @@ def _schema(table: str, rules: list[_Rule], present: Iterable[str]) -> pa.DataFr
     checks: dict[str, list[pa.Check]] = {c: [] for c in columns}
     row_checks = []
     for key, rule in enumerate(rules):
-        check = pa.Check(rule.test, error=str(key))
+        if rule.row:
+            check = pa.Check(rule.test, error=str(key))
+        else:  # on the values pandera passes (a typed column's missing ones left out)
+            check = pa.Check(lambda s, test=rule.test: test(s).reindex(s.index), error=str(key))
         if not rule.row:
             checks[rule.column].append(check)
         elif set(rule.needs) <= present:
@@ -421,6 +464,8 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _got(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
     return f" (got {value})" if str(value) != "" else ""
 
 
@@ -507,6 +552,7 @@ class _Context:
     parsed: dict[str, pd.DataFrame]
     bad: set[tuple[str, str]] = field(default_factory=set)
     opening: F.Opening | None = None  # a continuation: the state it continues
+    account_rows: np.ndarray | None = None  # each transaction's row in accounts.csv (-1: none)
 
     def usable(self, table: str, *columns: str) -> bool:
         """True when every named column of ``table`` was present and readable."""
@@ -553,6 +599,8 @@ def _unique_ids(ctx: _Context) -> Problems:
                        ("transactions", "txn_id"), ("assignments", "assignment_id")):  # fmt: skip
         df = ctx.parsed[table][[col, "_line"]]
         df = df[df[col] != ""]
+        if increasing(df[col]):  # ids in ascending order (the usual feed) repeat none
+            continue
         again = df[df.duplicated(col)]
         if again.empty:
             continue
@@ -798,28 +846,47 @@ def _text(value: object) -> str:
 
 
 def _between_legs(ctx: _Context, pairs: pd.DataFrame) -> Problems:
-    """No other transaction of the account between the two legs, in (date, txn_id) order."""
+    """No other transaction of the account between the two legs, in (date, txn_id) order.
+
+    The accounts with an exchange, their transactions in (account, date, txn_id)
+    order: a transaction between the legs stands between them there."""
     tx = ctx.parsed["transactions"]
     good = pairs[(pairs["account_id_out"] == pairs["account_id_in"]) & (pairs["date_out"] == pairs["date_in"])
                  & (pairs["txn_id_out"] < pairs["txn_id_in"])]  # fmt: skip
-    good = good.rename(
-        columns={"account_id_out": "account_id", "date_out": "date", "exchange_id": "exchange"}
-    )
-    cols = ["exchange", "account_id", "date", "txn_id_out", "txn_id_in"]
-    tx = tx.loc[_isin(tx["account_id"], good["account_id"].unique()), ["txn_id", "account_id", "date", "_line"]]
-    inside = tx.merge(good[cols], on=["account_id", "date"])
-    inside = inside[
-        (inside["txn_id"] > inside["txn_id_out"]) & (inside["txn_id"] < inside["txn_id_in"])
-    ]
+    if good.empty:
+        return []
+    account = ctx.account_rows
+    if account is None or len(account) != len(tx) or (account < 0).any():
+        account = pd.factorize(tx["account_id"])[0]
+    at = pd.Index(tx["_line"].to_numpy()).get_indexer
+    out_row, in_row = at(good["_line_out"].to_numpy(dtype=np.int64)), at(good["_line_in"].to_numpy(dtype=np.int64))
+    exchanging = np.zeros(int(account.max(initial=0)) + 1, dtype=bool)
+    exchanging[account[out_row]] = True
+    order = _date_txn_line_order(tx)
+    order = order[exchanging[account[order]]]
+    order = order[np.argsort(account[order], kind="stable")]
+    position = np.full(len(tx), -1, dtype=np.int64)
+    position[order] = np.arange(len(order))
+    apart = np.flatnonzero(position[in_row] - position[out_row] > 1)
+    rows, found = [], []
+    txn = tx["txn_id"].to_numpy(dtype=object)
+    for k in apart:
+        pair = good.iloc[k]
+        for r in order[position[out_row[k]] + 1:position[in_row[k]]]:
+            if pair["txn_id_out"] < txn[r] < pair["txn_id_in"]:
+                rows.append(r)
+                found.append(k)
+    inside = tx.iloc[rows]
+    legs = good.iloc[found]
     msgs = [
         f"transaction {t} of account {a} comes between the exchange_out ({o}) and the exchange_in ({i}) of exchange {x}; "
         "no other transaction of the account may come between the two legs"
         for t, a, o, i, x in zip(
             inside["txn_id"],
             inside["account_id"],
-            inside["txn_id_out"],
-            inside["txn_id_in"],
-            inside["exchange"],
+            legs["txn_id_out"],
+            legs["txn_id_in"],
+            legs["exchange_id"],
             strict=True,
         )
     ]
@@ -853,9 +920,11 @@ def _holdings(ctx: _Context) -> Problems:
         return []
     cols = ["date", "txn_id", "_line", "kind", "shares", "account_id", "portfolio_id"]
     tx = ctx.parsed["transactions"][cols]
+    account = ctx.account_rows
     if ctx.opening is not None and not ctx.opening.holdings.empty:
         held = ctx.opening.holdings
         held = held[held["shares"] > F.SHARE_TOLERANCE]
+        held = held[_isin(held["account_id"], tx["account_id"])]  # only the accounts this feed moves
         opening = pd.DataFrame({  # what each account holds at the state's month end, first
             "date": ctx.opening.month_end, "txn_id": "", "_line": 0, "kind": V.PURCHASE,
             "shares": held["shares"].to_numpy(dtype=float),
@@ -863,13 +932,17 @@ def _holdings(ctx: _Context) -> Problems:
             "portfolio_id": held["portfolio_id"].to_numpy(dtype=object),
         })
         tx = pd.concat([opening, tx], ignore_index=True)
-    tx = tx.iloc[_date_txn_line_order(tx)]
-    # one label per account and portfolio (any labelling will do: only equality counts)
-    account, portfolio = pd.factorize(tx["account_id"])[0], pd.factorize(tx["portfolio_id"])[0]
-    group = pd.Series(account * (portfolio.max(initial=0) + 1) + portfolio, index=tx.index)
-    held = _holdings_after(tx, group)
-    below = held < -F.SHARE_TOLERANCE
-    entering = tx[below & ~below.groupby(group).shift(fill_value=False)]
+        account = None
+    order = _date_txn_line_order(tx)
+    # labels of accounts and portfolios (any labelling will do: only equality counts)
+    if account is None or len(account) != len(tx) or (account < 0).any():
+        account = pd.factorize(tx["account_id"])[0]
+    portfolio = pd.factorize(tx["portfolio_id"])[0]
+    order = order[stable_order(account[order])]  # each account's rows in (date, txn_id) order
+    delta = (_mapped(tx["kind"], V.SHARE_SIGN) * tx["shares"]).to_numpy(dtype=float)[order]
+    held, entering_at = _running_holdings(account[order].astype(np.int64), portfolio[order].astype(np.int64), delta,
+                                          F.SHARE_TOLERANCE, int(portfolio.max(initial=0)) + 1)
+    entering = tx.iloc[order[entering_at]]
     msgs = [
         f"this {k} of {_amount(n)} shares leaves account {a} holding {_amount(h)} shares of portfolio {p}; "
         "an account may never hold fewer than zero shares"
@@ -878,7 +951,7 @@ def _holdings(ctx: _Context) -> Problems:
             entering["shares"],
             entering["account_id"],
             entering["portfolio_id"],
-            held[entering.index],
+            held[entering_at],
             strict=True,
         )
     ]
@@ -889,38 +962,70 @@ def _date_txn_line_order(tx: pd.DataFrame) -> np.ndarray:
     """Row positions in (date, txn_id, _line) order, as ``sort_values`` gives them.
 
     txn_id sorts by its rank in text order and a missing date sorts last:
-    the same order, without sorting ten million rows of text.
+    the same order, without sorting ten million rows of text; rows already in
+    that order (the usual feed) are not sorted at all.
     """
     dates = tx["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     dates = np.where(tx["date"].isna().to_numpy(), np.iinfo(np.int64).max, dates)
+    lines = tx["_line"].to_numpy()
+    if np.all(dates[1:] >= dates[:-1]) and np.all(lines[1:] > lines[:-1]) and increasing(tx["txn_id"]):
+        return np.arange(len(tx))
     txn_rank = pd.factorize(tx["txn_id"], sort=True)[0]
-    return np.lexsort((tx["_line"].to_numpy(), txn_rank, dates))
+    return np.lexsort((lines, txn_rank, dates))
 
 
-def _holdings_after(tx: pd.DataFrame, group: pd.Series) -> pd.Series:
-    """Each transaction's holding after it, per account and portfolio (``group``).
+@njit(cache=True)
+def _running_holdings(account, portfolio, delta, tolerance, n_portfolios):
+    """Each row's holding after it, rows in (account, date, txn_id) order, per account and
+    portfolio: a running sum of signed shares that starts again from zero after each
+    balance within ``tolerance`` of zero (a balance left that small is gone, RULES.md
+    preamble, as in the ledger; the row then holds 0).  Returns the holdings and the
+    rows that take a holding below ``-tolerance`` from at or above it.
 
-    A cumulative sum of signed shares in (date, txn_id) order (``tx``'s order)
-    that starts again from zero after each balance within SHARE_TOLERANCE of
-    zero: a balance left that small is gone (RULES.md preamble), as in the
-    ledger.  A restart moves every balance after it, so each pass finds the
-    first new restart of each account and portfolio, and only those are summed
-    again.
+    The sum is compensated (Kahan) exactly as pandas' grouped ``cumsum`` adds, so a
+    holding is the number the vectorised check of before found, to the bit.
     """
-    delta = _mapped(tx["kind"], V.SHARE_SIGN) * tx["shares"]
-    gone = pd.Series(False, index=tx.index)  # the balance after this row is gone
-    held = pd.Series(0.0, index=tx.index)
-    rows = tx.index
-    while len(rows):
-        g, restart = group[rows], gone[rows]
-        segment = restart.astype(int).groupby(g).cumsum() - restart.astype(int)
-        balance = delta[rows].groupby([g, segment]).cumsum().where(~restart, 0.0)
-        held[rows] = balance
-        near = (balance.abs() <= F.SHARE_TOLERANCE) & (balance != 0) & ~restart
-        first = near & (near.astype(int).groupby(g).cumsum() == 1)
-        gone[first[first].index] = True
-        rows = rows[g.isin(g[first]).to_numpy()]
-    return held
+    held = np.empty(len(delta))
+    entering = np.zeros(len(delta), np.bool_)
+    acc = np.zeros(n_portfolios)
+    comp = np.zeros(n_portfolios)
+    below = np.zeros(n_portfolios, np.bool_)
+    seen = np.zeros(n_portfolios, np.bool_)
+    touched = np.zeros(n_portfolios, np.int64)
+    n_touched = 0
+    for i in range(len(delta)):
+        if i == 0 or account[i] != account[i - 1]:
+            for k in range(n_touched):  # a new account: its portfolios from zero
+                q = touched[k]
+                acc[q] = 0.0
+                comp[q] = 0.0
+                below[q] = False
+                seen[q] = False
+            n_touched = 0
+        p = portfolio[i]
+        if not seen[p]:
+            seen[p] = True
+            touched[n_touched] = p
+            n_touched += 1
+        v = delta[i]
+        if v != v:  # not a number: left out of the sum
+            held[i] = v
+            below[p] = False
+            continue
+        y = v - comp[p]
+        t = acc[p] + y
+        comp[p] = t - acc[p] - y
+        acc[p] = t
+        if abs(t) <= tolerance and t != 0.0:
+            held[i] = 0.0
+            acc[p] = 0.0
+            comp[p] = 0.0
+        else:
+            held[i] = t
+        now = held[i] < -tolerance
+        entering[i] = now and not below[p]
+        below[p] = now
+    return held, np.flatnonzero(entering)
 
 
 def _inside_feed_months(ctx: _Context) -> Problems:
@@ -1019,8 +1124,11 @@ def _normalise(parsed: dict[str, pd.DataFrame]) -> F.Feed:
     a["omnibus"] = a["omnibus"].str.lower() == "true"
 
     x = frames["transactions"]
-    x["exchange_id"] = x["exchange_id"].where(x["kind"].isin(F.EXCHANGE_KINDS), "")
-    x["waiver"] = x["waiver"].where(x["kind"] == V.REDEEM, "")
+    legs, redeems = x["kind"].isin(F.EXCHANGE_KINDS), x["kind"] == V.REDEEM
+    if ((x["exchange_id"] != "") & ~legs).any():  # ignored on other kinds: emptied
+        x["exchange_id"] = x["exchange_id"].where(legs, "")
+    if ((x["waiver"] != "") & ~redeems).any():
+        x["waiver"] = x["waiver"].where(redeems, "")
     x["line"] = x["_line"]
     tables = {
         name: frames[name][list(CONTRACT_COLUMNS[name])].reset_index(drop=True) for name in F.TABLES
@@ -1051,6 +1159,20 @@ def _missing_tables(raw: dict[str, pd.DataFrame], files: dict[str, str]) -> Prob
             message = f"the required file {files[table]} is missing"
             out.append((table, F.Problem(files[table], None, None, message)))
     return out
+
+
+def _account_rows(text: dict[str, pd.DataFrame]) -> pd.Series | None:
+    """Each transaction's row in accounts.csv (-1 where none), when both columns are there."""
+    if "account_id" not in text["accounts"].columns or "account_id" not in text["transactions"].columns:
+        return None
+    accounts = text["accounts"]["account_id"]
+    tx = text["transactions"]["account_id"]
+    if tx.empty:
+        return pd.Series(np.zeros(0, dtype=np.int64), index=tx.index)
+    text = arrow_text(tx)
+    known = pc.cast(arrow_text(accounts[accounts != ""]), text.type)
+    rows = pc.index_in(text, value_set=known)
+    return pd.Series(rows.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), index=tx.index)
 
 
 def _ids(text: pd.DataFrame, column: str) -> set[str] | None:
@@ -1087,13 +1209,12 @@ def validate(
     for t in F.TABLES:
         text[t] = _text_frame(raw.pop(t, None) if consume else raw.get(t))
     present = {t for t in F.TABLES if len(text[t].columns) > 0 or t not in F.OPTIONAL_TABLES}
-    ids = {
-        "portfolios": _ids(text["portfolios"], "portfolio_id"),
-        "accounts": _ids(text["accounts"], "account_id"),
-    }
-    ctx = _Context(files, {t: _parse(t, text[t]) for t in F.TABLES}, opening=opening)
+    ids = {"portfolios": _ids(text["portfolios"], "portfolio_id")}
+    account_rows = _account_rows(text)
+    ctx = _Context(files, {t: _parse(t, text[t]) for t in F.TABLES}, opening=opening,
+                   account_rows=None if account_rows is None else account_rows.to_numpy())
     for table in sorted(present - {t for t, _ in problems}, key=F.TABLES.index):
-        rules = _value_rules(table, ctx.parsed[table], ids, files)
+        rules = _value_rules(table, ctx.parsed[table], ids, files, account_rows)
         found = _value_problems(table, files[table], text[table], rules)
         ctx.bad |= {(table, p.column) for _, p in found}
         problems += found

@@ -126,3 +126,4 @@ class Opening:
     month_end: pd.Timestamp
     holdings: pd.DataFrame  # account_id, portfolio_id, shares
     last_nav: pd.DataFrame  # portfolio_id, date
+

@@ -1,4 +1,5 @@
-"""Reading a feed folder: CSV or Parquet tables as text, and the feed's checksum."""
+"""Reading a feed folder: CSV tables as text, Parquet tables with their column types, and
+the feed's checksum."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from calc.feed.model import OPTIONAL_TABLES, TABLES, FeedError, Problem
 
@@ -23,9 +25,8 @@ def _find_table(folder: Path, name: str) -> Path | None:
 
 def _read_raw(path: Path) -> pd.DataFrame:
     try:
-        if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
-            frame = frame.astype(object).where(frame.notna(), "").astype(str)
+        if path.suffix == ".parquet":  # typed columns stay typed (dates, numbers); text as text
+            frame = pq.read_table(path).to_pandas(date_as_object=False)
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skip_blank_lines=False)
     except pd.errors.EmptyDataError:
@@ -49,7 +50,8 @@ def feed_checksum(folder: Path) -> str:
 
 
 def read_raw_tables(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """Every table of the feed as text, as sent (missing optional tables empty)."""
+    """Every table of the feed as sent: CSV as text, Parquet with its column types
+    (missing optional tables empty)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FeedError([Problem(str(folder), None, None, "the feed folder does not exist")])

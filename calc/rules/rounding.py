@@ -3,10 +3,14 @@ from zero, and each total's cents split among its parties by largest remainder."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numba import njit
 
 from calc.vocabulary import CENT_REMAINDER_TOLERANCE
 
@@ -22,6 +26,150 @@ def to_decimal(x: float) -> Decimal:
 def round_cents(x: Decimal) -> Decimal:
     """Half away from zero, to the cent."""
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+_POW10 = np.array([10**k for k in range(400)], dtype=object)
+
+
+@njit(cache=True)
+def _read_decimals(offsets, data, mantissa, exponent):
+    """Each number written in ``data`` (Arrow's text of a float: ``-123.45``, ``1e-7``,
+    ``1.5e+22``) as ``mantissa * 10**exponent``, trailing zeros taken into the exponent."""
+    for i in range(len(mantissa)):
+        k, end = offsets[i], offsets[i + 1]
+        negative = k < end and data[k] == 45  # '-'
+        if negative:
+            k += 1
+        m = 0
+        zeros = 0  # zeros read and not yet known to be followed by a digit
+        fraction = 0  # digits after the point
+        in_fraction = False
+        while k < end and data[k] != 101 and data[k] != 69:  # up to 'e' / 'E'
+            c = data[k]
+            if c == 46:  # '.'
+                in_fraction = True
+            else:
+                if in_fraction:
+                    fraction += 1
+                if c == 48:  # '0'
+                    zeros += 1
+                else:
+                    for _ in range(zeros):
+                        m *= 10
+                    m = m * 10 + (c - 48)
+                    zeros = 0
+            k += 1
+        e = 0
+        if k < end:  # the exponent
+            k += 1
+            sign = 1
+            if data[k] == 45:
+                sign = -1
+                k += 1
+            elif data[k] == 43:
+                k += 1
+            while k < end:
+                e = e * 10 + (data[k] - 48)
+                k += 1
+            e *= sign
+        mantissa[i] = -m if negative else m
+        exponent[i] = e - fraction + zeros
+
+
+def _pow10(k: np.ndarray) -> np.ndarray:
+    """10**k (k >= 0) as Python integers."""
+    k = np.asarray(k, dtype=np.int64)
+    if k.size and int(k.max()) >= len(_POW10):
+        return np.array([10 ** int(v) for v in k.ravel()] + [0], dtype=object)[:-1].reshape(k.shape)
+    return _POW10[k]
+
+
+@dataclass
+class Exact:
+    """Decimal numbers as arrays, exact: ``numerator * 10**exponent`` with Python-integer
+    numerators (an object array) and int64 exponents.  What :class:`decimal.Decimal`
+    does for one number, for millions at once."""
+
+    numerator: np.ndarray
+    exponent: np.ndarray
+
+    @classmethod
+    def of_floats(cls, values) -> Exact:
+        """Each float as the decimal it was written as (:func:`to_decimal`: the shortest
+        digits that read back as the float, as ``repr`` gives them)."""
+        x = np.ascontiguousarray(values, dtype=np.float64)
+        if len(x) == 0:
+            return cls(np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
+        if not np.all(np.isfinite(x)):
+            raise ValueError("only finite numbers are decimals")
+        # Arrow writes each float with the shortest digits that read back as it (as repr)
+        text = pc.cast(pa.array(x), pa.string())
+        _, offsets, data = text.buffers()
+        offsets = np.frombuffer(offsets, dtype=np.int32)[text.offset:text.offset + len(x) + 1]
+        mantissa = np.zeros(len(x), dtype=np.int64)
+        exponent = np.zeros(len(x), dtype=np.int64)
+        _read_decimals(offsets, np.frombuffer(data, dtype=np.uint8), mantissa, exponent)
+        return cls(mantissa.astype(object), exponent)
+
+    @classmethod
+    def of_decimals(cls, values) -> Exact:
+        """Exact numbers from :class:`decimal.Decimal` values."""
+        nums, exps = [], []
+        for v in values:
+            sign, digits, exp = Decimal(v).as_tuple()
+            n = int("".join(map(str, digits)) or "0")
+            nums.append(-n if sign else n)
+            exps.append(int(exp))
+        return cls(np.array(nums + [0], dtype=object)[:-1], np.array(exps, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.exponent)
+
+    def at(self, exponent) -> np.ndarray:
+        """The numerators scaled to ``exponent`` (not above any of the exponents)."""
+        shift = self.exponent - exponent
+        if np.any(shift < 0):
+            raise ValueError("an exponent above the number's own would lose digits")
+        return self.numerator * _pow10(shift)
+
+    def __mul__(self, other: Exact) -> Exact:
+        return Exact(self.numerator * other.numerator, self.exponent + other.exponent)
+
+    def __getitem__(self, index) -> Exact:
+        return Exact(self.numerator[index], self.exponent[index])
+
+    def minimum(self, other: Exact) -> Exact:
+        """The lesser of each pair (``min(a, b)``: ``b`` only when it is smaller)."""
+        common = np.minimum(self.exponent, other.exponent)
+        a, b = self.at(common), other.at(common)
+        smaller = np.asarray(b < a, dtype=bool)
+        return Exact(np.where(smaller, b, a), common)
+
+    def cents(self) -> np.ndarray:
+        """Each number in cents, rounded half away from zero (:func:`round_cents`), as
+        Python integers."""
+        up = self.exponent + 2
+        out = np.zeros(len(self), dtype=object)
+        whole = up >= 0
+        out[whole] = self.numerator[whole] * _pow10(up[whole])
+        part = ~whole
+        if part.any():
+            d = _pow10(-up[part])
+            n = self.numerator[part]
+            magnitude = (abs(n) + d // 2) // d
+            out[part] = np.where(np.asarray(n < 0, dtype=bool), -magnitude, magnitude)
+        return out
+
+    def to_float(self) -> np.ndarray:
+        """The nearest float to each number (as ``float(Decimal)``)."""
+        out = np.zeros(len(self), dtype=object)
+        whole = self.exponent >= 0
+        out[whole] = self.numerator[whole] * _pow10(self.exponent[whole])
+        out[~whole] = self.numerator[~whole] / _pow10(-self.exponent[~whole])
+        return out.astype(float)
+
+    def to_decimal(self) -> list[Decimal]:
+        return [Decimal(int(n)).scaleb(int(e)) for n, e in zip(self.numerator, self.exponent, strict=True)]
 
 
 def split_cents(parties: pd.DataFrame, totals: pd.DataFrame) -> pd.DataFrame:
