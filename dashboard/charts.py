@@ -44,7 +44,8 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360, money: 
 def _month_axis(fig: go.Figure, months: pd.Series) -> go.Figure:
     """A date axis read in months: each month's figure drawn across its month, ``Jun 2020`` labels."""
     fig.update_traces(xperiod="M1", xperiodalignment="middle")
-    fig.update_traces(width=BAR_WIDTH_MS, selector={"type": "bar"})
+    # Dense monthly bars keep their full colour: no white outline eating into thin bars.
+    fig.update_traces(width=BAR_WIDTH_MS, marker_line_width=0, opacity=1.0, selector={"type": "bar"})
     fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y", ticklabelmode="period")
     if len(months):
         lo, hi = pd.Timestamp(months.min()), pd.Timestamp(months.max())
@@ -98,8 +99,10 @@ def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | None = None) -> go.Figure:
-    """Monthly stacked bars by party (``revenue.monthly_revenue_by_party``)."""
+def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | None = None,
+                       events: pd.DataFrame | None = None) -> go.Figure:
+    """Monthly stacked bars by party (``revenue.monthly_revenue_by_party``), tenure changes and
+    Complete Terminations marked."""
     if frame.empty:
         return empty_figure("No fees or CDSCs in this period")
     fig = go.Figure()
@@ -111,10 +114,11 @@ def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | N
                            "service $%{customdata[1]:,.2f} · CDSC $%{customdata[2]:,.2f}<extra></extra>"),
         )
     fig.update_layout(barmode="relative")
-    return _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    fig = _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    return add_events(fig, events if events is not None else pd.DataFrame())
 
 
-def money_kind_bars(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+def money_kind_bars(frame: pd.DataFrame, title: str | None = None, events: pd.DataFrame | None = None) -> go.Figure:
     """Monthly stacked bars of Distribution Fee, service fee and CDSC (``revenue.monthly_revenue``)."""
     if frame.empty:
         return empty_figure("No fees or CDSCs in this period")
@@ -123,7 +127,29 @@ def money_kind_bars(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
         fig.add_bar(x=frame["month_end"], y=frame[col], name=label, marker_color=theme.MONEY_COLOURS[label],
                     hovertemplate=f"{label} $%{{y:,.2f}}<extra></extra>")
     fig.update_layout(barmode="relative")
-    return _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    fig = _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    return add_events(fig, events if events is not None else pd.DataFrame())
+
+
+def annual_trend_chart(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Money by year (``revenue.annual_revenue``), stacked by kind, with the average net assets
+    as a line on a second axis; a year not complete in the run is labelled with its months."""
+    if frame.empty:
+        return empty_figure("No years in this run")
+    labels = [str(y) if m == 12 else f"{y} ({m} mo)" for y, m in zip(frame["year"], frame["months"], strict=True)]
+    fig = go.Figure()
+    for col, label in (("distribution_fee", "Distribution Fee"), ("service_fee", "Service fee"), ("cdsc", "CDSC")):
+        fig.add_bar(x=labels, y=frame[col], name=label, marker_color=theme.MONEY_COLOURS[label],
+                    marker_line_width=0, hovertemplate=f"{label} $%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=labels, y=frame["average_net_assets"], name="Average net assets (right axis)", yaxis="y2",
+                    mode="lines+markers", line={"color": theme.NET_ASSETS_COLOUR, "width": 2},
+                    customdata=frame[["fee_rate"]].to_numpy(),
+                    hovertemplate="Net assets $%{y:,.0f} · Distribution Fee %{customdata[0]:.2%} a year<extra></extra>")
+    fig.update_layout(barmode="relative", yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
+                                                  "tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"})
+    fig = _layout(fig, title, height=360, money=True)
+    fig.update_xaxes(type="category")
+    return fig
 
 
 def group_bars(frame: pd.DataFrame, by: str, title: str | None = None, height: int = 300) -> go.Figure:
@@ -278,4 +304,20 @@ def omnibus_attribution_chart(series: pd.DataFrame, title: str | None = None, wi
     fig.add_hline(y=0, line={"color": "#999", "width": 1})
     fig = _month_axis(_layout(fig, title, height=360), series["month_end"])
     fig.update_yaxes(tickformat=",.2f", title="shares")
+    return fig
+
+
+def net_assets_chart(frame: pd.DataFrame, party: str, title: str | None = None) -> go.Figure:
+    """The net assets behind an assignee's stream and its part of them (``collateral.stream_net_assets``)."""
+    if frame.empty:
+        return empty_figure("No net assets behind the stream")
+    fig = go.Figure()
+    fig.add_scatter(x=frame["month_end"], y=frame["net_assets"], name="Net assets behind the stream", mode="lines",
+                    line={"color": theme.NET_ASSETS_COLOUR, "width": 2}, fill="tozeroy",
+                    hovertemplate="Behind the stream $%{y:,.0f}<extra></extra>")
+    fig.add_scatter(x=frame["month_end"], y=frame["investor_net_assets"], name=f"{party}'s part (fee fraction)",
+                    mode="lines", line={"color": theme.party_colour(party), "width": 2.5},
+                    hovertemplate=f"{party} $%{{y:,.0f}}<extra></extra>")
+    fig = _month_axis(_layout(fig, title, height=320, money=True), frame["month_end"])
+    fig.update_yaxes(tickformat="~s")
     return fig
