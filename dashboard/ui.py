@@ -55,14 +55,14 @@ def guarded(render: Callable[[], None]) -> None:
         raise
     except Exception as err:
         log.error("page failed: %s", traceback.format_exc())
-        if _is_connection_error(err):
+        if is_connection_error(err):
             st.error(flt.STORE_DOWN)
             return
         st.error(f"This view could not be drawn ({type(err).__name__}). The other pages still work; "
                  "the details are in the server log.")
 
 
-def _is_connection_error(err: BaseException) -> bool:
+def is_connection_error(err: BaseException) -> bool:
     """A database that cannot be reached (the driver's message names host and port: kept for the log)."""
     try:
         import sqlalchemy as sa
@@ -80,6 +80,25 @@ STYLE = """<style>
 
 
 HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28); font-weight: 600"  # the chosen month's rows
+
+
+def scroll_table_to(key: str, row: int, row_height: int = 35) -> None:
+    """Scroll the table drawn with ``key`` so that ``row`` is its first visible row (a tiny script)."""
+    import streamlit.components.v1 as components
+
+    components.html(
+        f"""<script>
+        const doc = window.parent.document;
+        let tries = 0;
+        const timer = setInterval(() => {{
+          tries += 1;
+          const box = doc.querySelector('.st-key-{key} .dvn-scroller');
+          if (box && box.scrollHeight > box.clientHeight) {{ box.scrollTop = {row} * {row_height}; clearInterval(timer); }}
+          if (tries > 60) clearInterval(timer);
+        }}, 100);
+        </script>""",
+        height=0,
+    )
 
 
 def style() -> None:

@@ -23,7 +23,8 @@ def render() -> None:
     payments = data.table(f.run_id, "payments", **scope)
     allocation = data.table(f.run_id, "allocation", **scope)
     st.title("Shares of the Distribution Fee")
-    st.caption(f"Scope: {f.scope_label} · rights holders' own Portions and assignees' 12b-1 Portions, "
+    who = f"{f.party} only" if f.party else "every rights holder and assignee"
+    st.caption(f"Scope: {f.scope_label} · {who} · rights holders' own Portions and assignees' 12b-1 Portions, "
                "month by month; ↔ marks a change of distributor (tenure), ✕ a Complete Termination of the Plan.")
 
     events = plan_timeline(meta.tenures, meta.plan_events, f.portfolio_ids)
@@ -57,11 +58,13 @@ def render() -> None:
         st.info(f"No Distribution Fee in {theme.fmt_month(m)} for {f.scope_label}.")
     else:
         shown = at.drop(columns=["month_end"]).assign(role=at["role"].map(lambda r: ROLE_LABELS.get(r, r)))
-        ui.table(shown, money=["distribution_fee"], percent=["fee_share"],
+        ui.table(shown, money=["distribution_fee"], percent=["fee_share"], key="shares_month",
+                 file=ui.download_name("distribution-fee-shares", m, f.party, f.portfolio, f"run{f.run_id}"),
                  labels={"party": "Party", "role": "Role", "distribution_fee": "Distribution Fee", "fee_share": "Share of the fee"})
     if not events.empty:
         with st.expander(f"Events ({len(events)})"):
-            ui.table(events[["date", "portfolio_id", "kind", "label"]], dates=["date"], wide=["label"],
+            ui.table(events[["date", "portfolio_id", "kind", "label"]], dates=["date"], wide=["label"], key="events",
+                     file=ui.download_name("plan-events", f.portfolio, f"run{f.run_id}"),
                      labels={"date": "Date", "portfolio_id": "Portfolio", "kind": "Kind", "label": "What happened"})
 
 
