@@ -31,6 +31,7 @@ from dashboard import filters, ui  # noqa: E402
 SCREENS = Path(__file__).resolve().parent / "screens"
 
 st.set_page_config(page_title="Class B fee accounting", page_icon=":material/account_balance:", layout="wide")
+filters.keep_page_choices()  # first: a run that ends early (the /revenue redirect) must not drop them
 
 # Revenue, the default page, is served at the root; /revenue, its own name, leads there too
 # (a hidden alias that redirects, keeping the link's filters) instead of to "Page not found".
@@ -58,7 +59,6 @@ nav = st.navigation(
 if nav is revenue_alias:
     st.switch_page(revenue, query_params=st.query_params.to_dict())
 
-filters.keep_page_choices()
 filters.show_link_problems(nav.url_path, st.container())
 ui.style()
 st.session_state["_filters"] = filters.render_sidebar()

@@ -41,8 +41,9 @@ def money_frame(summary: pd.DataFrame, payments: pd.DataFrame, party: str | None
     ``party=None``: the portfolios' Distribution Fee, service fee and CDSC (``summary``), the offsets
     applied and what is payable to all parties (``payments``).  A party: its own rows of ``payments``
     (a rights holder's Portions after assignments, a distributor's service fee, an assignee's
-    Portions), its offsets and what is payable to it.  ``average_net_assets`` is the portfolio's, on
-    the rows where the party takes part.  Columns: ``MONEY_FRAME_COLUMNS``.
+    Portions), its offsets and what is payable to it.  ``average_net_assets`` is the portfolio's for
+    the complex; for a party, the part its Distribution Fee is earned on (the portfolio's average
+    net assets x the party's part of the portfolio's fee).  Columns: ``MONEY_FRAME_COLUMNS``.
     """
     keys = ["month_end", "portfolio_id"]
     pay = payments if party is None else payments[payments["party"] == party]
@@ -51,8 +52,11 @@ def money_frame(summary: pd.DataFrame, payments: pd.DataFrame, party: str | None
     if party is None:
         out = assets.merge(paid[[*keys, OFFSET, PAYABLE]], on=keys, how="left")
         out[[OFFSET, PAYABLE]] = out[[OFFSET, PAYABLE]].fillna(0.0)
-    else:
-        out = paid.merge(assets[[*keys, NET_ASSETS]], on=keys, how="left")
+    else:  # the net assets the party's Distribution Fee is earned on: its part of the portfolio's fee
+        out = paid.merge(assets[[*keys, NET_ASSETS, DISTRIBUTION_FEE]], on=keys, how="left", suffixes=("", "_portfolio"))
+        whole = out[f"{DISTRIBUTION_FEE}_portfolio"]
+        part = (out[DISTRIBUTION_FEE] / whole.where(whole != 0)).fillna(0.0)
+        out[NET_ASSETS] = out[NET_ASSETS].fillna(0.0) * part
     return out[MONEY_FRAME_COLUMNS].sort_values(keys).reset_index(drop=True)
 
 

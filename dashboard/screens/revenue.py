@@ -112,10 +112,12 @@ def render() -> None:
                 ui.money_metric(f"{label}, {when}", comp.loc[label, col_now], comp.loc[label, col_prior], prior_when,
                                 help="Received: money less the offsets applied." if label == NET_OF_OFFSETS else None)
     cols = st.columns(4)
-    whose = f"where {f.party} earns" if f.party else "of the portfolios"
+    whose = (f"that {f.party}'s Distribution Fee is earned on (each portfolio's, times {f.party}'s part of its fee)"
+             if f.party else "of the portfolios")
+    assets_label = f"Net assets behind {f.party}'s fee" if f.party else "Average net assets"
     for col, key, when in ((cols[0], "month", f"{m:%b %Y}"), (cols[2], "ytd", f"YTD {m.year}")):
         with col:
-            ui.metric(f"Average net assets, {when}", theme.fmt_money_compact(assets.loc["average_net_assets", key]),
+            ui.metric(f"{assets_label}, {when}", theme.fmt_money_compact(assets.loc["average_net_assets", key]),
                       help=f"{theme.fmt_money(assets.loc['average_net_assets', key])}: average daily net assets "
                       f"{whose} (the fee is earned on them)",
                       delta=_delta(assets.loc["average_net_assets", f"{key}_change"]))
@@ -123,8 +125,8 @@ def render() -> None:
         with col:
             ui.metric(f"Distribution Fee rate, {when}", theme.fmt_pct(assets.loc["fee_rate", key], 3),
                       help="The Distribution Fee a year on those net assets: fee × days in the year ÷ (net assets × "
-                      "days). 0.750% where the whole fee accrues; less after a Complete Termination"
-                      + (f" or where {f.party} has only part of the 12b-1 Share." if f.party else "."))
+                      "days). 0.750% where the whole fee accrues; less where net assets earn no fee (after a "
+                      "Complete Termination).")
     with st.expander("Comparison table"):
         shown = comp.reset_index(names="Money")
         ui.table(shown, money=["month", "month_prior_year", "ytd", "ytd_prior_year"], percent=["month_change", "ytd_change"],
