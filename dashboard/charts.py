@@ -76,14 +76,17 @@ def empty_figure(message: str, height: int = 240) -> go.Figure:
 def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
     """Mark tenure changes (grey dashed) and Complete Terminations (red) on a date axis.
 
-    With many events (the whole complex) the tenure changes are drawn unlabelled;
-    every mark still carries its description on hover of its label.
+    Events of the same kind on the same day are one mark (over the complex, a new distributor
+    appointed for 81 portfolios at once is one line, "↔ 81 portfolios"), its label naming them on
+    hover.  With many marks the tenure changes are drawn unlabelled.
     """
     if events is None or events.empty:
         return fig
-    label_each = len(events) <= MAX_EVENT_LABELS
+    marks = events.groupby(["date", "kind"], sort=True).agg(
+        portfolios=("portfolio_id", lambda p: sorted(set(map(str, p)))), labels=("label", list)).reset_index()
+    label_each = len(marks) <= MAX_EVENT_LABELS
     shapes, notes = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
-    for e in events.itertuples(index=False):
+    for e in marks.itertuples(index=False):
         termination = e.kind == COMPLETE_TERMINATION
         colour = theme.TERMINATION_COLOUR if termination else theme.TENURE_COLOUR
         x = pd.Timestamp(e.date)
@@ -92,8 +95,10 @@ def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
                                 "dash": "solid" if termination else "dash"},
                        "opacity": 1.0 if termination or label_each else 0.35})
         if termination or label_each:
+            what = e.portfolios[0] if len(e.portfolios) == 1 else f"{len(e.portfolios)} portfolios"
+            hover = "<br>".join(e.labels[:12]) + (f"<br>… and {len(e.labels) - 12} more" if len(e.labels) > 12 else "")
             notes.append({"x": x, "y": 1.0, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
-                          "text": ("✕ " if termination else "↔ ") + str(e.portfolio_id), "hovertext": e.label,
+                          "text": ("✕ " if termination else "↔ ") + what, "hovertext": hover,
                           "font": {"size": 10, "color": colour}})
     fig.update_layout(shapes=shapes, annotations=notes)
     return fig

@@ -179,6 +179,18 @@ def tables(run_id: int, names: tuple[str, ...], **filters: Any) -> dict[str, pd.
     return {name: table(run_id, name, **filters) for name in names}
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _money(url: str | None, run_id: int, party: str | None) -> pd.DataFrame:
+    from calc.reports.revenue import money_frame
+
+    return money_frame(_table(url, run_id, "summary", ()), _table(url, run_id, "payments", ()), party)
+
+
+def money(run_id: int, party: str | None) -> pd.DataFrame:
+    """The run's money per month and portfolio, of the complex or one party (``revenue.money_frame``)."""
+    return _money(database_url(), int(run_id), party)
+
+
 def assignee_payments(run_id: int, assignee: str) -> pd.DataFrame:
     """The assignee's own payments rows (role ``assignee``), filtered in the store."""
     return table(run_id, "payments", assignee=assignee)

@@ -84,20 +84,19 @@ HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28); font-weight: 600"  # the
 
 def scroll_table_to(key: str, row: int, row_height: int = 35) -> None:
     """Scroll the table drawn with ``key`` so that ``row`` is its first visible row (a tiny script)."""
-    import streamlit.components.v1 as components
-
-    components.html(
+    st.html(
         f"""<script>
-        const doc = window.parent.document;
-        let tries = 0;
-        const timer = setInterval(() => {{
-          tries += 1;
-          const box = doc.querySelector('.st-key-{key} .dvn-scroller');
-          if (box && box.scrollHeight > box.clientHeight) {{ box.scrollTop = {row} * {row_height}; clearInterval(timer); }}
-          if (tries > 60) clearInterval(timer);
-        }}, 100);
+        (() => {{
+          let tries = 0;
+          const timer = setInterval(() => {{
+            tries += 1;
+            const box = document.querySelector('.st-key-{key} .dvn-scroller');
+            if (box && box.scrollHeight > box.clientHeight) {{ box.scrollTop = {row} * {row_height}; clearInterval(timer); }}
+            if (tries > 60) clearInterval(timer);
+          }}, 100);
+        }})();
         </script>""",
-        height=0,
+        unsafe_allow_javascript=True,
     )
 
 

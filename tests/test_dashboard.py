@@ -211,7 +211,8 @@ def test_a_party_changes_every_figure_card_on_revenue(dashboard_db):
         assert cards[f"{label}, Jun 2016"] == theme.fmt_money_card(round(month[col].sum(), 2)), label
         assert cards[f"{label}, YTD 2016"] == theme.fmt_money_card(round(ytd[col].sum(), 2)), label
     unchanged = [label for label, before in zip(cards, whole, strict=True) if cards[label] == before]
-    assert not unchanged, f"cards left complex-wide: {unchanged}"
+    # ADI's fee is earned on its own net assets at the same 0.75% a year as the complex's: the rate may agree.
+    assert all(label.startswith("Distribution Fee rate") for label in unchanged), f"cards left complex-wide: {unchanged}"
     assert "Net assets behind ADI's fee, Jun 2016" in cards
     total = round(month[["distribution_fee", "service_fee", "cdsc"]].sum().sum(), 2)
     assert any(md.value.startswith(f"### ADI earned {theme.fmt_money(total)} in June 2016") for md in at.markdown)

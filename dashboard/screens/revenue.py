@@ -14,7 +14,6 @@ import streamlit as st
 from calc.reports.revenue import (
     NET_OF_OFFSETS,
     annual_revenue,
-    money_frame,
     monthly_revenue,
     monthly_revenue_by_party,
     net_assets_comparison,
@@ -78,9 +77,7 @@ def _file(f: Filters, *parts: object) -> str:
 
 def render() -> None:
     f = ui.require_data()
-    meta = f.meta
-    summary, payments = data.table(f.run_id, "summary"), data.table(f.run_id, "payments")
-    money = money_frame(summary, payments, f.party)
+    money = data.money(f.run_id, f.party)
     st.title("Fee revenue" + (f": {f.party}" if f.party else ""))
     who = (f"{f.party}'s own money (its Portions after assignments, any service fee, offsets taken)" if f.party
            else "every party (the whole complex's Distribution Fees, service fees and CDSCs)")
@@ -95,8 +92,7 @@ def render() -> None:
                 f"{f.scope_label}: net assets may not be reported yet for these months, or the Plan has ended "
                 "(Complete Termination).")
     ui.termination_notice(f)
-    earned = "earned" if f.party else "earned in all"
-    st.markdown(f"### {_who(f)} {earned} {theme.fmt_money(comp.loc['Total', 'month'])} in {theme.fmt_month(m)}, "
+    st.markdown(f"### {_who(f)} earned {theme.fmt_money(comp.loc['Total', 'month'])} in {theme.fmt_month(m)}, "
                 f"{theme.fmt_money(comp.loc['Total', 'ytd'])} in {m.year} to date")
     st.caption(f"Distribution Fee, service fee and CDSC{' after assignments' if f.party else ''}, before offsets. "
                f"Net of offsets: {theme.fmt_money(comp.loc[NET_OF_OFFSETS, 'month'])} this month, "
@@ -115,17 +111,18 @@ def render() -> None:
     whose = (f"that {f.party}'s Distribution Fee is earned on (each portfolio's, times {f.party}'s part of its fee)"
              if f.party else "of the portfolios")
     assets_label = f"Net assets behind {f.party}'s fee" if f.party else "Average net assets"
-    for col, key, when in ((cols[0], "month", f"{m:%b %Y}"), (cols[2], "ytd", f"YTD {m.year}")):
+    for col, key, when, before in ((cols[0], "month", f"{m:%b %Y}", f"{prior:%b %Y}"),
+                                   (cols[2], "ytd", f"YTD {m.year}", f"YTD {prior.year}")):
         with col:
             ui.metric(f"{assets_label}, {when}", theme.fmt_money_compact(assets.loc["average_net_assets", key]),
                       help=f"{theme.fmt_money(assets.loc['average_net_assets', key])}: average daily net assets "
                       f"{whose} (the fee is earned on them)",
-                      delta=_delta(assets.loc["average_net_assets", f"{key}_change"]))
+                      delta=_delta(assets.loc["average_net_assets", f"{key}_change"], before))
     for col, key, when in ((cols[1], "month", f"{m:%b %Y}"), (cols[3], "ytd", f"YTD {m.year}")):
         with col:
-            ui.metric(f"Distribution Fee rate, {when}", theme.fmt_pct(assets.loc["fee_rate", key], 3),
+            ui.metric(f"Distribution Fee rate, {when}", theme.fmt_pct(assets.loc["fee_rate", key]),
                       help="The Distribution Fee a year on those net assets: fee × days in the year ÷ (net assets × "
-                      "days). 0.750% where the whole fee accrues; less where net assets earn no fee (after a "
+                      "days). 0.75% where the whole fee accrues; less where net assets earn no fee (after a "
                       "Complete Termination).")
     with st.expander("Comparison table"):
         shown = comp.reset_index(names="Money")
@@ -135,70 +132,90 @@ def render() -> None:
                  file=_file(f, "comparison", m), key="comparison")
 
     st.divider()
+    _by_period(f, money)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _period_frames(run_id: int, party: str | None, portfolio: str | None, start: pd.Timestamp, end: pd.Timestamp,
+                   year: int) -> dict[str, pd.DataFrame]:
+    """Every frame of the period's sections (cached: a page shown again is drawn, not computed)."""
+    meta = data.run_meta(run_id)
+    ids = None if portfolio is None else [portfolio]
+    money, payments = data.money(run_id, party), data.table(run_id, "payments")
+    events = plan_timeline(meta.tenures, meta.plan_events, ids)
+    by_party = monthly_revenue_by_party(payments, start, end, ids)
+    return {
+        "events": events[(events["date"] >= start - pd.offsets.MonthBegin(1)) & (events["date"] <= end)],
+        "parties": party_revenue(payments, meta.assignments, start, end, ids, party),
+        "by_party": by_party if party is None else by_party[by_party["party"] == party],
+        "kinds": monthly_revenue(money, start, end, ids),
+        "year": year_by_month(money, year, ids),
+        "years": annual_revenue(money, ids),
+        "by_fund": revenue_by_group(money, meta.portfolios, "fund", start, end, ids),
+        "by_schedule": revenue_by_group(money, meta.portfolios, "schedule", start, end, ids),
+        "top": top_portfolios(money, meta.portfolios, start, end, n=10, portfolio_ids=ids),
+    }
+
+
+@st.fragment
+def _by_period(f: Filters, money: pd.DataFrame) -> None:
+    """The sections over a period: the slider reruns them alone."""
+    meta, m = f.meta, f.month
     start, end = _period(meta.months)
-    events = plan_timeline(meta.tenures, meta.plan_events, f.portfolio_ids)
-    events = events[(events["date"] >= start - pd.offsets.MonthBegin(1)) & (events["date"] <= end)]
+    frames = _period_frames(f.run_id, f.party, f.portfolio, start, end, m.year)
+    events = frames["events"]
     span = f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
 
     st.subheader(f"Gross and retained, {span}")
-    parties = party_revenue(payments, meta.assignments, start, end, f.portfolio_ids, f.party)
     st.caption("A rights holder's gross is the Distribution Fee and CDSC of its shares (its own Portions and "
                "those it assigned) and its service fee as distributor; it retains what is left after its "
                "assignees' Portions and the offsets. An assignee's Portions are part of the gross of the rights "
                "holder that assigned them.")
-    ui.table(parties, money=["distribution_fee", "cdsc", "service_fee", "gross", "assigned", "offset", "retained"],
+    ui.table(frames["parties"], money=["distribution_fee", "cdsc", "service_fee", "gross", "assigned", "offset", "retained"],
              labels=PARTY_LABELS, file=_file(f, "gross-and-retained", start, "to", end), key="parties")
 
     st.subheader(f"By {'month' if f.party else 'party'}, {span}")
-    by_party = monthly_revenue_by_party(payments, start, end, f.portfolio_ids)
-    if f.party:
-        by_party = by_party[by_party["party"] == f.party]
-    _party_chart(by_party, money, start, end, f.portfolio_ids, events)
+    _party_chart(frames["by_party"], frames["kinds"], events)
 
     st.subheader(f"{m.year} month by month")
-    year = year_by_month(money, m.year, f.portfolio_ids)
-    ui.table(year.drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
+    ui.table(frames["year"].drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
              percent=["fee_rate"], labels=PERIOD_LABELS, key="year_table", file=_file(f, "year", m.year))
 
     st.subheader("Year by year")
-    years = annual_revenue(money, f.portfolio_ids)
+    years = frames["years"]
     st.plotly_chart(charts.annual_trend_chart(years), width="stretch", key="years_chart")
     ui.table(years.drop(columns=["last_month"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
              percent=["fee_rate"], labels=PERIOD_LABELS, key="years_table", file=_file(f, "by-year"))
 
     st.subheader(f"By Fund, {span}")
-    by_fund = revenue_by_group(money, meta.portfolios, "fund", start, end, f.portfolio_ids)
-    st.plotly_chart(charts.group_bars(by_fund, "fund"), width="stretch", key="fund_chart")
-    ui.table(by_fund, money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
+    st.plotly_chart(charts.group_bars(frames["by_fund"], "fund"), width="stretch", key="fund_chart")
+    ui.table(frames["by_fund"], money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
              key="fund_table", file=_file(f, "by-fund", start, "to", end))
 
     st.subheader(f"By schedule, {span}")
-    by_sched = revenue_by_group(money, meta.portfolios, "schedule", start, end, f.portfolio_ids)
-    st.plotly_chart(charts.group_bars(by_sched, "schedule", height=220), width="stretch", key="schedule_chart")
-    ui.table(by_sched, money=MONEY, labels={"schedule": "Schedule", **MONEY_LABELS, "portfolios": "Portfolios"},
+    st.plotly_chart(charts.group_bars(frames["by_schedule"], "schedule", height=220), width="stretch",
+                    key="schedule_chart")
+    ui.table(frames["by_schedule"], money=MONEY, labels={"schedule": "Schedule", **MONEY_LABELS, "portfolios": "Portfolios"},
              key="schedule_table", file=_file(f, "by-schedule", start, "to", end))
 
     st.subheader(f"Top portfolios, {span}")
-    top = top_portfolios(money, meta.portfolios, start, end, n=10, portfolio_ids=f.portfolio_ids)
-    st.plotly_chart(charts.top_portfolios_bar(top), width="stretch", key="top_chart")
-    ui.table(top, money=MONEY, percent=["share_of_total"],
+    st.plotly_chart(charts.top_portfolios_bar(frames["top"]), width="stretch", key="top_chart")
+    ui.table(frames["top"], money=MONEY, percent=["share_of_total"],
              labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
                      **MONEY_LABELS, "share_of_total": "Share of total"},
              key="top_table", file=_file(f, "top-portfolios", start, "to", end))
 
 
-def _delta(change: float) -> str | None:
-    return None if pd.isna(change) else f"{theme.fmt_change(change)} vs a year earlier"
+def _delta(change: float, before: str) -> str | None:
+    return None if pd.isna(change) else f"{theme.fmt_change(change)} vs {before}"
 
 
 @st.fragment
-def _party_chart(by_party: pd.DataFrame, money: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                 portfolio_ids: list[str] | None, events: pd.DataFrame) -> None:
+def _party_chart(by_party: pd.DataFrame, kinds: pd.DataFrame, events: pd.DataFrame) -> None:
     """Bars by party or by kind of money: a local switch, redrawn alone."""
     view = st.segmented_control("Stack by", ["Party", "Kind of money"], default="Party", key="revenue_stack")
     if view == "Kind of money":
-        st.plotly_chart(charts.money_kind_bars(monthly_revenue(money, start, end, portfolio_ids), events=events),
-                        width="stretch", key="kind_chart")
+        st.plotly_chart(charts.money_kind_bars(kinds, events=events), width="stretch", key="kind_chart")
     else:
         st.plotly_chart(charts.party_revenue_bars(by_party, events=events), width="stretch", key="party_chart")
     if not events.empty:
