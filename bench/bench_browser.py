@@ -169,7 +169,7 @@ def _interactions(page, run_id: int, month: str, portfolio: str) -> list[tuple[s
         return lambda: page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name).click()
 
     def slider() -> None:
-        page.get_by_role("slider").first.focus()
+        page.locator('[data-testid="stSlider"] [role="slider"]').first.focus()
         page.keyboard.press("ArrowRight")
 
     steps = (

@@ -20,8 +20,9 @@ BAR_WIDTH_MS = 20 * 24 * 3600 * 1000  # a monthly bar on a date axis: 20 days wi
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 360, money: bool = False,
             percent: bool = False, legend: bool = True) -> go.Figure:
+    # No plotly template: st.plotly_chart draws in the app's theme (light or dark), and building a
+    # template costs more than the figure itself.
     fig.update_layout(
-        template="plotly_white",
         title={"text": title, "x": 0, "font": {"size": 15}} if title else None,
         height=height,
         margin={"l": 10, "r": 10, "t": 48 if title else 28, "b": 10},

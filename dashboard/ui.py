@@ -214,6 +214,19 @@ def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "a
         )
 
 
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _figure(builder: str, *args: object, **kwargs: object) -> object:
+    from dashboard import charts
+
+    return getattr(charts, builder)(*args, **kwargs)
+
+
+def plot(builder: str, *args: object, key: str, **kwargs: object) -> None:
+    """``charts.<builder>(*args)`` drawn full width; the figure is kept for the same frames (a rerun that
+    changes nothing of it does not build it again)."""
+    st.plotly_chart(_figure(builder, *args, **kwargs), width="stretch", key=key)
+
+
 def money_metric(label: str, value: float, prior: float | None = None, prior_label: str = "", help: str | None = None) -> None:
     """A KPI in dollars (whole amount, the cents on hover) with its change against ``prior`` as a percent."""
     delta = None

@@ -348,14 +348,19 @@ def assignee_lot_filters(assignments: pd.DataFrame, assignee: str) -> list[tuple
     return sorted({(str(t.rights_holder), str(t.portfolio_id)) for t in terms.itertuples(index=False)})
 
 
-def _cdsc_rate(schedule: Sequence[float] | str | float | None, year_held: int) -> float:
-    """The schedule's rate (fraction) in ``year_held`` (1-based); 0 beyond it."""
-    if schedule is None or (isinstance(schedule, float) and math.isnan(schedule)):
-        return 0.0
-    if isinstance(schedule, str):
-        schedule = parse_cdsc_schedule(schedule)
-    values = list(schedule)
-    return float(values[year_held - 1]) / 100.0 if 1 <= year_held <= len(values) else 0.0
+def _rates(portfolio_ids: pd.Series, years_held: pd.Series | np.ndarray, portfolios: pd.DataFrame) -> np.ndarray:
+    """The CDSC rate (fraction) of each (portfolio, year held): a lookup of the schedules, 0 beyond them."""
+    rows = []
+    for pid, schedule in zip(portfolios["portfolio_id"], portfolios["cdsc_schedule"], strict=False):
+        if schedule is None or (isinstance(schedule, float) and math.isnan(schedule)):
+            continue
+        values = parse_cdsc_schedule(schedule) if isinstance(schedule, str) else list(schedule)
+        rows += [(str(pid), k + 1, float(v) / 100.0) for k, v in enumerate(values)]
+    table = pd.DataFrame(rows, columns=["portfolio_id", "year_held", "rate"])
+    keys = pd.DataFrame({"portfolio_id": np.asarray(portfolio_ids, dtype=object).astype(str),
+                         "year_held": np.asarray(years_held, dtype=np.int64)})
+    table["year_held"] = table["year_held"].astype(np.int64)
+    return keys.merge(table, on=["portfolio_id", "year_held"], how="left")["rate"].fillna(0.0).to_numpy()
 
 
 def runoff(lots: pd.DataFrame, portfolios: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
@@ -382,11 +387,8 @@ def runoff(lots: pd.DataFrame, portfolios: pd.DataFrame, pairs: Sequence[tuple[s
     frame = lots[mask].copy()
     if frame.empty:
         return pd.DataFrame(columns=RUNOFF_COLUMNS)
-    schedules = dict(zip(portfolios["portfolio_id"], portfolios["cdsc_schedule"], strict=False))
     year_held = pd.to_datetime(frame["month_end"]).dt.year - frame["issue_year"].astype(int) + 1
-    frame["rate"] = [
-        _cdsc_rate(schedules.get(pid), int(k)) for pid, k in zip(frame["portfolio_id"], year_held, strict=True)
-    ]
+    frame["rate"] = _rates(frame["portfolio_id"], year_held, portfolios)
     frame["cdsc_carried"] = frame["cost"] * frame["rate"]
     frame["carrying_shares"] = np.where(frame["rate"] > 0, frame["commission_shares"], 0.0)
     out = frame.groupby(RUNOFF_KEYS, as_index=False)[RUNOFF_AMOUNTS].sum()
@@ -422,11 +424,10 @@ def investor_cdsc(lots: pd.DataFrame, portfolios: pd.DataFrame, terms: pd.DataFr
     frame = frame[mask].copy()
     if frame.empty:
         return pd.DataFrame(columns=INVESTOR_CDSC_COLUMNS)
-    schedules = dict(zip(portfolios["portfolio_id"], portfolios["cdsc_schedule"], strict=False))
     later = m.year - frame["issue_year"].astype(int) + 1  # every anniversary this year passed
     earlier = later if m.month == 12 else np.maximum(later - 1, 1)
-    for col, years in (("rate_low", later), ("rate_high", earlier)):
-        frame[col] = [_cdsc_rate(schedules.get(pid), int(k)) for pid, k in zip(frame["portfolio_id"], years, strict=True)]
+    frame["rate_low"] = _rates(frame["portfolio_id"], later, portfolios)
+    frame["rate_high"] = _rates(frame["portfolio_id"], earlier, portfolios)
     frame["cdsc_low"] = frame["cost"] * frame["rate_low"]
     frame["cdsc_high"] = frame["cost"] * frame["rate_high"]
     fraction = fractions_in_effect(frame, terms, "cdsc_fraction")

@@ -34,14 +34,18 @@ def _by_month_party(payments: pd.DataFrame, portfolio_ids: str | Iterable[str] |
     return out
 
 
-def _what(row: pd.Series) -> str:
+def _what(frame: pd.DataFrame) -> pd.Series:
+    """Each amount that moved, ``CDSC +$12.00, Payable −$3.10``, per row (vectorised over the rows)."""
     parts = []
-    for col in [*AMOUNTS]:
-        d = row[f"{col}_b"] - row[f"{col}_a"]
-        if abs(d) >= HALF_CENT:
-            sign = "+" if d > 0 else "−"
-            parts.append(f"{COLUMN_LABELS.get(col, col)} {sign}${abs(d):,.2f}")
-    return ", ".join(parts)
+    for col in AMOUNTS:
+        d = (frame[f"{col}_b"] - frame[f"{col}_a"]).round(2)
+        text = (COLUMN_LABELS.get(col, col) + np.where(d > 0, " +$", " −$").astype(object)
+                + d.abs().map("{:,.2f}".format))
+        parts.append(text.where(d.abs() >= HALF_CENT, ""))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + np.where((out != "") & (part != ""), ", ", "") + part
+    return out
 
 
 def compare_runs(
@@ -72,7 +76,7 @@ def compare_runs(
         return pd.DataFrame(columns=CHANGE_COLUMNS)
     both["total_change"] = (both["total_b"] - both["total_a"]).round(2)
     both["payable_change"] = (both["payable_b"] - both["payable_a"]).round(2)
-    both["what_changed"] = both.apply(_what, axis=1)
+    both["what_changed"] = _what(both)
     out = both.reset_index().sort_values(["month_end", "party"], ascending=[False, True])
     return out[CHANGE_COLUMNS].reset_index(drop=True)
 

@@ -33,7 +33,7 @@ from calc.reports.collateral import (
     stream_net_assets,
 )
 from calc.reports.render import document_html, table_csv, workbook
-from dashboard import charts, data, filters, theme, ui
+from dashboard import data, filters, theme, ui
 from dashboard.filters import publish
 
 STATEMENT_LABELS = {"month_end": "Month", "portfolio_id": "Portfolio", "name": "Name", "distribution_fee": "12b-1 Portion",
@@ -129,10 +129,10 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader("Portions received by month")
-        st.plotly_chart(charts.assignee_portions_chart(stream, assignee), width="stretch", key="portions_chart")
+        ui.plot("assignee_portions_chart", stream, assignee, key="portions_chart")
     with right:
         st.subheader("Payback")
-        st.plotly_chart(charts.payback_chart(payback_curve(stream, price), price, assignee), width="stretch", key="payback_chart")
+        ui.plot("payback_chart", payback_curve(stream, price), price, assignee, key="payback_chart")
 
     stamp = ui.download_name(assignee, f"run{f.run_id}", m)
     st.subheader("Payments and due dates")
@@ -164,7 +164,7 @@ def render() -> None:
         st.caption("“open”: the assignment has no end date; it runs on.")
 
     _net_assets(f.run_id, meta, terms, assignee, m)
-    _runoff(f.run_id, meta, mine, terms, assignee, m)
+    _runoff(f.run_id, assignee, m)
 
 
 def _statement(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, stamp: str) -> None:
@@ -192,14 +192,36 @@ def _statement(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, sta
              labels=STATEMENT_LABELS, height=250 if len(months) > 6 else "auto", key="statement_months")
 
 
-def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Timestamp) -> None:
-    st.subheader("Net assets behind the stream")
+@st.cache_data(show_spinner=False, max_entries=32)
+def _nav(run_id: int, assignee: str, m: pd.Timestamp) -> pd.DataFrame:
+    """The net assets behind the stream to ``m`` (cached per run, assignee and month)."""
+    terms = assignee_terms(data.assignee_assignments(run_id, assignee), assignee)
     holders = sorted(set(terms["rights_holder"].astype(str)))
     pids = sorted({str(p) for p in terms["portfolio_id"]})
     filters_ = {"rights_holder": holders} if "" in pids else {"rights_holder": holders, "portfolio_id": pids}
     allocation = data.table(run_id, "allocation", **filters_)
-    summary = data.table(run_id, "summary")
-    nav = stream_net_assets(allocation, summary, terms, end=m)
+    return stream_net_assets(allocation, data.table(run_id, "summary"), terms, end=m)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _shares_behind(run_id: int, assignee: str, m: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp | None]:
+    """The runoff to ``m`` and the CDSC the shares carry at ``m`` (cached per run, assignee and month)."""
+    meta = data.run_meta(run_id)
+    mine = data.assignee_assignments(run_id, assignee)
+    terms = assignee_terms(mine, assignee)
+    pairs = assignee_lot_filters(mine, assignee)
+    lots = data.assignee_lots(run_id, pairs)
+    run = runoff(lots, meta.portfolios, pairs)
+    run = run[run["month_end"] <= m]
+    if run.empty:
+        return run, pd.DataFrame(), None
+    when = m if (run["month_end"] == m).any() else run["month_end"].max()
+    return run, investor_cdsc(lots, meta.portfolios, terms, when), when
+
+
+def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Timestamp) -> None:
+    st.subheader("Net assets behind the stream")
+    nav = _nav(run_id, assignee, m)
     if nav.empty:
         st.info("No net assets behind the stream up to this month.")
         return
@@ -220,23 +242,18 @@ def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Tim
         with c[2]:
             ui.metric("Against the peak", theme.fmt_pct(now["net_assets"] / peak if peak else None),
                       help=f"Peak {theme.fmt_money(peak)}: the runoff so far")
-    st.plotly_chart(charts.net_assets_chart(nav, assignee), width="stretch", key="nav_chart")
+    ui.plot("net_assets_chart", nav, assignee, key="nav_chart")
 
 
-def _runoff(run_id: int, meta, mine: pd.DataFrame, terms: pd.DataFrame, assignee: str, month: pd.Timestamp) -> None:
+def _runoff(run_id: int, assignee: str, month: pd.Timestamp) -> None:
     st.subheader("Runoff of the shares behind the stream")
-    pairs = assignee_lot_filters(mine, assignee)
-    lots = data.assignee_lots(run_id, pairs)
-    run = runoff(lots, meta.portfolios, pairs)
-    run = run[run["month_end"] <= month]
+    run, at, when = _shares_behind(run_id, assignee, month)
     if run.empty:
         st.info("No Commission Shares of the assigning rights holders remain in these portfolios.")
         return
     st.caption("Commission Shares of the assigning rights holders (in the assigned portfolios) still outstanding, by "
                "year of original issuance. Older shares carry less of the CDSC schedule; at the end of it they carry none.")
-    st.plotly_chart(charts.runoff_chart(run), width="stretch", key="runoff_chart")
-    when = month if (run["month_end"] == month).any() else run["month_end"].max()
-    at = investor_cdsc(lots, meta.portfolios, terms, when)
+    ui.plot("runoff_chart", run, key="runoff_chart")
     if at.empty:
         return
     low, high = at["investor_low"].sum(), at["investor_high"].sum()

@@ -24,7 +24,7 @@ from calc.reports.revenue import (
     year_by_month,
 )
 from calc.reports.shares import plan_timeline
-from dashboard import charts, data, theme, ui
+from dashboard import data, theme, ui
 from dashboard.filters import Filters, month_key, month_of, publish, seed
 
 MONEY = ["distribution_fee", "service_fee", "cdsc", "total"]
@@ -183,23 +183,22 @@ def _by_period(f: Filters, money: pd.DataFrame) -> None:
 
     st.subheader("Year by year")
     years = frames["years"]
-    st.plotly_chart(charts.annual_trend_chart(years), width="stretch", key="years_chart")
+    ui.plot("annual_trend_chart", years, key="years_chart")
     ui.table(years.drop(columns=["last_month"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
              percent=["fee_rate"], labels=PERIOD_LABELS, key="years_table", file=_file(f, "by-year"))
 
     st.subheader(f"By Fund, {span}")
-    st.plotly_chart(charts.group_bars(frames["by_fund"], "fund"), width="stretch", key="fund_chart")
+    ui.plot("group_bars", frames["by_fund"], "fund", key="fund_chart")
     ui.table(frames["by_fund"], money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
              key="fund_table", file=_file(f, "by-fund", start, "to", end))
 
     st.subheader(f"By schedule, {span}")
-    st.plotly_chart(charts.group_bars(frames["by_schedule"], "schedule", height=220), width="stretch",
-                    key="schedule_chart")
+    ui.plot("group_bars", frames["by_schedule"], "schedule", height=220, key="schedule_chart")
     ui.table(frames["by_schedule"], money=MONEY, labels={"schedule": "Schedule", **MONEY_LABELS, "portfolios": "Portfolios"},
              key="schedule_table", file=_file(f, "by-schedule", start, "to", end))
 
     st.subheader(f"Top portfolios, {span}")
-    st.plotly_chart(charts.top_portfolios_bar(frames["top"]), width="stretch", key="top_chart")
+    ui.plot("top_portfolios_bar", frames["top"], key="top_chart")
     ui.table(frames["top"], money=MONEY, percent=["share_of_total"],
              labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
                      **MONEY_LABELS, "share_of_total": "Share of total"},
@@ -215,9 +214,9 @@ def _party_chart(by_party: pd.DataFrame, kinds: pd.DataFrame, events: pd.DataFra
     """Bars by party or by kind of money: a local switch, redrawn alone."""
     view = st.segmented_control("Stack by", ["Party", "Kind of money"], default="Party", key="revenue_stack")
     if view == "Kind of money":
-        st.plotly_chart(charts.money_kind_bars(kinds, events=events), width="stretch", key="kind_chart")
+        ui.plot("money_kind_bars", kinds, events=events, key="kind_chart")
     else:
-        st.plotly_chart(charts.party_revenue_bars(by_party, events=events), width="stretch", key="party_chart")
+        ui.plot("party_revenue_bars", by_party, events=events, key="party_chart")
     if not events.empty:
         st.caption("↔ a change of distributor (tenure), ✕ a Complete Termination of the Plan (hover a mark for "
                    "the portfolio and date).")

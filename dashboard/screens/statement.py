@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from calc.reports.render import statement_csv, statement_excel, statement_html
@@ -27,7 +28,7 @@ def render() -> None:
     m = f.month
     scope = {} if f.portfolio is None else {"portfolio_id": f.portfolio}
     month = data.tables(f.run_id, ("summary", "payments", "allocation", "exceptions"), month_end=m, **scope)
-    cdsc = data.table(f.run_id, "cdsc", **scope)
+    cdsc = data.table(f.run_id, "cdsc", date=list(pd.date_range(m - pd.offsets.MonthBegin(1), m)), **scope)  # the month's
     s = statement(month["summary"], month["payments"], month["allocation"], cdsc, month["exceptions"], m,
                   f.portfolio_ids, f.party)
     names = dict(zip(meta.portfolios["portfolio_id"].astype(str), meta.portfolios["name"].astype(str), strict=False))
