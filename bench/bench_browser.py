@@ -137,7 +137,7 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
             with serve(resolve_url(), Path(tmp)) as url:
                 ctx, page = new_page(browser, url)
                 # warm the caches the way a user's first minute would, then time each step
-                for link in links.values():
+                for link in links.values() if "interactions" in only else ():
                     page.goto(link)
                     settle(page)
                 page.goto(f"/?run={run_id}")
@@ -169,30 +169,47 @@ def _interactions(page, run_id: int, month: str, portfolio: str) -> list[tuple[s
         return lambda: page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=name).click()
 
     def slider() -> None:
-        page.locator('[data-testid="stSlider"] [role="slider"]').first.focus()
+        page.locator('[data-testid="stSlider"] input[type="range"]').first.focus()
         page.keyboard.press("ArrowRight")
 
+    def pick(label: str, option: Callable[[], str]) -> tuple[Callable[[], None], Callable[[], None]]:
+        """Open the selectbox (not timed), then click the option (timed: what the user waits for)."""
+        chosen: list = []
+
+        def prepare() -> None:
+            text = option()
+            page.get_by_role("combobox", name=label, exact=True).click()
+            chosen[:] = [page.get_by_role("option", name=text, exact=True).first]
+            chosen[0].wait_for()
+
+        return prepare, lambda: chosen[0].click()
+
+    def nothing() -> None:
+        return None
+
     steps = (
-        ("Revenue: another month", lambda: choose(page, "Month", fmt_month(first))),
-        ("Revenue: a party", lambda: choose(page, "Party", "ADI")),
-        ("Revenue: every party again", lambda: choose(page, "Party", "All parties")),
-        ("Revenue: the period (slider key)", slider),
-        ("to Omnibus (navigation)", nav("Omnibus accounts")),
-        ("Omnibus: pick a portfolio", lambda: choose(page, "Portfolio with omnibus accounts",
-                                                     _portfolio_label(page, portfolio))),
-        ("Omnibus: another account", lambda: _next_option(page, "Account")),
-        ("Omnibus: another month", lambda: choose(page, "Month", fmt_month(first - pd.DateOffset(months=1)))),
-        ("to Collateral (navigation)", nav("Collateral")),
-        ("Collateral: another assignee", lambda: _next_option(page, "Assignee")),
-        ("to Monthly Calculation (navigation)", nav("Monthly Calculation")),
-        ("Monthly Calculation: a party", lambda: choose(page, "Party", "LFD")),
+        ("Revenue: another month", *pick("Month", lambda: fmt_month(first))),
+        ("Revenue: a party", *pick("Party", lambda: "ADI")),
+        ("Revenue: every party again", *pick("Party", lambda: "All parties")),
+        ("Revenue: the period (slider key)", nothing, slider),
+        ("to Omnibus (navigation)", nothing, nav("Omnibus accounts")),
+        ("Omnibus: pick a portfolio", *pick("Portfolio with omnibus accounts", lambda: _portfolio_label(page, portfolio))),
+        ("Omnibus: another account", *pick("Account", lambda: _other_option(page, "Account"))),
+        ("Omnibus: another month", *pick("Month", lambda: fmt_month(first - pd.DateOffset(months=1)))),
+        ("to Collateral (navigation)", nothing, nav("Collateral")),
+        ("Collateral: another assignee", *pick("Assignee", lambda: _other_option(page, "Assignee"))),
+        ("to Monthly Calculation (navigation)", nothing, nav("Monthly Calculation")),
+        ("Monthly Calculation: a party", *pick("Party", lambda: "LFD")),
+        ("to Revenue (navigation)", nothing, nav("Revenue")),
     )
     out = []
-    for label, action in steps:
+    for label, prepare, action in steps:
         try:
+            prepare()
             out.append((label, timed(page, action)))
         except Exception as err:
             print(f"  ({label}: skipped, {type(err).__name__}: {str(err).splitlines()[0][:80]})")
+            page.keyboard.press("Escape")
             page.goto(f"/?run={run_id}&portfolio=all")
             settle(page)
     return out
@@ -206,17 +223,14 @@ def _portfolio_label(page, portfolio: str) -> str:
     return text
 
 
-def _next_option(page, label: str) -> None:
+def _other_option(page, label: str) -> str:
+    """The text of an option of the selectbox ``label`` other than the one chosen."""
     box = page.get_by_role("combobox", name=label, exact=True)
+    current = box.input_value()
     box.click()
-    options = page.get_by_role("option")
-    current = box.input_value() if box.evaluate("e => e.tagName") == "INPUT" else ""
-    for i in range(options.count()):
-        text = options.nth(i).inner_text()
-        if text and text != current:
-            options.nth(i).click()
-            return
+    texts = [t for t in page.get_by_role("option").all_inner_texts() if t and t != current]
     page.keyboard.press("Escape")
+    return texts[0]
 
 
 def _screenshots(browser, url: str, links: dict[str, str], out: Path, month: str, run_id: int, portfolio: str) -> None:
@@ -249,7 +263,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measure N times (median)")
     parser.add_argument("--run", type=int, default=None, help="calculation run (default: the newest)")
     parser.add_argument("--screenshots", type=Path, default=None, help="write full-page PNGs into this folder")
-    parser.add_argument("--only", nargs="+", choices=["links", "interactions"], default=["links", "interactions"],
+    parser.add_argument("--only", nargs="+", choices=["links", "interactions", "screenshots"], default=["links", "interactions"],
                         help="measure only these")
     args = parser.parse_args()
     bench(args.repeat, args.run, args.screenshots, tuple(args.only))

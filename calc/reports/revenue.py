@@ -99,6 +99,25 @@ def _prior_year(month_end: pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(month_end) - pd.DateOffset(years=1) + pd.offsets.MonthEnd(0)
 
 
+def _periods(frame: pd.DataFrame, month_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The rows of the month, the same month a year earlier, year to date and its prior."""
+    m = pd.Timestamp(month_end)
+    p = _prior_year(m)
+    me = frame["month_end"]
+    return {
+        "month": frame[me == m],
+        "month_prior_year": frame[me == p],
+        "ytd": frame[(me >= pd.Timestamp(m.year, 1, 1)) & (me <= m)],
+        "ytd_prior_year": frame[(me >= pd.Timestamp(p.year, 1, 1)) & (me <= p)],
+    }
+
+
+def _with_changes(out: pd.DataFrame) -> pd.DataFrame:
+    out["month_change"] = [change(a, b) for a, b in zip(out["month"], out["month_prior_year"], strict=True)]
+    out["ytd_change"] = [change(a, b) for a, b in zip(out["ytd"], out["ytd_prior_year"], strict=True)]
+    return out[["month", "month_prior_year", "month_change", "ytd", "ytd_prior_year", "ytd_change"]]
+
+
 def revenue_comparison(
     summary: pd.DataFrame,
     month_end: pd.Timestamp,
@@ -114,16 +133,8 @@ def revenue_comparison(
     January of ``month_end``'s year to ``month_end``; its prior from January a
     year earlier to the same month a year earlier.
     """
-    m = pd.Timestamp(month_end)
-    p = _prior_year(m)
     frame = filter_frame(summary, portfolio_ids=portfolio_ids)
-    me = frame["month_end"]
-    periods = {
-        "month": frame[me == m],
-        "month_prior_year": frame[me == p],
-        "ytd": frame[(me >= pd.Timestamp(m.year, 1, 1)) & (me <= m)],
-        "ytd_prior_year": frame[(me >= pd.Timestamp(p.year, 1, 1)) & (me <= p)],
-    }
+    periods = _periods(frame, month_end)
     rows = {}
     for col, label in MONEY_KINDS.items():
         rows[label] = {k: cents(v[col].sum()) for k, v in periods.items()}
@@ -132,9 +143,7 @@ def revenue_comparison(
     if OFFSET in frame.columns:  # a money frame: what the offsets took and what is received
         out.loc["Offsets"] = [cents(v[OFFSET].sum()) for v in periods.values()]
         out.loc[NET_OF_OFFSETS] = [cents(v[PAYABLE].sum()) for v in periods.values()]
-    out["month_change"] = [change(a, b) for a, b in zip(out["month"], out["month_prior_year"], strict=True)]
-    out["ytd_change"] = [change(a, b) for a, b in zip(out["ytd"], out["ytd_prior_year"], strict=True)]
-    return out[["month", "month_prior_year", "month_change", "ytd", "ytd_prior_year", "ytd_change"]]
+    return _with_changes(out)
 
 
 def net_assets_comparison(frame: pd.DataFrame, month_end: pd.Timestamp,
@@ -144,21 +153,10 @@ def net_assets_comparison(frame: pd.DataFrame, month_end: pd.Timestamp,
     ``frame`` is a money frame.  Index: ``average_net_assets``, ``fee_rate`` (a year, as a fraction);
     columns as :func:`revenue_comparison`.
     """
-    m = pd.Timestamp(month_end)
-    p = _prior_year(m)
-    frame = filter_frame(frame, portfolio_ids=portfolio_ids)
-    me = frame["month_end"]
-    periods = {
-        "month": frame[me == m],
-        "month_prior_year": frame[me == p],
-        "ytd": frame[(me >= pd.Timestamp(m.year, 1, 1)) & (me <= m)],
-        "ytd_prior_year": frame[(me >= pd.Timestamp(p.year, 1, 1)) & (me <= p)],
-    }
+    periods = _periods(filter_frame(frame, portfolio_ids=portfolio_ids), month_end)
     rows = {k: _period_row(v) for k, v in periods.items()}
     out = pd.DataFrame({k: {NET_ASSETS: r[NET_ASSETS], "fee_rate": r["fee_rate"]} for k, r in rows.items()})
-    out["month_change"] = [change(a, b) for a, b in zip(out["month"], out["month_prior_year"], strict=True)]
-    out["ytd_change"] = [change(a, b) for a, b in zip(out["ytd"], out["ytd_prior_year"], strict=True)]
-    return out[["month", "month_prior_year", "month_change", "ytd", "ytd_prior_year", "ytd_change"]]
+    return _with_changes(out)
 
 
 def annual_revenue(frame: pd.DataFrame, portfolio_ids: str | Iterable[str] | None = None,
