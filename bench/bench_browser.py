@@ -10,7 +10,8 @@ the store of ``DATABASE_URL``, by default the one ``make run`` fills with the
 medium sample) and drives Debian's Chromium (``/usr/bin/chromium``, headless)
 with Playwright.  A time runs from the navigation or the click until the page
 has settled: the script has stopped running (``data-test-script-state`` of
-``stApp`` is ``notRunning``) and no element is left stale.
+``stApp`` is ``notRunning``), no element is left stale and none is still a
+skeleton waiting for its code.
 
 - **cold link**: a link opened first thing on a server just started (every
   cache empty), for each page;
@@ -49,9 +50,11 @@ new MutationObserver((changes) => {
   }
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
 """
+# Settled: the run is over, nothing is stale, no element still waits for its code (a skeleton).
 QUIET = """(n) => window.__runsDone > n
   && document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-  && !document.querySelector('[data-stale="true"]')"""
+  && !document.querySelector('[data-stale="true"]')
+  && !document.querySelector('[data-testid="stSkeleton"]')"""
 
 
 def settle(page, started: float | None = None, before: int = 0) -> float:

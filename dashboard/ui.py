@@ -207,7 +207,7 @@ def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "a
     if file:
         kinds_csv = {k: v for k, v in kinds.items() if k in ("money", "dates", "months")}
         st.download_button(
-            "Download CSV", lambda: csv_bytes(frame.assign(**{c: date_text(frame[c]) for c in open_dates
+            "Table as CSV", lambda: csv_bytes(frame.assign(**{c: date_text(frame[c]) for c in open_dates
                                                               if c in frame.columns}), labels, **kinds_csv),
             file_name=f"{file}.csv", mime="text/csv", icon=":material/download:", key=f"dl_{key or file}",
             on_click="ignore", type="tertiary",
