@@ -75,7 +75,6 @@ def is_connection_error(err: BaseException) -> bool:
 STYLE = """<style>
 [data-testid="stMetricValue"] > div { font-size: 1.75rem; overflow: visible; text-overflow: clip; }
 [data-testid="stMetricLabel"] p { white-space: normal; }
-.st-key-omnibus_history [data-testid="stDataFrame"] { scroll-margin-top: 4rem; }
 </style>"""
 
 
@@ -83,7 +82,7 @@ HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28); font-weight: 600"  # the
 
 
 def scroll_table_to(key: str, row: int, row_height: int = 35) -> None:
-    """Scroll the table drawn with ``key`` so that ``row`` is its first visible row (a tiny script)."""
+    """Scroll the table in the container ``key`` so that ``row`` is its first visible row (a tiny script)."""
     st.html(
         f"""<script>
         (() => {{

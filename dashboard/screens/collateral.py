@@ -177,15 +177,15 @@ def _statement(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, sta
     sheets = {"By month": months.rename(columns=STATEMENT_LABELS), "By month and portfolio": rows.rename(columns=STATEMENT_LABELS)}
     title = f"Statement of Portions: {assignee}"
     sub = f"Master Distribution Agreement (Class B Shares), EIGHTH. Months to {m:%B %Y}."
-    d = st.columns([1, 1, 1, 3])
-    d[0].download_button("Statement CSV", lambda: table_csv(sheets["By month and portfolio"], STATEMENT_KINDS),
+    d = st.container(horizontal=True)  # the buttons side by side, each as wide as its label
+    d.download_button("Statement CSV", lambda: table_csv(sheets["By month and portfolio"], STATEMENT_KINDS),
                          file_name=f"statement-{stamp}.csv", mime="text/csv", icon=":material/download:",
                          key="dl_statement_csv", on_click="ignore")
-    d[1].download_button("Statement Excel", lambda: workbook(sheets, STATEMENT_KINDS, title, sub),
+    d.download_button("Statement Excel", lambda: workbook(sheets, STATEMENT_KINDS, title, sub),
                          file_name=f"statement-{stamp}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          icon=":material/table_view:", key="dl_statement_xlsx", on_click="ignore")
-    d[2].download_button("Printable statement", lambda: document_html(title, sub, sheets, STATEMENT_KINDS),
+    d.download_button("Printable statement", lambda: document_html(title, sub, sheets, STATEMENT_KINDS),
                          file_name=f"statement-{stamp}.html", mime="text/html", icon=":material/print:",
                          key="dl_statement_html", on_click="ignore")
     ui.table(months, money=["distribution_fee", "cdsc", "offset", "payable"], months=["month_end"], dates=["due_date"],

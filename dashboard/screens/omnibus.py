@@ -154,13 +154,14 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
     chosen = shown.index[shown["month_end"] == m]
     if len(chosen):
         st.caption(f"{theme.fmt_month(m)}, the chosen month, is highlighted; the table opens on it.")
-    ui.table(shown, shares=[c for c in HISTORY_LABELS if c not in ("month_end", "rights_holder")], months=["month_end"],
-             pinned=["month_end", "rights_holder"], labels=HISTORY_LABELS, key="omnibus_history",
-             file=ui.download_name("omnibus", pid, account, "by-month", f"run{run_id}"),
-             styler=lambda frame: frame.style.apply(
-                 lambda row: [ui.HIGHLIGHT if row["month_end"] == m else "" for _ in row], axis=1))
+    with st.container(key="omnibus_history_box"):  # the scroll script finds the table by this key
+        ui.table(shown, shares=[c for c in HISTORY_LABELS if c not in ("month_end", "rights_holder")],
+                 months=["month_end"], pinned=["month_end", "rights_holder"], labels=HISTORY_LABELS,
+                 key="omnibus_history", file=ui.download_name("omnibus", pid, account, "by-month", f"run{run_id}"),
+                 styler=lambda frame: frame.style.apply(
+                     lambda row: [ui.HIGHLIGHT if row["month_end"] == m else "" for _ in row], axis=1))
     if len(chosen):
-        ui.scroll_table_to("omnibus_history", int(chosen[0]))
+        ui.scroll_table_to("omnibus_history_box", int(chosen[0]))
     ex = exceptions[exceptions["account_id"] == account]
     if not ex.empty:
         with st.expander(f"Exceptions of {account} ({len(ex)})"):

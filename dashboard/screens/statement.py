@@ -67,13 +67,13 @@ def render() -> None:
         st.error("Some totals do not tie out: see the Tie-out tab.")
 
     stamp = ui.download_name(m, f.portfolio, f.party, f"run{f.run_id}")
-    d = st.columns([1, 1, 1, 3])
-    d[0].download_button("Download CSV", lambda: statement_csv(s, names), file_name=f"monthly-calculation-{stamp}.csv",
+    d = st.container(horizontal=True)  # the buttons side by side, each as wide as its label
+    d.download_button("Download CSV", lambda: statement_csv(s, names), file_name=f"monthly-calculation-{stamp}.csv",
                          mime="text/csv", icon=":material/download:", key="dl_csv", on_click="ignore")
-    d[1].download_button("Download Excel", lambda: statement_excel(s, names), file_name=f"monthly-calculation-{stamp}.xlsx",
+    d.download_button("Download Excel", lambda: statement_excel(s, names), file_name=f"monthly-calculation-{stamp}.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          icon=":material/table_view:", key="dl_xlsx", on_click="ignore")
-    d[2].download_button("Printable HTML", lambda: statement_html(s, names), file_name=f"monthly-calculation-{stamp}.html",
+    d.download_button("Printable HTML", lambda: statement_html(s, names), file_name=f"monthly-calculation-{stamp}.html",
                          mime="text/html", icon=":material/print:", key="dl_html", on_click="ignore")
     _views(s, sheets, names)
 
