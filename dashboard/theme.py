@@ -47,7 +47,7 @@ MONEY_COLOURS: dict[str, str] = {
     "CDSC": "#c55a11",
 }
 
-NET_ASSETS_COLOUR = "#595959"
+NET_ASSETS_COLOUR = "#7f8c9a"  # a mid grey that reads on the light and the dark theme
 TERMINATION_COLOUR = "#c00000"
 TENURE_COLOUR = "#595959"
 

@@ -77,7 +77,8 @@ def render() -> None:
         holders = [c for c in overview.columns if c.startswith("F_")]
         shown = overview.copy()
         shown.insert(0, "⚠", shown["flagged"].map({True: "⚠", False: ""}))
-        ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders],
+        ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders], key="accounts",
+                 file=ui.download_name("omnibus-accounts", pid, m, f"run{f.run_id}"),
                  labels={"account_id": "Account", "free_shares": "Free Shares F(m)", "commission_shares": "Commission K(m)",
                          "exceptions_this_month": "Exceptions (month)", "exceptions_total": "Exceptions (all)",
                          **{h: f"{h[2:]} Free Shares" for h in holders}})
@@ -165,7 +166,9 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
     ex = exceptions[exceptions["account_id"] == account]
     if not ex.empty:
         with st.expander(f"Exceptions of {account} ({len(ex)})"):
-            ui.table(ex, months=["month_end"], wide=["detail"], labels={"month_end": "Month", "portfolio_id": "Portfolio",
+            ui.table(ex, months=["month_end"], wide=["detail"], key="account_exceptions",
+                     file=ui.download_name("omnibus-exceptions", pid, account),
+                     labels={"month_end": "Month", "portfolio_id": "Portfolio",
                                                        "account_id": "Account", "code": "Code", "detail": "Detail"})
 
 
