@@ -37,8 +37,8 @@ ALL = "all"
 KEY_RUN, KEY_PORTFOLIO, KEY_MONTH, KEY_PARTY = "run", "portfolio", "month", "party"
 # Page-local choices kept while the user visits other pages (Streamlit forgets a widget's value
 # when a rerun does not draw it): the assignee on Collateral, the period on Revenue, the portfolio
-# pick and account on Omnibus, the run compared with on Compare runs.
-PAGE_KEYS = ("assignee", "period", "account", "compare_with")
+# pick and account on Omnibus, the run compared with on Compare runs, the breakdown on Revenue.
+PAGE_KEYS = ("assignee", "period", "account", "compare_with", "revenue_view", "runoff_view")
 _PROBLEMS = "_link_problems"
 _PAGE = "_page"
 STORE_DOWN = "The calculation store could not be reached. The details are in the server log."

@@ -523,3 +523,17 @@ def test_formats_and_party_colours():
     known = ["ADI", "IDI", "OD1", "OD2", "FINCO1", "FINCO2", "FINCO3"]
     assert len({theme.party_colour(p) for p in known}) == len(known)
     assert theme.party_colour("SOMEONE ELSE") == theme.party_colour("SOMEONE ELSE") in theme.PALETTE
+
+
+def test_revenue_breakdowns_by_fund_and_years_as_tables(dashboard_db):
+    at = open_page("revenue", run=str(RANDOM_RUN), month="2016-06", party="ADI")
+    assert_clean(at)
+    year = [d.value for d in at.dataframe if "month" in d.value.columns and "fee_rate" in d.value.columns][0]
+    assert year["month"].iloc[-1] == "Year 2016"
+    at.segmented_control(key="revenue_view").set_value("By Fund").run()
+    assert_clean(at)
+    by_fund = [d.value for d in at.dataframe if "fund" in d.value.columns]
+    assert by_fund and by_fund[0]["total"].sum() > 0
+    at.segmented_control(key="revenue_view").set_value("Year by year").run()
+    years = [d.value for d in at.dataframe if "year" in d.value.columns]
+    assert years and list(years[0]["year"]) == sorted(years[0]["year"])

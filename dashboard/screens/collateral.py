@@ -220,10 +220,11 @@ def _shares_behind(run_id: int, assignee: str, m: pd.Timestamp) -> tuple[pd.Data
 
 
 def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Timestamp) -> None:
-    st.subheader("Net assets behind the stream")
+    st.subheader("Net assets behind the stream and their runoff")
     nav = _nav(run_id, assignee, m)
     if nav.empty:
-        st.info("No net assets behind the stream up to this month.")
+        st.info("No net assets behind the stream up to this month (no assignment in effect).")
+        _runoff_chart(nav, assignee, _shares_behind(run_id, assignee, m)[0])
         return
     at = nav[nav["month_end"] == m]
     now = at.iloc[0] if not at.empty else None
@@ -242,19 +243,31 @@ def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Tim
         with c[2]:
             ui.metric("Against the peak", theme.fmt_pct(now["net_assets"] / peak if peak else None),
                       help=f"Peak {theme.fmt_money(peak)}: the runoff so far")
-    ui.plot("net_assets_chart", nav, assignee, key="nav_chart")
+    _runoff_chart(nav, assignee, *(_shares_behind(run_id, assignee, m)[:1]))
+
+
+RUNOFF_VIEWS = ("Net assets", "Commission Shares by issue year")
+
+
+def _runoff_chart(nav: pd.DataFrame, assignee: str, run: pd.DataFrame) -> None:
+    """The runoff, of net assets or of Commission Shares by issue year: one chart at a time."""
+    view = st.segmented_control("Runoff of", RUNOFF_VIEWS, default=RUNOFF_VIEWS[0], key="runoff_view") or RUNOFF_VIEWS[0]
+    if view == RUNOFF_VIEWS[0]:
+        ui.plot("net_assets_chart", nav, assignee, key="nav_chart")
+    elif run.empty:
+        st.info("No Commission Shares of the assigning rights holders remain in these portfolios.")
+    else:
+        st.caption("Commission Shares of the assigning rights holders (in the assigned portfolios) still outstanding, "
+                   "by year of original issuance. Older shares carry less of the CDSC schedule; at the end of it "
+                   "they carry none.")
+        ui.plot("runoff_chart", run, key="runoff_chart")
 
 
 def _runoff(run_id: int, assignee: str, month: pd.Timestamp) -> None:
-    st.subheader("Runoff of the shares behind the stream")
+    st.subheader("The CDSC the shares behind the stream carry")
     run, at, when = _shares_behind(run_id, assignee, month)
-    if run.empty:
+    if run.empty or at.empty:
         st.info("No Commission Shares of the assigning rights holders remain in these portfolios.")
-        return
-    st.caption("Commission Shares of the assigning rights holders (in the assigned portfolios) still outstanding, by "
-               "year of original issuance. Older shares carry less of the CDSC schedule; at the end of it they carry none.")
-    ui.plot("runoff_chart", run, key="runoff_chart")
-    if at.empty:
         return
     low, high = at["investor_low"].sum(), at["investor_high"].sum()
     whole_low, whole_high = at["cdsc_low"].sum(), at["cdsc_high"].sum()

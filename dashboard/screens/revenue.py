@@ -177,32 +177,48 @@ def _by_period(f: Filters, money: pd.DataFrame) -> None:
     st.subheader(f"By {'month' if f.party else 'party'}, {span}")
     _party_chart(frames["by_party"], frames["kinds"], events)
 
-    st.subheader(f"{m.year} month by month")
-    ui.table(frames["year"].drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
-             percent=["fee_rate"], labels=PERIOD_LABELS, key="year_table", file=_file(f, "year", m.year))
+    _breakdown(f, frames, start, end)
 
-    st.subheader("Year by year")
-    years = frames["years"]
-    ui.plot("annual_trend_chart", years, key="years_chart")
-    ui.table(years.drop(columns=["last_month"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
-             percent=["fee_rate"], labels=PERIOD_LABELS, key="years_table", file=_file(f, "by-year"))
 
-    st.subheader(f"By Fund, {span}")
-    ui.plot("group_bars", frames["by_fund"], "fund", key="fund_chart")
-    ui.table(frames["by_fund"], money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
-             key="fund_table", file=_file(f, "by-fund", start, "to", end))
+BREAKDOWNS = ("Year month by month", "Year by year", "By Fund", "By schedule", "Top portfolios")
 
-    st.subheader(f"By schedule, {span}")
-    ui.plot("group_bars", frames["by_schedule"], "schedule", height=220, key="schedule_chart")
-    ui.table(frames["by_schedule"], money=MONEY, labels={"schedule": "Schedule", **MONEY_LABELS, "portfolios": "Portfolios"},
-             key="schedule_table", file=_file(f, "by-schedule", start, "to", end))
 
-    st.subheader(f"Top portfolios, {span}")
-    ui.plot("top_portfolios_bar", frames["top"], key="top_chart")
-    ui.table(frames["top"], money=MONEY, percent=["share_of_total"],
-             labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
-                     **MONEY_LABELS, "share_of_total": "Share of total"},
-             key="top_table", file=_file(f, "top-portfolios", start, "to", end))
+def _breakdown(f: Filters, frames: dict[str, pd.DataFrame], start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """One breakdown at a time (a chart and its table): the page stays quick to open."""
+    m, span = f.month, f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
+    view = st.segmented_control(
+        "Breakdown", BREAKDOWNS, default=BREAKDOWNS[0], key="revenue_view",
+        format_func=lambda v: f"{m.year} month by month" if v == BREAKDOWNS[0] else v,
+        help="The full year of the chosen month, the multi-year trend, or the period by Fund, schedule and portfolio.",
+    ) or BREAKDOWNS[0]
+    if view == "Year month by month":
+        st.subheader(f"{m.year} month by month")
+        ui.table(frames["year"].drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
+                 percent=["fee_rate"], labels=PERIOD_LABELS, key="year_table", file=_file(f, "year", m.year))
+    elif view == "Year by year":
+        st.subheader("Year by year")
+        years = frames["years"]
+        ui.plot("annual_trend_chart", years, key="years_chart")
+        ui.table(years.drop(columns=["last_month"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
+                 percent=["fee_rate"], labels=PERIOD_LABELS, key="years_table", file=_file(f, "by-year"))
+    elif view == "By Fund":
+        st.subheader(f"By Fund, {span}")
+        ui.plot("group_bars", frames["by_fund"], "fund", key="fund_chart")
+        ui.table(frames["by_fund"], money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
+                 key="fund_table", file=_file(f, "by-fund", start, "to", end))
+    elif view == "By schedule":
+        st.subheader(f"By schedule, {span}")
+        ui.plot("group_bars", frames["by_schedule"], "schedule", height=220, key="schedule_chart")
+        ui.table(frames["by_schedule"], money=MONEY,
+                 labels={"schedule": "Schedule", **MONEY_LABELS, "portfolios": "Portfolios"},
+                 key="schedule_table", file=_file(f, "by-schedule", start, "to", end))
+    else:
+        st.subheader(f"Top portfolios, {span}")
+        ui.plot("top_portfolios_bar", frames["top"], key="top_chart")
+        ui.table(frames["top"], money=MONEY, percent=["share_of_total"],
+                 labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
+                         **MONEY_LABELS, "share_of_total": "Share of total"},
+                 key="top_table", file=_file(f, "top-portfolios", start, "to", end))
 
 
 def _delta(change: float, before: str) -> str | None:

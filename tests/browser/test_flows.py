@@ -175,7 +175,7 @@ def test_navigation_round_trips_keep_every_choice(page):
     settle(page)
     no_exception(page)
     assert params(page)["period"] == "2015-06..2016-06"
-    assert page.get_by_role("heading", name="By Fund, June 2015 to June 2016").count() == 1
+    assert page.get_by_role("heading", name="Gross and retained, June 2015 to June 2016").count() == 1
 
     page.goto(f"/omnibus?run={RANDOM}&month=2016-08")
     settle(page)
