@@ -12,7 +12,7 @@ from calc.reports.shares import (
     termination_date,
     twelve_b1_shares,
 )
-from dashboard import charts, data, theme, ui
+from dashboard import data, theme, ui
 
 
 def render() -> None:
@@ -49,7 +49,11 @@ def render() -> None:
     st.caption("S_h(m) at each month end (Exhibit A): 100% to the Distributor until another rights holder's tenure "
                "starts, then attributed shares ÷ shares outstanding. It applies to the following month's fee."
                + ("" if f.portfolio else " Over the complex: each portfolio's share weighted by its shares outstanding."))
-    st.plotly_chart(charts.twelve_b1_chart(s12, events), width="stretch", key="s12_chart")
+    if f.party and s12.empty:
+        st.info(f"{f.party} holds no shares of its own (an assignee receives a fraction of a rights holder's "
+                "Portions): it has no 12b-1 Share. Its part of the fee is in the chart above.")
+    else:
+        ui.plot("twelve_b1_chart", s12, events, key="s12_chart")
 
     m = f.month
     st.subheader(f"{theme.fmt_month(m)}")
@@ -73,8 +77,7 @@ def _fee_chart(shares: pd.DataFrame, events: pd.DataFrame) -> None:
     """Percent or dollars: a local switch, redrawn alone."""
     st.subheader("Distribution Fee by party")
     mode = st.segmented_control("Show", ["Percent", "Dollars"], default="Percent", key="shares_mode")
-    fig = charts.fee_share_chart(shares, events, mode="dollars" if mode == "Dollars" else "percent")
-    st.plotly_chart(fig, width="stretch", key="fee_share_chart")
+    ui.plot("fee_share_chart", shares, events, mode="dollars" if mode == "Dollars" else "percent", key="fee_share_chart")
 
 
 ui.guarded(render)
