@@ -189,7 +189,8 @@ def _statement(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, sta
                          file_name=f"statement-{stamp}.html", mime="text/html", icon=":material/print:",
                          key="dl_statement_html", on_click="ignore")
     ui.table(months, money=["distribution_fee", "cdsc", "offset", "payable"], months=["month_end"], dates=["due_date"],
-             labels=STATEMENT_LABELS, height=250 if len(months) > 6 else "auto", key="statement_months")
+             labels=STATEMENT_LABELS, height=250 if len(months) > 6 else "auto", key="statement_months",
+             file=f"statement-by-month-{stamp}")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

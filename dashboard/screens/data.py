@@ -100,7 +100,8 @@ def _upload() -> None:
         if validate_only:
             feed = data.validate_uploaded_feed(payload)
             st.success(f"{upload.name}: the feed is valid ({len(feed.months())} months).")
-            ui.table(feed_overview(feed), labels={"table": "Table", "rows": "Rows"})
+            ui.table(feed_overview(feed), labels={"table": "Table", "rows": "Rows"}, key="feed_overview",
+                     file=ui.download_name("feed-overview", upload.name.removesuffix(".zip")))
             return
         same = data.runs_with_checksum(data.uploaded_checksum(payload))
         if same:

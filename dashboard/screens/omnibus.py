@@ -112,7 +112,8 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
                 "transaction holds nothing. Choose a later month.")
     else:
         figures = rows.iloc[[0]][["I", "R", "E", "F_prev", "K_prev", "F", "K"]]
-        ui.table(figures, shares=list(figures.columns),
+        ui.table(figures, shares=list(figures.columns), key="account_month",
+                 file=ui.download_name("omnibus", pid, account, m, "figures", f"run{run_id}"),
                  labels={"I": "I (issued)", "R": "R (redeemed)", "E": "E (net exchange)", "F_prev": "F(m-1)",
                          "K_prev": "K(m-1)", "F": "F(m)", "K": "K(m)"})
         if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= SHARE_TOLERANCE:
