@@ -63,7 +63,7 @@ def compare_runs(
     """
     a = _by_month_party(payments_a, portfolio_ids, party)
     b = _by_month_party(payments_b, portfolio_ids, party)
-    both = a.join(b, how="outer", lsuffix="_a", rsuffix="_b")
+    both = a.merge(b, how="outer", left_index=True, right_index=True, suffixes=("_a", "_b"))
     in_a, in_b = both.index.isin(a.index), both.index.isin(b.index)
     both = both.fillna(0.0)
     diff = np.zeros(len(both), dtype=bool)
