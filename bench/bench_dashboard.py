@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 APP = ROOT / "dashboard" / "app.py"
-PAGES = ["revenue", "shares", "collateral", "omnibus", "statement", "data"]
+PAGES = ["revenue", "shares", "collateral", "omnibus", "statement", "compare", "data"]
 TIMEOUT = 600
 
 

@@ -17,6 +17,7 @@ around it.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,18 +31,25 @@ def _silent(*_args: object) -> None:
 
 
 def load_feed(
-    folder: str | Path, engine: sa.Engine | None = None, progress: Progress | None = None
+    folder: str | Path,
+    engine: sa.Engine | None = None,
+    progress: Progress | None = None,
+    source: str | None = None,
 ) -> int:
     """Read, validate and compute the feed in ``folder`` and store it; returns the run id.
 
     ``engine``: the store's database (default: ``calc.store.get_engine()``,
     i.e. ``$DATABASE_URL`` or the SQLite file; disposed of afterwards).
+    ``source``: what the run records as its source instead of the folder's
+    path (the dashboard names an uploaded feed after its file).
     """
     from calc.store import get_engine, save_calculation
 
     report = progress or _silent
     report(f"reading feed {folder}")
     feed = read_feed(folder)
+    if source:
+        feed = dataclasses.replace(feed, source=source)
     calculation, state = compute(feed, progress=progress)
     own_engine = engine is None
     engine = get_engine() if engine is None else engine

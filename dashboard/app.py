@@ -11,7 +11,7 @@ runs a page script without this entry script when a page URL is opened first.
 
 URLs: Revenue, the default page, is served at the root ``/`` (``/revenue``
 redirects there); the others at ``/shares``, ``/collateral``, ``/omnibus``,
-``/statement`` and ``/data``.  Every page's ``url_path`` is its file's name,
+``/statement``, ``/compare`` and ``/data``.  Every page's ``url_path`` is its file's name,
 so ``AppTest.switch_page("screens/<name>.py")`` finds it before a first run.
 """
 
@@ -26,11 +26,12 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import filters  # noqa: E402
+from dashboard import filters, ui  # noqa: E402
 
 SCREENS = Path(__file__).resolve().parent / "screens"
 
 st.set_page_config(page_title="Class B fee accounting", page_icon=":material/account_balance:", layout="wide")
+filters.keep_page_choices()  # first: a run that ends early (the /revenue redirect) must not drop them
 
 # Revenue, the default page, is served at the root; /revenue, its own name, leads there too
 # (a hidden alias that redirects, keeping the link's filters) instead of to "Page not found".
@@ -51,6 +52,7 @@ nav = st.navigation(
         "Operations": [
             st.Page(SCREENS / "omnibus.py", title="Omnibus accounts", icon=":material/account_tree:", url_path="omnibus"),
             st.Page(SCREENS / "statement.py", title="Monthly Calculation", icon=":material/receipt_long:", url_path="statement"),
+            st.Page(SCREENS / "compare.py", title="Compare runs", icon=":material/compare_arrows:", url_path="compare"),
             st.Page(SCREENS / "data.py", title="Data", icon=":material/database:", url_path="data"),
         ],
     }
@@ -58,7 +60,9 @@ nav = st.navigation(
 if nav is revenue_alias:
     st.switch_page(revenue, query_params=st.query_params.to_dict())
 
+filters.show_link_problems(nav.url_path, st.container())
+ui.style()
 st.session_state["_filters"] = filters.render_sidebar()
 st.sidebar.caption("Master Distribution Agreement (Class B Shares), AIM and INVESCO funds. "
-                   "Filters live in the address bar: copy the link to share this view.")
+                   "Filters live in the address bar: copy the link to share this view (it names the run).")
 nav.run()

@@ -20,8 +20,9 @@ BAR_WIDTH_MS = 20 * 24 * 3600 * 1000  # a monthly bar on a date axis: 20 days wi
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 360, money: bool = False,
             percent: bool = False, legend: bool = True) -> go.Figure:
+    # No plotly template: st.plotly_chart draws in the app's theme (light or dark), and building a
+    # template costs more than the figure itself.
     fig.update_layout(
-        template="plotly_white",
         title={"text": title, "x": 0, "font": {"size": 15}} if title else None,
         height=height,
         margin={"l": 10, "r": 10, "t": 48 if title else 28, "b": 10},
@@ -44,7 +45,8 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360, money: 
 def _month_axis(fig: go.Figure, months: pd.Series) -> go.Figure:
     """A date axis read in months: each month's figure drawn across its month, ``Jun 2020`` labels."""
     fig.update_traces(xperiod="M1", xperiodalignment="middle")
-    fig.update_traces(width=BAR_WIDTH_MS, selector={"type": "bar"})
+    # Dense monthly bars keep their full colour: no white outline eating into thin bars.
+    fig.update_traces(width=BAR_WIDTH_MS, marker_line_width=0, opacity=1.0, selector={"type": "bar"})
     fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y", ticklabelmode="period")
     if len(months):
         lo, hi = pd.Timestamp(months.min()), pd.Timestamp(months.max())
@@ -75,14 +77,17 @@ def empty_figure(message: str, height: int = 240) -> go.Figure:
 def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
     """Mark tenure changes (grey dashed) and Complete Terminations (red) on a date axis.
 
-    With many events (the whole complex) the tenure changes are drawn unlabelled;
-    every mark still carries its description on hover of its label.
+    Events of the same kind on the same day are one mark (over the complex, a new distributor
+    appointed for 81 portfolios at once is one line, "↔ 81 portfolios"), its label naming them on
+    hover.  With many marks the tenure changes are drawn unlabelled.
     """
     if events is None or events.empty:
         return fig
-    label_each = len(events) <= MAX_EVENT_LABELS
+    marks = events.groupby(["date", "kind"], sort=True).agg(
+        portfolios=("portfolio_id", lambda p: sorted(set(map(str, p)))), labels=("label", list)).reset_index()
+    label_each = len(marks) <= MAX_EVENT_LABELS
     shapes, notes = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
-    for e in events.itertuples(index=False):
+    for e in marks.itertuples(index=False):
         termination = e.kind == COMPLETE_TERMINATION
         colour = theme.TERMINATION_COLOUR if termination else theme.TENURE_COLOUR
         x = pd.Timestamp(e.date)
@@ -91,15 +96,19 @@ def add_events(fig: go.Figure, events: pd.DataFrame) -> go.Figure:
                                 "dash": "solid" if termination else "dash"},
                        "opacity": 1.0 if termination or label_each else 0.35})
         if termination or label_each:
+            what = e.portfolios[0] if len(e.portfolios) == 1 else f"{len(e.portfolios)} portfolios"
+            hover = "<br>".join(e.labels[:12]) + (f"<br>… and {len(e.labels) - 12} more" if len(e.labels) > 12 else "")
             notes.append({"x": x, "y": 1.0, "xref": "x", "yref": "paper", "yanchor": "bottom", "showarrow": False,
-                          "text": ("✕ " if termination else "↔ ") + str(e.portfolio_id), "hovertext": e.label,
+                          "text": ("✕ " if termination else "↔ ") + what, "hovertext": hover,
                           "font": {"size": 10, "color": colour}})
     fig.update_layout(shapes=shapes, annotations=notes)
     return fig
 
 
-def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | None = None) -> go.Figure:
-    """Monthly stacked bars by party (``revenue.monthly_revenue_by_party``)."""
+def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | None = None,
+                       events: pd.DataFrame | None = None) -> go.Figure:
+    """Monthly stacked bars by party (``revenue.monthly_revenue_by_party``), tenure changes and
+    Complete Terminations marked."""
     if frame.empty:
         return empty_figure("No fees or CDSCs in this period")
     fig = go.Figure()
@@ -111,10 +120,11 @@ def party_revenue_bars(frame: pd.DataFrame, value: str = "total", title: str | N
                            "service $%{customdata[1]:,.2f} · CDSC $%{customdata[2]:,.2f}<extra></extra>"),
         )
     fig.update_layout(barmode="relative")
-    return _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    fig = _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    return add_events(fig, events if events is not None else pd.DataFrame())
 
 
-def money_kind_bars(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+def money_kind_bars(frame: pd.DataFrame, title: str | None = None, events: pd.DataFrame | None = None) -> go.Figure:
     """Monthly stacked bars of Distribution Fee, service fee and CDSC (``revenue.monthly_revenue``)."""
     if frame.empty:
         return empty_figure("No fees or CDSCs in this period")
@@ -123,7 +133,29 @@ def money_kind_bars(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
         fig.add_bar(x=frame["month_end"], y=frame[col], name=label, marker_color=theme.MONEY_COLOURS[label],
                     hovertemplate=f"{label} $%{{y:,.2f}}<extra></extra>")
     fig.update_layout(barmode="relative")
-    return _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    fig = _month_axis(_layout(fig, title, money=True), frame["month_end"])
+    return add_events(fig, events if events is not None else pd.DataFrame())
+
+
+def annual_trend_chart(frame: pd.DataFrame, title: str | None = None) -> go.Figure:
+    """Money by year (``revenue.annual_revenue``), stacked by kind, with the average net assets
+    as a line on a second axis; a year not complete in the run is labelled with its months."""
+    if frame.empty:
+        return empty_figure("No years in this run")
+    labels = [str(y) if m == 12 else f"{y} ({m} mo)" for y, m in zip(frame["year"], frame["months"], strict=True)]
+    fig = go.Figure()
+    for col, label in (("distribution_fee", "Distribution Fee"), ("service_fee", "Service fee"), ("cdsc", "CDSC")):
+        fig.add_bar(x=labels, y=frame[col], name=label, marker_color=theme.MONEY_COLOURS[label],
+                    marker_line_width=0, hovertemplate=f"{label} $%{{y:,.0f}}<extra></extra>")
+    fig.add_scatter(x=labels, y=frame["average_net_assets"], name="Average net assets (right axis)", yaxis="y2",
+                    mode="lines+markers", line={"color": theme.NET_ASSETS_COLOUR, "width": 2},
+                    customdata=frame[["fee_rate"]].to_numpy(),
+                    hovertemplate="Net assets $%{y:,.0f} · Distribution Fee %{customdata[0]:.2%} a year<extra></extra>")
+    fig.update_layout(barmode="relative", yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
+                                                  "tickprefix": "$", "tickformat": "~s", "rangemode": "tozero"})
+    fig = _layout(fig, title, height=360, money=True)
+    fig.update_xaxes(type="category")
+    return fig
 
 
 def group_bars(frame: pd.DataFrame, by: str, title: str | None = None, height: int = 300) -> go.Figure:
@@ -494,4 +526,18 @@ def backtest_chart(frame: pd.DataFrame, title: str | None = None, dark: bool = F
     fig.update_yaxes(tickprefix="$", tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(ticksuffix="%", title={"text": "error", "font": {"size": 11}}, row=2, col=1)
     fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+
+def net_assets_chart(frame: pd.DataFrame, party: str, title: str | None = None) -> go.Figure:
+    """The net assets behind an assignee's stream and its part of them (``collateral.stream_net_assets``)."""
+    if frame.empty:
+        return empty_figure("No net assets behind the stream")
+    fig = go.Figure()
+    fig.add_scatter(x=frame["month_end"], y=frame["net_assets"], name="Net assets behind the stream", mode="lines",
+                    line={"color": theme.NET_ASSETS_COLOUR, "width": 2}, fill="tozeroy",
+                    hovertemplate="Behind the stream $%{y:,.0f}<extra></extra>")
+    fig.add_scatter(x=frame["month_end"], y=frame["investor_net_assets"], name=f"{party}'s part (fee fraction)",
+                    mode="lines", line={"color": theme.party_colour(party), "width": 2.5},
+                    hovertemplate=f"{party} $%{{y:,.0f}}<extra></extra>")
+    fig = _month_axis(_layout(fig, title, height=320, money=True), frame["month_end"])
+    fig.update_yaxes(tickformat="~s")
     return fig

@@ -33,6 +33,7 @@ import streamlit as st
 from calc.report import MonthlyCalculation
 
 ENV_DATABASE_URL = "DATABASE_URL"
+UPLOAD_PREFIX = "upload:"  # the source of a run loaded from the Data page: upload:<file name>
 
 
 class StoreUnavailable(RuntimeError):
@@ -184,6 +185,18 @@ def tables(run_id: int, names: tuple[str, ...], **filters: Any) -> dict[str, pd.
     return {name: table(run_id, name, **filters) for name in names}
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _money(url: str | None, run_id: int, party: str | None) -> pd.DataFrame:
+    from calc.reports.revenue import money_frame
+
+    return money_frame(_table(url, run_id, "summary", ()), _table(url, run_id, "payments", ()), party)
+
+
+def money(run_id: int, party: str | None) -> pd.DataFrame:
+    """The run's money per month and portfolio, of the complex or one party (``revenue.money_frame``)."""
+    return _money(database_url(), int(run_id), party)
+
+
 def assignee_payments(run_id: int, assignee: str) -> pd.DataFrame:
     """The assignee's own payments rows (role ``assignee``), filtered in the store."""
     return table(run_id, "payments", assignee=assignee)
@@ -229,32 +242,71 @@ def omnibus_for(run_id: int, portfolio_id: str) -> tuple[pd.DataFrame, pd.DataFr
 # ---------------------------------------------------------------------------
 
 
+class UploadError(ValueError):
+    """An uploaded file that cannot be used as a feed (not a zip, no feed inside), in plain words."""
+
+
+def source_name(source: object) -> str:
+    """A run's short name from its source: the uploaded file's name, or the feed folder's."""
+    text = str(source or "")
+    if text.startswith(UPLOAD_PREFIX):
+        return text.removeprefix(UPLOAD_PREFIX)
+    parts = [p for p in text.replace("\\", "/").split("/") if p]
+    if len(parts) > 1 and parts[-1] in ("feed", "expected"):
+        parts = parts[:-1]
+    return parts[-1] if parts else "feed"
+
+
 def unzip_feed(data: bytes, into: Path) -> Path:
-    """Unzip an uploaded feed; the folder that holds ``portfolios.csv`` (or .parquet) is the feed."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for member in zf.infolist():
-            target = (into / member.filename).resolve()
-            if not str(target).startswith(str(into.resolve())):
-                raise ValueError(f"unsafe path in the zip file: {member.filename}")
-        zf.extractall(into)
+    """Unzip an uploaded feed; the folder that holds ``portfolios.csv`` (or .parquet) is the feed.
+
+    Raises :class:`UploadError` (a ``ValueError``) for a file that is not a zip or holds no feed.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for member in zf.infolist():
+                target = (into / member.filename).resolve()
+                if not str(target).startswith(str(into.resolve())):
+                    raise UploadError(f"the zip file holds an unsafe path ({member.filename}).")
+            zf.extractall(into)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
+        raise UploadError("the file is not a zip archive (it could not be opened as one): "
+                          "zip the feed's CSV files, or their folder, and upload the zip.") from err
     for candidate in [into, *sorted(p for p in into.rglob("*") if p.is_dir())]:
         if "__MACOSX" in candidate.parts:
             continue
         if (candidate / "portfolios.csv").exists() or (candidate / "portfolios.parquet").exists():
             return candidate
-    raise ValueError("the zip file holds no portfolios.csv: zip the feed's CSV files (or their folder)")
+    raise UploadError("the zip file holds no portfolios.csv: zip the feed's CSV files (or their folder).")
+
+
+def uploaded_checksum(data: bytes) -> str:
+    """The checksum of the feed in an uploaded zip (``calc.feed.read.feed_checksum``, as a run records it)."""
+    from calc.feed.read import feed_checksum
+
+    with tempfile.TemporaryDirectory(prefix="bshare-check-") as tmp:
+        return feed_checksum(unzip_feed(data, Path(tmp)))
+
+
+def runs_with_checksum(checksum: str) -> list[int]:
+    """The stored runs of the feed with ``checksum`` (oldest first)."""
+    listing = runs()
+    if listing.empty or "feed_checksum" not in listing.columns:
+        return []
+    return sorted(int(r) for r in listing.loc[listing["feed_checksum"] == checksum, "run_id"])
 
 
 def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | None = None) -> int:
     """Unzip ``data`` into a temporary folder and load it (``calc.load.load_feed``); the new run id.
 
-    Raises ``calc.feed.FeedError`` for a rejected feed (nothing is written).
+    The run is named after the uploaded file (``upload:<name>``).  Raises ``calc.feed.FeedError`` for
+    a rejected feed and :class:`UploadError` for a file that is no feed (nothing is written).
     """
     from calc.load import load_feed
 
     with tempfile.TemporaryDirectory(prefix="bshare-upload-") as tmp:
         folder = unzip_feed(data, Path(tmp))
-        run_id = load_feed(folder, engine(), progress)
+        run_id = load_feed(folder, engine(), progress, source=f"{UPLOAD_PREFIX}{name}")
     clear_caches()
     return int(run_id)
 

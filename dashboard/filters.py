@@ -2,15 +2,25 @@
 
 Run, portfolio, month and party are sidebar widgets of the entry script: their
 values stay in the session as the user moves between pages, and every rerun
-writes them into the address bar (``st.query_params``; a value at its default
-is left out), so a view is shared by copying its link.  A link is read once,
-when the session starts (:func:`seed`).  Pages read the values with
-:func:`current`; page-local choices (assignee, account, period) use the same
-:func:`seed` / :func:`publish` pair.
+writes them into the address bar (``st.query_params``), so a view is shared by
+copying its link.  The run is always written (a link opened after another load
+still opens the run it was copied from); other values are left out at their
+default.  A link is read once, when the session starts (:func:`seed`).  Pages
+read the values with :func:`current`; page-local choices (assignee, period,
+account, the run compared with) use the same :func:`seed` / :func:`publish`
+pair, and :func:`keep_page_choices` keeps them while the user is on another
+page.
+
+A value in a link that does not exist in the store (run 99, a month outside
+the run, an unknown assignee, a reversed period) is never replaced silently:
+:func:`link_problem` records a plain message, shown at the top of the page the
+link opened (:func:`show_link_problems`) until the user moves to another page
+or changes a filter.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +31,17 @@ import streamlit as st
 from calc.reports.common import portfolio_labels
 from dashboard import data, theme
 
+log = logging.getLogger("dashboard")
+
 ALL = "all"
 KEY_RUN, KEY_PORTFOLIO, KEY_MONTH, KEY_PARTY = "run", "portfolio", "month", "party"
+# Page-local choices kept while the user visits other pages (Streamlit forgets a widget's value
+# when a rerun does not draw it): the assignee on Collateral, the period on Revenue, the portfolio
+# pick and account on Omnibus, the run compared with on Compare runs, the breakdown on Revenue.
+PAGE_KEYS = ("assignee", "period", "account", "compare_with", "revenue_view", "runoff_view")
+_PROBLEMS = "_link_problems"
+_PAGE = "_page"
+STORE_DOWN = "The calculation store could not be reached. The details are in the server log."
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,15 @@ class Filters:
             return "the whole complex"
         return portfolio_labels(self.meta.portfolios).get(self.portfolio, self.portfolio)
 
+    @property
+    def party_label(self) -> str:
+        """``ADI`` or ``every party``."""
+        return self.party or "every party"
+
+    @property
+    def is_assignee(self) -> bool:
+        return bool(self.party and self.meta is not None and self.party in self.meta.assignees)
+
 
 def month_key(m: pd.Timestamp) -> str:
     """A month end as it stands in the URL: ``2020-06``."""
@@ -58,8 +86,39 @@ def month_of(key: str | None) -> pd.Timestamp | None:
     return pd.Timestamp(f"{key}-01") + pd.offsets.MonthEnd(0)
 
 
-def seed(key: str, parse: Callable[[str], Any | None]) -> None:
-    """Take ``key`` from the link once per session: ``parse`` turns the text into a valid value or None."""
+# --- links: read once, problems reported -------------------------------------------------
+
+
+def link_problem(message: str) -> None:
+    """Record a plain message about a value of the link that could not be used (shown on this page)."""
+    problems: list[tuple[str, str]] = st.session_state.setdefault(_PROBLEMS, [])
+    page = st.session_state.get(_PAGE, "")
+    if (page, message) not in problems:
+        problems.append((page, message))
+    box = st.session_state.get("_notice_box")
+    if box is not None:
+        box.warning(message, icon=":material/link_off:")
+
+
+def clear_link_problems() -> None:
+    st.session_state[_PROBLEMS] = []
+
+
+def show_link_problems(page: str, box: Any) -> None:
+    """Draw the link's problems recorded on ``page`` into ``box``; forget those of other pages."""
+    st.session_state[_PAGE] = page
+    st.session_state["_notice_box"] = box
+    problems = [p for p in st.session_state.get(_PROBLEMS, []) if p[0] == page]
+    st.session_state[_PROBLEMS] = problems
+    for _, message in problems:
+        box.warning(message, icon=":material/link_off:")
+
+
+def seed(key: str, parse: Callable[[str], Any | None], problem: Callable[[str], str] | None = None) -> None:
+    """Take ``key`` from the link once per session: ``parse`` turns the text into a valid value or None.
+
+    A value that does not parse is reported (``problem(raw)`` says what is shown instead).
+    """
     done: set[str] = st.session_state.setdefault("_seeded", set())
     if key in done:
         return
@@ -70,38 +129,65 @@ def seed(key: str, parse: Callable[[str], Any | None]) -> None:
     value = parse(str(raw))
     if value is not None:
         st.session_state[key] = value
+    else:
+        link_problem(problem(str(raw)) if problem else f"The link's {key} “{raw}” does not exist here: it was left out.")
 
 
 def publish(key: str, value: Any, default: Any, text: Callable[[Any], str] = str) -> None:
-    """Write ``key`` into the address bar (removed when ``value`` is its default)."""
+    """Write ``key`` into the address bar (removed when ``value`` is its default; ``default=None`` always writes)."""
     try:
-        if value is None or value == default:
+        if value is None or (default is not None and value == default):
             if key in st.query_params:
                 del st.query_params[key]
         elif st.query_params.get(key) != text(value):
             st.query_params[key] = text(value)
-    except Exception:
-        pass
+    except Exception:  # the address bar is a convenience: never break a page over it
+        log.debug("could not publish %s", key, exc_info=True)
 
 
-def _valid(options: list[Any]) -> Callable[[str], Any | None]:
+def keep_page_choices() -> None:
+    """Keep the page-local choices of pages not drawn in this rerun (Streamlit would drop them)."""
+    for key in PAGE_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def choice(key: str, options: list[Any], default: Any, what: str, *,
+           parse: Callable[[str], Any | None] | None = None, show: Callable[[Any], str] = str,
+           where: str = "in this calculation run") -> None:
+    """Prepare the page-local selector ``key``: seeded from the link (problems reported), kept valid.
+
+    ``what`` names the value in a message (``assignee``), ``show`` writes the value shown instead; a
+    value no longer among ``options`` (another run, another portfolio) falls back to ``default``.
+    """
     by_text = {str(o): o for o in options}
-    return lambda raw: by_text.get(raw)
+    seed(key, parse or by_text.get,
+         lambda raw: f"The link's {what} “{raw}” is not {where}: showing {show(default)}.")
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
 
 
 def _run_label(listing: pd.DataFrame) -> tuple[dict[int, str], dict[int, str]]:
     """Each run's short label (``Run 2 · random-1095``, it fits the sidebar) and when it was loaded."""
     labels, loaded = {}, {}
     for r in listing.itertuples(index=False):
-        parts = [p for p in str(getattr(r, "source", "") or "").replace("\\", "/").split("/") if p]
-        if len(parts) > 1 and parts[-1] in ("feed", "expected"):
-            parts = parts[:-1]
-        src = parts[-1] if parts else "feed"
-        labels[int(r.run_id)] = f"Run {int(r.run_id)} · {src}"
+        labels[int(r.run_id)] = f"Run {int(r.run_id)} · {data.source_name(getattr(r, 'source', ''))}"
         when = getattr(r, "created_at", None)
         if when is not None and not pd.isna(when):
             loaded[int(r.run_id)] = f"{pd.Timestamp(when):%Y-%m-%d %H:%M}"
     return labels, loaded
+
+
+def run_labels(listing: pd.DataFrame) -> dict[int, str]:
+    return _run_label(listing)[0]
+
+
+def _on_change() -> None:
+    clear_link_problems()
+
+
+def _month_range(months: list[str]) -> str:
+    return f"{theme.fmt_month(month_of(months[-1]))} to {theme.fmt_month(month_of(months[0]))}" if months else "no months"
 
 
 def render_sidebar() -> Filters:
@@ -111,8 +197,9 @@ def render_sidebar() -> Filters:
     except data.StoreUnavailable:
         st.session_state["_store_problem"] = "unavailable"
         return Filters(None, None, None, None, None)
-    except Exception as err:
-        st.session_state["_store_problem"] = str(err)
+    except Exception:
+        log.exception("the store could not be read")
+        st.session_state["_store_problem"] = STORE_DOWN
         return Filters(None, None, None, None, None)
     st.session_state.pop("_store_problem", None)
     if listing.empty:
@@ -122,12 +209,18 @@ def render_sidebar() -> Filters:
     sb.markdown("**Filters**")
     run_ids = [int(r) for r in listing["run_id"]]
     labels, loaded = _run_label(listing)
-    seed(KEY_RUN, lambda raw: int(raw) if raw.isdigit() and int(raw) in run_ids else None)
+    pending = st.session_state.pop("_select_run", None)  # a run just loaded on the Data page
+    if pending in run_ids:
+        st.session_state[KEY_RUN] = pending
+    seed(KEY_RUN, lambda raw: int(raw) if raw.isdigit() and int(raw) in run_ids else None,
+         lambda raw: f"The link's calculation run “{raw}” is not in the store "
+                     f"(runs {', '.join(map(str, sorted(run_ids)))}): showing run {run_ids[0]}, the newest. "
+                     "Its month, portfolio and party were checked against that run.")
     if st.session_state.get(KEY_RUN) not in run_ids:
         st.session_state.pop(KEY_RUN, None)
     run_id = sb.selectbox(
         "Calculation run", run_ids, format_func=lambda r: labels.get(r, f"Run {r}"), key=KEY_RUN,
-        help="The stored Monthly Calculation to show (newest first).",
+        help="The stored Monthly Calculation to show (newest first).", on_change=_on_change,
     )
     if run_id in loaded:
         sb.caption(f"Loaded {loaded[run_id]}")
@@ -136,23 +229,34 @@ def render_sidebar() -> Filters:
     portfolio_options = [ALL, *meta.portfolio_ids]
     months = [month_key(m) for m in reversed(meta.months)]
     party_options = [ALL, *meta.parties]
+    newest = theme.fmt_month(month_of(months[0])) if months else "–"
+    problems = {
+        KEY_PORTFOLIO: lambda raw: f"The link's portfolio “{raw}” is not in run {run_id}: showing all portfolios.",
+        KEY_MONTH: lambda raw: (f"The link's month “{raw}” is not in run {run_id} ({_month_range(months)}): "
+                                f"showing {newest}, its last month."),
+        KEY_PARTY: lambda raw: f"The link's party “{raw}” is not in run {run_id}: showing every party.",
+    }
     for key, options in ((KEY_PORTFOLIO, portfolio_options), (KEY_MONTH, months), (KEY_PARTY, party_options)):
-        seed(key, _valid(options))
+        by_text = {str(o): o for o in options}
+        seed(key, by_text.get, problems[key])
         if key in st.session_state and st.session_state[key] not in options:
             del st.session_state[key]  # another run: a value it does not have falls back to the default
     portfolio = sb.selectbox(
         "Portfolio", portfolio_options,
         format_func=lambda p: "All portfolios (the complex)" if p == ALL else names.get(p, p), key=KEY_PORTFOLIO,
+        on_change=_on_change,
     )
     month = sb.selectbox(
         "Month", months, format_func=lambda k: theme.fmt_month(month_of(k)), key=KEY_MONTH,
-        disabled=not months, help="The month of the statement, the KPIs and the drill-downs.",
+        disabled=not months, help="The month of the statement, the figure cards and the drill-downs; "
+        "Collateral shows everything as of this month.", on_change=_on_change,
     )
     party = sb.selectbox(
         "Party", party_options, format_func=lambda p: "All parties" if p == ALL else p, key=KEY_PARTY,
-        help="Show one rights holder or assignee only (Revenue by party, Shares over time).",
+        help="One rights holder, distributor or assignee: every page's figures, tables and downloads "
+        "follow it (or say that they are of the whole complex).", on_change=_on_change,
     )
-    publish(KEY_RUN, run_id, run_ids[0])
+    publish(KEY_RUN, run_id, None)
     publish(KEY_PORTFOLIO, portfolio, ALL)
     publish(KEY_MONTH, month, months[0] if months else None)
     publish(KEY_PARTY, party, ALL)

@@ -26,13 +26,18 @@ FIXED_PARTY_COLOURS: dict[str, str] = {
     "FINCO1": "#bf9000",
     "FINCO2": "#00a3a3",
     "FINCO3": "#d6336c",
+    # the sample complex (python -m calc sample): the Other Distributor and its three assignees
+    "LFD": "#2e8540",
+    "Harbor Lane B-Share Funding Trust I": "#00a3a3",
+    "Cedar Point Distribution Finance LLC": "#d6336c",
+    "Mesa Verde B-Share Receivables LP": "#7030a0",
 }
 
-# Palette for any other party (colour-blind friendly, none equal to a fixed one).
+# Palette for any other party: hues far apart, no two browns (two assignees in nearly the same
+# brown could not be told apart), none the CDSC orange of MONEY_COLOURS.
 PALETTE: tuple[str, ...] = (
-    "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6",
-    "#9d755d", "#eeca3b", "#8c6d31", "#637939", "#843c39", "#7b4173",
-    "#17becf", "#a05d56", "#6b6ecf", "#bcbd22",
+    "#4c78a8", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b",
+    "#17becf", "#6b6ecf", "#bcbd22", "#ff9da6", "#637939", "#7b4173",
 )
 
 # The three kinds of money, the same on every chart.
@@ -42,6 +47,7 @@ MONEY_COLOURS: dict[str, str] = {
     "CDSC": "#c55a11",
 }
 
+NET_ASSETS_COLOUR = "#7f8c9a"  # a mid grey that reads on the light and the dark theme
 TERMINATION_COLOUR = "#c00000"
 TENURE_COLOUR = "#595959"
 
@@ -79,6 +85,33 @@ def fmt_money(value: float | None, parentheses: bool = True) -> str:
     if v < 0:
         return f"({text})" if parentheses else f"-{text}"
     return text
+
+
+def fmt_money_card(value: float | None) -> str:
+    """A figure card's amount, whole at any width from 1280 px: ``$1,329,528`` (cents on hover, see
+    :func:`fmt_money`); from a billion on ``$12.35B``; under $10,000 to the cent."""
+    if _missing(value):
+        return "–"
+    v = float(value)
+    if abs(v) >= 1e9:
+        text = f"${abs(v) / 1e9:,.2f}B"
+    elif abs(v) >= 10_000:
+        text = f"${abs(round(v)):,.0f}"
+    else:
+        return fmt_money(v)
+    return f"({text})" if round(v) < 0 else text
+
+
+def fmt_money_compact(value: float | None) -> str:
+    """Large sums in a card: ``$904.19M``, ``$1.02B`` (whole dollars below a million)."""
+    if _missing(value):
+        return "–"
+    v = float(value)
+    for scale, suffix in ((1e9, "B"), (1e6, "M")):
+        if abs(v) >= scale:
+            text = f"${abs(v) / scale:,.2f}{suffix}"
+            return f"({text})" if v < 0 else text
+    return fmt_money_card(v)
 
 
 def fmt_pct(fraction: float | None, places: int = 2) -> str:
@@ -122,7 +155,15 @@ def fmt_date(day: object) -> str:
     return pd.Timestamp(day).strftime("%Y-%m-%d")
 
 
-# Column formats for st.dataframe (column_config.NumberColumn ``format``).
+def fmt_multiple(value: float | None) -> str:
+    """A multiple of a price: ``0.42x``."""
+    if _missing(value) or (isinstance(value, float) and math.isinf(value)):
+        return "–"
+    return f"{float(value):,.2f}x"
+
+
+# Column formats for st.dataframe (column_config.NumberColumn ``format``).  Percents are shown as
+# fmt_pct writes them (71.34%, two places everywhere): the table multiplies the fraction by 100.
 MONEY_FORMAT = "dollar"
-PERCENT_FORMAT = "percent"
+PERCENT_FORMAT = "%.2f%%"
 SHARES_FORMAT = "%,.6f"

@@ -1,4 +1,9 @@
-"""Small display helpers shared by the pages: friendly empty states and formatted tables."""
+"""Small display helpers shared by the pages: friendly empty states, figure cards and formatted tables.
+
+Every table is drawn by :func:`table`, which also offers it as a CSV download
+with the headers the reader sees and a file name that says what it holds
+(``revenue-by-fund-run2-2015-04-to-2017-03.csv``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from calc.reports.common import change
+from calc.reports.common import change, date_text
+from calc.reports.render import table_csv
 from calc.reports.shares import termination_date
 from dashboard import filters as flt
 from dashboard import theme
@@ -32,8 +38,7 @@ def require_data() -> flt.Filters:
         if problem == "unavailable":
             st.info("The calculation store is not available on this installation yet. " + NO_DATA)
         elif problem:
-            st.error(f"The database could not be read: {problem}")
-            st.info(NO_DATA)
+            st.error(problem)
         else:
             st.info(NO_DATA)
         st.stop()
@@ -51,8 +56,53 @@ def guarded(render: Callable[[], None]) -> None:
         raise
     except Exception as err:
         log.error("page failed: %s", traceback.format_exc())
-        st.error(f"This view could not be drawn ({type(err).__name__}: {err}). The other pages still work; "
+        if is_connection_error(err):
+            st.error(flt.STORE_DOWN)
+            return
+        st.error(f"This view could not be drawn ({type(err).__name__}). The other pages still work; "
                  "the details are in the server log.")
+
+
+def is_connection_error(err: BaseException) -> bool:
+    """A database that cannot be reached (the driver's message names host and port: kept for the log)."""
+    try:
+        import sqlalchemy as sa
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(err, (sa.exc.OperationalError, sa.exc.InterfaceError))
+
+
+# Figure cards: the amount whole, never cut ("$1,329,528…"), from 1280 px on; labels may wrap.
+STYLE = """<style>
+[data-testid="stMetricValue"] > div { font-size: 1.75rem; overflow: visible; text-overflow: clip; }
+[data-testid="stMetricLabel"] p { white-space: normal; }
+</style>"""
+
+
+HIGHLIGHT = "background-color: rgba(255, 193, 7, 0.28); font-weight: 600"  # the chosen month's rows
+
+
+def scroll_table_to(key: str, row: int, row_height: int = 35) -> None:
+    """Scroll the table in the container ``key`` so that ``row`` is its first visible row (a tiny script)."""
+    st.html(
+        f"""<script>
+        (() => {{
+          let tries = 0;
+          const timer = setInterval(() => {{
+            tries += 1;
+            const box = document.querySelector('.st-key-{key} .dvn-scroller');
+            if (box && box.scrollHeight > box.clientHeight) {{ box.scrollTop = {row} * {row_height}; clearInterval(timer); }}
+            if (tries > 60) clearInterval(timer);
+          }}, 100);
+        }})();
+        </script>""",
+        unsafe_allow_javascript=True,
+    )
+
+
+def style() -> None:
+    """The dashboard's few CSS rules (figure cards)."""
+    st.html(STYLE)
 
 
 def termination_notice(f: flt.Filters) -> None:
@@ -106,22 +156,86 @@ def column_config(
     return cfg
 
 
-def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "auto", **kinds: Iterable[str]) -> None:
-    """A read-only table with fund-report formats (see :func:`column_config`)."""
+def download_name(*parts: object) -> str:
+    """A file name from its parts: ``revenue-by-fund-run2-2017-03`` (lower case, no spaces)."""
+    words = []
+    for part in parts:
+        if part is None or part == "":
+            continue
+        if isinstance(part, pd.Timestamp):
+            part = f"{part:%Y-%m}"
+        text = "".join(c if c.isalnum() or c in "-_." else "-" for c in str(part).strip().lower())
+        words.append("-".join(w for w in text.split("-") if w))
+    return "-".join(w for w in words if w)
+
+
+def csv_bytes(frame: pd.DataFrame, labels: dict[str, str] | None = None, **kinds: Iterable[str]) -> bytes:
+    """``frame`` as the reader sees it: readable headers, dates as YYYY-MM-DD, money to the cent."""
+    labels = labels or {}
+    shown = frame.rename(columns=labels)
+    as_kinds = {
+        "money": [labels.get(c, c) for c in kinds.get("money", ())],
+        "dates": [labels.get(c, c) for c in (*kinds.get("dates", ()), *kinds.get("months", ()))],
+    }
+    return table_csv(shown, as_kinds)
+
+
+def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "auto", file: str | None = None,
+          styler: Callable[[pd.DataFrame], object] | None = None, **kinds: Iterable[str]) -> None:
+    """A read-only table with fund-report formats (see :func:`column_config`).
+
+    ``file`` (a name without extension) adds a CSV download of the table with the headers shown.
+    ``open_dates`` columns are dates written out, a missing one as "open" (an end date not yet set).
+    ``styler`` receives the shown frame and returns a pandas Styler (highlighting).
+    """
     labels = kinds.pop("labels", None)  # type: ignore[arg-type]
+    open_dates = list(kinds.pop("open_dates", ()))
+    shown = frame
+    percent = [c for c in kinds.get("percent", ()) if c in frame.columns]
+    if percent or open_dates:
+        shown = frame.copy()
+        for c in percent:
+            shown[c] = pd.to_numeric(shown[c], errors="coerce") * 100  # PERCENT_FORMAT writes 71.34%
+        for c in open_dates:
+            if c in shown.columns:
+                shown[c] = date_text(shown[c])
+    data = styler(shown) if styler is not None else shown
     st.dataframe(
-        frame, hide_index=True, width="stretch", height=height, key=key,
+        data, hide_index=True, width="stretch", height=height, key=key,
         column_config=column_config(labels=labels, **kinds),  # type: ignore[arg-type]
     )
+    if file:
+        kinds_csv = {k: v for k, v in kinds.items() if k in ("money", "dates", "months")}
+        st.download_button(
+            "Table as CSV", lambda: csv_bytes(frame.assign(**{c: date_text(frame[c]) for c in open_dates
+                                                              if c in frame.columns}), labels, **kinds_csv),
+            file_name=f"{file}.csv", mime="text/csv", icon=":material/download:", key=f"dl_{key or file}",
+            on_click="ignore", type="tertiary",
+        )
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _figure(builder: str, *args: object, **kwargs: object) -> object:
+    from dashboard import charts
+
+    return getattr(charts, builder)(*args, **kwargs)
+
+
+def plot(builder: str, *args: object, key: str, **kwargs: object) -> None:
+    """``charts.<builder>(*args)`` drawn full width; the figure is kept for the same frames (a rerun that
+    changes nothing of it does not build it again)."""
+    st.plotly_chart(_figure(builder, *args, **kwargs), width="stretch", key=key)
 
 
 def money_metric(label: str, value: float, prior: float | None = None, prior_label: str = "", help: str | None = None) -> None:
-    """A KPI in dollars with its change against ``prior`` as a percent."""
+    """A KPI in dollars (whole amount, the cents on hover) with its change against ``prior`` as a percent."""
     delta = None
     rel = change(value, prior) if prior is not None else float("nan")
     if not pd.isna(rel):
         delta = f"{theme.fmt_change(rel)} vs {prior_label}" if prior_label else theme.fmt_change(rel)
-    st.metric(label, theme.fmt_money(value), delta=delta, help=help, border=True)
+    exact = theme.fmt_money(value)
+    st.metric(label, theme.fmt_money_card(value), delta=delta, border=True,
+              help=exact if not help else f"{exact}. {help}")
 
 
 class ProgressBar:
@@ -173,3 +287,8 @@ class ProgressBar:
     def finish(self) -> None:
         self.bar.progress(1.0)
         self.line.caption(f"done in {self.elapsed:.0f} s")
+
+
+def metric(label: str, value: str, help: str | None = None, **kwargs: object) -> None:
+    """A figure card with a border (text already formatted)."""
+    st.metric(label, value, help=help, border=True, **kwargs)  # type: ignore[arg-type]

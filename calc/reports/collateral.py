@@ -162,20 +162,205 @@ def payments_schedule(payments: pd.DataFrame, as_of: pd.Timestamp | None = None)
     return out.sort_values("month_end", ascending=False).reset_index(drop=True)
 
 
+def as_of(payments: pd.DataFrame, month_end: pd.Timestamp | None) -> pd.DataFrame:
+    """The rows of months up to ``month_end`` (all when None): the page as of the chosen month."""
+    if month_end is None:
+        return payments
+    return payments[payments["month_end"] <= pd.Timestamp(month_end)]
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where an assignee stands at a month end: paid back, still collecting, or its window ended."""
+
+    label: str  # "2015-03" (the payback month), "not yet", "window ended 2011-06", "–"
+    detail: str  # a sentence for the reader
+    ended: pd.Timestamp | None  # the last window's end when every assignment has ended
+
+
+def assignment_status(terms: pd.DataFrame, pb: Payback, month_end: pd.Timestamp) -> Status:
+    """The payback status at ``month_end`` of the assignee's assignments (``terms``, one assignee).
+
+    Paid back when collections reached the price; else, when every window has ended by then,
+    ``window ended YYYY-MM: final recovery 32.00%``; else not yet.
+    """
+    m = pd.Timestamp(month_end)
+    ends = terms["end_date"]
+    ended = pd.Timestamp(ends.max()) if len(ends) and ends.notna().all() and ends.max() < m else None
+    recovered = f"{pb.recovered * 100:,.2f}%" if pb.recovered is not None else None
+    if pb.payback_month is not None:
+        return Status(f"{pb.payback_month:%Y-%m}", f"Collections reached the purchase price at {pb.payback_month:%B %Y}.",
+                      ended)
+    if ended is not None:
+        label = f"window ended {ended:%Y-%m}"
+        detail = f"Every assignment window ended by {ended:%Y-%m-%d}" + (
+            f": final recovery {recovered} of the purchase price." if recovered else ".")
+        return Status(label, detail, ended)
+    if pb.purchase_price is None:
+        return Status("–", "No purchase price was given for these assignments.", None)
+    return Status("not yet", f"{recovered} of the purchase price collected so far.", None)
+
+
+@dataclass(frozen=True)
+class Returns:
+    """What the purchase price has returned to date."""
+
+    multiple: float | None  # collections / price
+    cash_yield: float | None  # the last 12 months' collections / price
+    irr: float | None  # a year, from the purchase dates and the due dates, nothing counted for the future
+
+
+def _npv(rate: float, years: np.ndarray, flows: np.ndarray) -> float:
+    return float((flows / (1.0 + rate) ** years).sum())
+
+
+def irr(dates: Sequence[pd.Timestamp], flows: Sequence[float]) -> float | None:
+    """The yearly rate at which the dated ``flows`` are worth nothing today (bisection); None if none."""
+    if not len(flows):
+        return None
+    t0 = min(pd.Timestamp(d) for d in dates)
+    years = np.array([(pd.Timestamp(d) - t0).days / 365.25 for d in dates])
+    cash = np.asarray(flows, dtype=float)
+    if not ((cash > 0).any() and (cash < 0).any()):
+        return None
+    lo, hi = -0.9999, 10.0
+    f_lo, f_hi = _npv(lo, years, cash), _npv(hi, years, cash)
+    if f_lo * f_hi > 0:
+        return None
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        f_mid = _npv(mid, years, cash)
+        if abs(f_mid) < 1e-6 or hi - lo < 1e-10:
+            break
+        if f_lo * f_mid < 0:
+            hi, f_hi = mid, f_mid
+        else:
+            lo, f_lo = mid, f_mid
+    return (lo + hi) / 2
+
+
+def returns(stream: pd.DataFrame, terms: pd.DataFrame, month_end: pd.Timestamp) -> Returns:
+    """Multiple, cash yield (last 12 months) and IRR to ``month_end`` of the assignee's purchase.
+
+    ``stream`` as of the month (:func:`assignee_stream`); ``terms`` its assignments, each price paid
+    on its start date (those without a price are left out: no figure when none has one).
+    """
+    priced = terms[terms["purchase_price"].notna() & (terms["purchase_price"] > 0)]
+    price = float(priced["purchase_price"].sum()) if not priced.empty else 0.0
+    if price <= 0:
+        return Returns(None, None, None)
+    m = pd.Timestamp(month_end)
+    received = float(stream["total"].sum()) if not stream.empty else 0.0
+    last12 = stream[stream["month_end"] > m - pd.DateOffset(months=12) + pd.offsets.MonthEnd(0)] if not stream.empty else stream
+    cash_yield = float(last12["total"].sum()) / price if not stream.empty else 0.0
+    dates = list(priced["start_date"]) + list(stream["due_date"].fillna(stream["month_end"]))
+    flows = [-float(x) for x in priced["purchase_price"]] + [float(x) for x in stream["total"]]
+    return Returns(received / price, cash_yield, irr(dates, flows))
+
+
+STATEMENT_COLUMNS = ["month_end", "portfolio_id", "name", DISTRIBUTION_FEE, CDSC, "offset", "payable", "due_date"]
+
+
+def investor_statement(payments: pd.DataFrame, portfolios: pd.DataFrame, start: pd.Timestamp | None = None,
+                       end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The assignee's own Portions, month by month and portfolio, for its statement.
+
+    ``payments`` is the assignee's rows.  Columns: month_end, portfolio_id, name, distribution_fee
+    (12b-1 Portion), cdsc (CDSC Portion), offset, payable, due_date; rows with money only, latest
+    month first.
+    """
+    frame = _assignee_rows(payments)
+    if start is not None:
+        frame = frame[frame["month_end"] >= pd.Timestamp(start)]
+    if end is not None:
+        frame = frame[frame["month_end"] <= pd.Timestamp(end)]
+    frame = frame[(frame[DISTRIBUTION_FEE] != 0) | (frame[CDSC] != 0) | (frame["payable"] != 0)]
+    out = frame.groupby(["month_end", "portfolio_id"], as_index=False).agg(
+        **{c: (c, "sum") for c in (DISTRIBUTION_FEE, CDSC, "offset", "payable")}, due_date=("due_date", "first"))
+    money = [DISTRIBUTION_FEE, CDSC, "offset", "payable"]
+    out[money] = out[money].round(2)
+    out = out.merge(portfolios[["portfolio_id", "name"]], on="portfolio_id", how="left")
+    out = out.sort_values(["month_end", "portfolio_id"], ascending=[False, True]).reset_index(drop=True)
+    return out[STATEMENT_COLUMNS]
+
+
+def statement_by_month(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`investor_statement` added up per month: month_end, the four amounts, due_date, portfolios."""
+    if rows.empty:
+        return pd.DataFrame(columns=["month_end", DISTRIBUTION_FEE, CDSC, "offset", "payable", "due_date", "portfolios"])
+    out = rows.groupby("month_end", as_index=False).agg(
+        **{c: (c, "sum") for c in (DISTRIBUTION_FEE, CDSC, "offset", "payable")}, due_date=("due_date", "first"),
+        portfolios=("portfolio_id", "nunique"))
+    money = [DISTRIBUTION_FEE, CDSC, "offset", "payable"]
+    out[money] = out[money].round(2)
+    return out.sort_values("month_end", ascending=False).reset_index(drop=True)
+
+
+def fractions_in_effect(frame: pd.DataFrame, terms: pd.DataFrame, column: str) -> np.ndarray:
+    """For rows with month_end, portfolio_id, rights_holder: the assignee's ``column`` (``fee_fraction`` or
+    ``cdsc_fraction``) of the assignments in effect at the month end covering the row (0 outside)."""
+    out = np.zeros(len(frame))
+    if frame.empty or terms.empty:
+        return out
+    me = pd.to_datetime(frame["month_end"]).to_numpy()
+    for t in terms.itertuples(index=False):
+        covers = frame["rights_holder"].to_numpy() == t.rights_holder
+        if t.portfolio_id:
+            covers &= frame["portfolio_id"].to_numpy() == t.portfolio_id
+        started = me >= np.datetime64(pd.Timestamp(t.start_date))
+        running = np.ones(len(frame), dtype=bool) if pd.isna(t.end_date) else me <= np.datetime64(pd.Timestamp(t.end_date))
+        out += np.where(covers & started & running, float(getattr(t, column)), 0.0)
+    return out
+
+
+NET_ASSET_COLUMNS = ["month_end", "net_assets", "investor_net_assets"]
+
+
+def stream_net_assets(allocation: pd.DataFrame, summary: pd.DataFrame, terms: pd.DataFrame,
+                      end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The net asset value of the shares behind the stream, month by month (its runoff).
+
+    The fee accrues on net assets: the assigning rights holder's part of a portfolio's average net
+    assets is its 12b-1 Share S_h(m) x the portfolio's average net assets.  ``net_assets`` adds it
+    up over the assigned portfolios (while an assignment is in effect); ``investor_net_assets``
+    weights it by the assignee's fee fraction, the net assets its 12b-1 Portion is earned on.
+    ``allocation`` holds the assigning rights holders' rows.  Columns: ``NET_ASSET_COLUMNS``.
+    """
+    if allocation.empty or terms.empty:
+        return pd.DataFrame(columns=NET_ASSET_COLUMNS)
+    frame = allocation[["month_end", "portfolio_id", "rights_holder", "share"]]
+    if end is not None:
+        frame = frame[frame["month_end"] <= pd.Timestamp(end)]
+    frame = frame.merge(summary[["month_end", "portfolio_id", "average_net_assets"]], on=["month_end", "portfolio_id"],
+                        how="inner")
+    fee = fractions_in_effect(frame, terms, "fee_fraction")
+    assigned = fractions_in_effect(frame, terms.assign(fee_fraction=1.0), "fee_fraction") > 0
+    value = frame["share"].to_numpy() * frame["average_net_assets"].to_numpy()
+    frame = frame.assign(net_assets=np.where(assigned, value, 0.0), investor_net_assets=value * fee)
+    out = frame.groupby("month_end", as_index=False)[["net_assets", "investor_net_assets"]].sum()
+    out = out[(out["net_assets"] != 0) | (out["investor_net_assets"] != 0)]
+    return out.sort_values("month_end").reset_index(drop=True)[NET_ASSET_COLUMNS]
+
+
 def assignee_lot_filters(assignments: pd.DataFrame, assignee: str) -> list[tuple[str, str]]:
     """(rights_holder, portfolio_id or '') pairs whose lots stand behind the assignee's stream."""
     terms = assignments[assignments["assignee"] == assignee]
     return sorted({(str(t.rights_holder), str(t.portfolio_id)) for t in terms.itertuples(index=False)})
 
 
-def _cdsc_rate(schedule: Sequence[float] | str | float | None, year_held: int) -> float:
-    """The schedule's rate (fraction) in ``year_held`` (1-based); 0 beyond it."""
-    if schedule is None or (isinstance(schedule, float) and math.isnan(schedule)):
-        return 0.0
-    if isinstance(schedule, str):
-        schedule = parse_cdsc_schedule(schedule)
-    values = list(schedule)
-    return float(values[year_held - 1]) / 100.0 if 1 <= year_held <= len(values) else 0.0
+def _rates(portfolio_ids: pd.Series, years_held: pd.Series | np.ndarray, portfolios: pd.DataFrame) -> np.ndarray:
+    """The CDSC rate (fraction) of each (portfolio, year held): a lookup of the schedules, 0 beyond them."""
+    rows = []
+    for pid, schedule in zip(portfolios["portfolio_id"], portfolios["cdsc_schedule"], strict=False):
+        if schedule is None or (isinstance(schedule, float) and math.isnan(schedule)):
+            continue
+        values = parse_cdsc_schedule(schedule) if isinstance(schedule, str) else list(schedule)
+        rows += [(str(pid), k + 1, float(v) / 100.0) for k, v in enumerate(values)]
+    table = pd.DataFrame(rows, columns=["portfolio_id", "year_held", "rate"])
+    keys = pd.DataFrame({"portfolio_id": np.asarray(portfolio_ids, dtype=object).astype(str),
+                         "year_held": np.asarray(years_held, dtype=np.int64)})
+    table["year_held"] = table["year_held"].astype(np.int64)
+    return keys.merge(table, on=["portfolio_id", "year_held"], how="left")["rate"].fillna(0.0).to_numpy()
 
 
 def runoff(lots: pd.DataFrame, portfolios: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
@@ -202,16 +387,63 @@ def runoff(lots: pd.DataFrame, portfolios: pd.DataFrame, pairs: Sequence[tuple[s
     frame = lots[mask].copy()
     if frame.empty:
         return pd.DataFrame(columns=RUNOFF_COLUMNS)
-    schedules = dict(zip(portfolios["portfolio_id"], portfolios["cdsc_schedule"], strict=False))
     year_held = pd.to_datetime(frame["month_end"]).dt.year - frame["issue_year"].astype(int) + 1
-    frame["rate"] = [
-        _cdsc_rate(schedules.get(pid), int(k)) for pid, k in zip(frame["portfolio_id"], year_held, strict=True)
-    ]
+    frame["rate"] = _rates(frame["portfolio_id"], year_held, portfolios)
     frame["cdsc_carried"] = frame["cost"] * frame["rate"]
     frame["carrying_shares"] = np.where(frame["rate"] > 0, frame["commission_shares"], 0.0)
     out = frame.groupby(RUNOFF_KEYS, as_index=False)[RUNOFF_AMOUNTS].sum()
     out = out[out["commission_shares"].abs() > SHARE_TOLERANCE]
     return out.sort_values(RUNOFF_KEYS).reset_index(drop=True)[RUNOFF_COLUMNS]
+
+
+INVESTOR_CDSC_COLUMNS = ["issue_year", "year_held", "commission_shares", "cost", "rate_low", "rate_high",
+                         "cdsc_low", "cdsc_high", "cdsc_fraction", "investor_low", "investor_high"]
+
+
+def investor_cdsc(lots: pd.DataFrame, portfolios: pd.DataFrame, terms: pd.DataFrame,
+                  month_end: pd.Timestamp) -> pd.DataFrame:
+    """The CDSC the shares behind the stream carry at ``month_end``, and the assignee's own share of it.
+
+    Years held are counted by anniversary, as the CDSC statement counts them (FOURTH (D)): a share
+    issued in year ``y`` is, at a month end of year ``Y``, in year ``Y - y + 1`` once that year's
+    anniversary of its issue date has passed and in year ``Y - y`` before.  The lots are kept by
+    issue year, not date, so in a month before December both are possible: ``*_low`` counts every
+    anniversary passed (the later year, the lower rate), ``*_high`` none (the earlier year); at a
+    December month end they agree.  ``cdsc_*`` = cost x rate (what the shares would bear if
+    redeemed at cost); ``investor_*`` = that x the assignee's cdsc_fraction of the assignment in
+    effect for the portfolio (0 once its window has ended).  Columns: ``INVESTOR_CDSC_COLUMNS``.
+    """
+    m = pd.Timestamp(month_end)
+    pairs = sorted({(str(t.rights_holder), str(t.portfolio_id)) for t in terms.itertuples(index=False)})
+    if lots is None or lots.empty or not pairs:
+        return pd.DataFrame(columns=INVESTOR_CDSC_COLUMNS)
+    frame = lots[lots["month_end"] == m]
+    mask = np.zeros(len(frame), dtype=bool)
+    for holder, pid in pairs:
+        mask |= (frame["rights_holder"] == holder).to_numpy() & ((frame["portfolio_id"] == pid).to_numpy() if pid else True)
+    frame = frame[mask].copy()
+    if frame.empty:
+        return pd.DataFrame(columns=INVESTOR_CDSC_COLUMNS)
+    later = m.year - frame["issue_year"].astype(int) + 1  # every anniversary this year passed
+    earlier = later if m.month == 12 else np.maximum(later - 1, 1)
+    frame["rate_low"] = _rates(frame["portfolio_id"], later, portfolios)
+    frame["rate_high"] = _rates(frame["portfolio_id"], earlier, portfolios)
+    frame["cdsc_low"] = frame["cost"] * frame["rate_low"]
+    frame["cdsc_high"] = frame["cost"] * frame["rate_high"]
+    fraction = fractions_in_effect(frame, terms, "cdsc_fraction")
+    frame["investor_low"] = frame["cdsc_low"] * fraction
+    frame["investor_high"] = frame["cdsc_high"] * fraction
+    frame["weighted"] = frame["cost"] * fraction
+    sums = ["commission_shares", "cost", "cdsc_low", "cdsc_high", "investor_low", "investor_high", "weighted"]
+    out = frame.groupby("issue_year", as_index=False)[sums].sum()
+    out = out[out["commission_shares"].abs() > SHARE_TOLERANCE].copy()
+    cost = out["cost"].where(out["cost"] > 0, 1.0)
+    out["cdsc_fraction"] = np.where(out["cost"] > 0, out["weighted"] / cost, 0.0)
+    out["rate_low"] = np.where(out["cost"] > 0, out["cdsc_low"] / cost, 0.0)
+    out["rate_high"] = np.where(out["cost"] > 0, out["cdsc_high"] / cost, 0.0)
+    year_low = m.year - out["issue_year"].astype(int) + 1
+    out["year_held"] = [str(k) if m.month == 12 or k == 1 else f"{k - 1} or {k}" for k in year_low]
+    return out.sort_values("issue_year").reset_index(drop=True)[INVESTOR_CDSC_COLUMNS]
 
 
 def runoff_at(runoff_frame: pd.DataFrame, month_end: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -235,6 +467,8 @@ def runoff_totals(at: pd.DataFrame) -> dict[str, float]:
 
 
 __all__ = [
-    "Payback", "assignee_by_portfolio", "assignee_lot_filters", "assignee_stream", "assignee_terms", "payback",
-    "payback_curve", "payments_schedule", "purchase_price", "runoff", "runoff_at", "runoff_totals",
+    "Payback", "Returns", "Status", "as_of", "assignee_by_portfolio", "assignee_lot_filters", "assignee_stream",
+    "assignee_terms", "assignment_status", "fractions_in_effect", "investor_cdsc", "investor_statement", "irr",
+    "payback", "payback_curve", "payments_schedule", "purchase_price", "returns", "runoff", "runoff_at",
+    "runoff_totals", "statement_by_month", "stream_net_assets", "INVESTOR_CDSC_COLUMNS",
 ]

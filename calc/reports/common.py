@@ -128,12 +128,18 @@ def change(now: float, before: float) -> float:
     return (now - before) / abs(before)
 
 
+def date_text(dates: pd.Series, missing: str = "open") -> pd.Series:
+    """Dates as ``2020-06-30``; a missing one (an end date not set: still running) as ``missing``."""
+    parsed = pd.to_datetime(dates, errors="coerce")
+    return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), missing).astype(object)
+
+
 def cents(value: float) -> float:
     """A sum of cent amounts, cleaned of binary noise."""
     return float(round(float(value), 2))
 
 
 __all__ = [
-    "COLUMN_LABELS", "MONEY_KINDS", "PORTFOLIO_COLUMNS", "ROLE_LABELS", "SCHEDULE_LABELS", "as_ids", "cents", "change", "filter_frame",
+    "COLUMN_LABELS", "MONEY_KINDS", "PORTFOLIO_COLUMNS", "ROLE_LABELS", "SCHEDULE_LABELS", "as_ids", "cents", "change", "date_text", "filter_frame",
     "month_ends", "portfolio_labels",
 ]

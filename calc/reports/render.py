@@ -50,7 +50,8 @@ def _fmt_money(value: float) -> str:
 
 
 def _scope(s: Statement) -> str:
-    return "all portfolios" if s.portfolio_ids is None else ", ".join(s.portfolio_ids)
+    where = "all portfolios" if s.portfolio_ids is None else ", ".join(s.portfolio_ids)
+    return where if s.party is None else f"{where}, {s.party}'s payments"
 
 
 # --- CSV --------------------------------------------------------------------------------
@@ -135,7 +136,8 @@ def statement_excel(s: Statement, portfolio_names: dict[str, str] | None = None)
 # --- HTML -------------------------------------------------------------------------------
 
 STYLE = """<style>
-.stmt { font-family: "Source Sans Pro", Arial, sans-serif; font-size: 11px; color: #111; }
+.stmt { font-family: "Source Sans Pro", Arial, sans-serif; font-size: 11px; color: #111; background: #fff;
+        color-scheme: light; padding: 16px; border-radius: 4px; }
 .stmt h1 { font-size: 18px; margin: 0 0 4px 0; } .stmt h2 { font-size: 14px; margin: 18px 0 6px 0; color: #1f4e79; }
 .stmt table { border-collapse: collapse; width: 100%; page-break-inside: auto; }
 .stmt th { background: #1f4e79; color: #fff; text-align: left; padding: 3px 6px; }
@@ -184,7 +186,8 @@ def statement_html(s: Statement, portfolio_names: dict[str, str] | None = None, 
     sheets = statement_sheets(s, portfolio_names)
     due = f"{s.due_date:%A, %d %B %Y}" if s.due_date is not None else "–"
     tie = "All totals tie out." if s.ties_out else "<b>Some totals do not tie out: see the tie-out table.</b>"
-    parts = [html_table(n, sheets[n], SHEET_KINDS, "None this month.") for n in STATEMENT_HTML_SHEETS]
+    parts = [html_table(n + (" (whole portfolios)" if n in s.whole else ""), sheets[n], SHEET_KINDS, "None this month.")
+             for n in STATEMENT_HTML_SHEETS]
     content = (f'<div class="stmt"><h1>Monthly Calculation: {s.month_end:%B %Y}</h1>'
                f'<p class="meta">Master Distribution Agreement (Class B Shares), {html.escape(_scope(s))}. '
                f"Amounts payable on {due}. {tie}</p>{''.join(parts)}</div>")
@@ -194,4 +197,19 @@ def statement_html(s: Statement, portfolio_names: dict[str, str] | None = None, 
             f"{STYLE}</head><body>{content}</body></html>")
 
 
-__all__ = ["column_kind", "html_table", "statement_csv", "statement_excel", "statement_html", "table_csv", "workbook"]
+def document_html(title: str, subtitle: str, sheets: Mapping[str, pd.DataFrame], kinds: Kinds,
+                  standalone: bool = True, empty_note: str = "None.") -> str:
+    """Any report as a printable page: a heading, a line under it and one table per sheet.
+
+    ``standalone=False`` gives the styled ``<div class="stmt">`` alone, to embed in a page.
+    """
+    parts = [html_table(html.escape(name), frame, kinds, empty_note) for name, frame in sheets.items()]
+    content = (f'<div class="stmt"><h1>{html.escape(title)}</h1><p class="meta">{html.escape(subtitle)}</p>'
+               f"{''.join(parts)}</div>")
+    if not standalone:
+        return STYLE + content
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"{STYLE}</head><body>{content}</body></html>")
+
+
+__all__ = ["column_kind", "document_html", "html_table", "statement_csv", "statement_excel", "statement_html", "table_csv", "workbook"]

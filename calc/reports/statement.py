@@ -62,6 +62,8 @@ class Statement:
     exceptions: pd.DataFrame
     tie_out: pd.DataFrame
     totals: dict[str, float] = field(default_factory=dict)
+    party: str | None = None  # the payments, by party, allocation and CDSC of this party only
+    whole: tuple[str, ...] = ()  # the sheets that stay of the whole portfolios with a party chosen
 
     @property
     def ties_out(self) -> bool:
@@ -80,13 +82,18 @@ def statement(
     exceptions: pd.DataFrame,
     month_end: pd.Timestamp,
     portfolio_ids: str | Iterable[str] | None = None,
+    party: str | None = None,
 ) -> Statement:
-    """The statement of ``month_end`` (all portfolios, or those given).
+    """The statement of ``month_end`` (all portfolios, or those given), for every party or one.
 
     ``summary`` and ``payments`` get a total row; ``by_party`` adds each
     party's money over the portfolios (per role); ``tie_out`` checks, per
     portfolio and kind of money, that the parties' cents add up to the
-    portfolio's total (and ``payable`` to money less offsets).
+    portfolio's total (and ``payable`` to money less offsets).  With
+    ``party``, the payments, by party and the ``payments_*`` totals are that
+    party's; the allocation and CDSC rows too where it is a rights holder;
+    the summary, exceptions and tie-out stay of the whole portfolios (named
+    in ``whole``).
     """
     m = pd.Timestamp(month_end)
     ids = as_ids(portfolio_ids)
@@ -123,9 +130,19 @@ def statement(
                        "parties": pay_sum, "difference": cents(pay_sum - net), "ok": abs(pay_sum - net) < 0.005})
     tie = pd.DataFrame(checks, columns=TIE_OUT_COLUMNS)
 
+    whole: tuple[str, ...] = ()
+    if party is not None:
+        pay = pay[pay["party"] == party].reset_index(drop=True)
+        by_party = by_party[by_party["party"] == party].reset_index(drop=True)
+        whole = ("Summary", "Exceptions", "Tie-out")
+        if (alloc["rights_holder"] == party).any() or (cd["rights_holder"] == party).any():
+            alloc = alloc[alloc["rights_holder"] == party].reset_index(drop=True)
+            cd = cd[cd["rights_holder"] == party].reset_index(drop=True)
+        else:
+            whole = ("Summary", "Allocation", "CDSC", "Exceptions", "Tie-out")
     totals = {c: cents(summ[c].sum()) for c in SUMMARY_MONEY}
     totals.update({f"payments_{c}": cents(pay[c].sum()) for c in PAYMENT_MONEY})
-    return Statement(m, due, ids, summ, pay, by_party, alloc, cd, ex, tie, totals)
+    return Statement(m, due, ids, summ, pay, by_party, alloc, cd, ex, tie, totals, party, whole)
 
 
 def _with_total(frame: pd.DataFrame, label_col: str, sum_cols: Sequence[str], label: str = "Total",

@@ -1,79 +1,149 @@
-"""Data: load a feed (a zip of its CSV files), the validation report, what is loaded and each calculation run."""
+"""Data: what is loaded (every calculation run), and loading a feed from a zip with its validation report.
+
+Every upload error is shown the same way (:func:`_failed`): what was not
+loaded, why in plain words, and that nothing was written; a rejected feed adds
+its problems.  A feed identical to a stored run is named and stored again only
+when the user says so.  After a load the new run is chosen in the sidebar and
+the page is redrawn at once.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from calc.feed import FeedError
 from calc.reports.data import feed_overview, problems_frame
 from dashboard import data, filters, ui
 
+log = logging.getLogger("dashboard")
+
 RUN_LABELS = {
-    "run_id": "Run", "feed_id": "Feed", "source": "Source", "created_at": "Loaded at", "status": "Status",
+    "run_id": "Run", "name": "Name", "feed_id": "Feed", "source": "Source", "created_at": "Loaded at", "status": "Status",
     "months": "Months", "first_month": "First month", "last_month": "Last month", "code_version": "Code version",
     "feed_checksum": "Feed checksum", "summary_rows": "Summary rows", "payments_rows": "Payments rows",
     "allocation_rows": "Allocation rows", "omnibus_rows": "Omnibus rows", "cdsc_rows": "CDSC rows",
     "exceptions_rows": "Exceptions", "omnibus_accounts_rows": "Omnibus account rows", "lots_rows": "Lot rows",
 }
+PENDING = "_duplicate_upload"  # an upload identical to a stored run, waiting for the user's word
+
+
+def _failed(name: str, reason: str, problems: pd.DataFrame | None = None) -> None:
+    """Every upload error, the same way: the file, why, nothing written (and a rejected feed's problems)."""
+    st.error(f"**{name} was not loaded.** {reason} Nothing was written to the store.", icon=":material/error:")
+    if problems is not None and not problems.empty:
+        st.table(problems.rename(columns={"file": "File", "line": "Line", "column": "Column", "rule": "Rule"}),
+                 hide_index=True, border="horizontal")
+
+
+def _load(upload, payload: bytes) -> None:
+    with st.status(f"Loading {upload.name}…", expanded=True) as status:
+        bar = st.progress(0.0)
+        line = st.empty()
+        started = time.perf_counter()
+
+        def progress(stage: str, done: int | None = None, total: int | None = None) -> None:
+            if done is not None and total:
+                bar.progress(min(1.0, done / total))
+            line.write(f"{time.perf_counter() - started:6.1f}s · {stage}")
+
+        try:
+            run_id = data.load_uploaded_feed(payload, upload.name, progress=progress)
+        except Exception:
+            status.update(label=f"{upload.name} was not loaded", state="error", expanded=False)
+            raise
+        bar.progress(1.0)
+        status.update(label=f"Loaded {upload.name} as calculation run {run_id}", state="complete")
+    st.session_state["_loaded_message"] = (f"Loaded {upload.name} as calculation run {run_id}: it is chosen in the "
+                                           "sidebar and listed above.")
+    st.session_state["_select_run"] = run_id  # the sidebar shows it on the rerun below
+    st.session_state.pop(PENDING, None)
+    st.rerun()
 
 
 def _upload() -> None:
     st.subheader("Load a feed")
     st.caption("Zip the feed's files (portfolios, tenures, accounts, nav, transactions and optionally assignments, "
                "offsets, plan_events; CSV or Parquet) and upload the zip. The feed is validated, computed and stored "
-               "in one transaction: a rejected feed writes nothing.")
+               "in one transaction: a rejected feed writes nothing. The run is named after the file.")
+    loaded = st.session_state.pop("_loaded_message", None)
+    if loaded:
+        st.success(loaded, icon=":material/check_circle:")
     upload = st.file_uploader("Feed (.zip)", type=["zip"], key="feed_zip")
     validate_only = st.checkbox("Validate only (do not store)", key="validate_only")
-    if st.button("Validate" if validate_only else "Validate and load", type="primary", disabled=upload is None, key="load_feed"):
-        payload = upload.getvalue()
-        try:
-            if validate_only:
-                feed = data.validate_uploaded_feed(payload)
-                st.success(f"{upload.name}: the feed is valid ({len(feed.months())} months).")
-                ui.table(feed_overview(feed), labels={"table": "Table", "rows": "Rows"})
-                return
-            with st.status(f"Loading {upload.name}…", expanded=True) as status:
-                bar = st.progress(0.0)
-                line = st.empty()
-                started = time.perf_counter()
+    pending = st.session_state.get(PENDING)
+    if pending and (upload is None or pending["file"] != (upload.name, upload.size)):
+        st.session_state.pop(PENDING, None)
+        pending = None
+    clicked = st.button("Validate" if validate_only else "Validate and load", type="primary", disabled=upload is None,
+                        key="load_feed")
+    if pending and not clicked:
+        runs = ", ".join(str(r) for r in pending["runs"])
+        st.warning(f"**{upload.name} is identical to the feed of run {runs}** (the same files, byte for byte): its "
+                   "Monthly Calculation is already stored. Store it again as a new run?", icon=":material/content_copy:")
+        c = st.columns([1, 1, 4])
+        again = c[0].button("Store it again", key="store_again")
+        if c[1].button("Cancel", key="store_cancel"):
+            st.session_state.pop(PENDING, None)
+            st.rerun()
+        if again:
+            _guard(upload, lambda payload: _load(upload, payload))
+        return
+    if not clicked:
+        return
 
-                def progress(stage: str, done: int | None = None, total: int | None = None) -> None:
-                    if done is not None and total:
-                        bar.progress(min(1.0, done / total))
-                    line.write(f"{time.perf_counter() - started:6.1f}s · {stage}")
+    def go(payload: bytes) -> None:
+        if validate_only:
+            feed = data.validate_uploaded_feed(payload)
+            st.success(f"{upload.name}: the feed is valid ({len(feed.months())} months).")
+            ui.table(feed_overview(feed), labels={"table": "Table", "rows": "Rows"}, key="feed_overview",
+                     file=ui.download_name("feed-overview", upload.name.removesuffix(".zip")))
+            return
+        same = data.runs_with_checksum(data.uploaded_checksum(payload))
+        if same:
+            st.session_state[PENDING] = {"file": (upload.name, upload.size), "runs": same}
+            st.rerun()
+        _load(upload, payload)
 
-                try:
-                    run_id = data.load_uploaded_feed(payload, upload.name, progress=progress)
-                except Exception:
-                    status.update(label=f"{upload.name} was not loaded", state="error", expanded=False)
-                    raise
-                bar.progress(1.0)
-                status.update(label=f"Loaded {upload.name} as calculation run {run_id}", state="complete")
-            st.success(f"Loaded as calculation run {run_id}. Choose it in the sidebar (it is the newest).")
-            st.session_state["_loaded_run"] = run_id
-        except FeedError as err:
-            st.error(f"The feed was rejected ({len(err.problems)} problem(s)); nothing was written.")
-            problems = problems_frame(err.problems)
-            st.table(problems.rename(columns={"file": "File", "line": "Line", "column": "Column", "rule": "Rule"}),
-                     hide_index=True, border="horizontal")
-        except (ValueError, OSError) as err:
-            st.error(f"The upload could not be read: {err}")
-        except data.StoreUnavailable as err:
-            st.error(f"The store is not available: {err}")
+    _guard(upload, go)
+
+
+def _guard(upload, action) -> None:
+    """Run ``action`` on the upload's bytes; every failure is shown by :func:`_failed`."""
+    try:
+        action(upload.getvalue())
+    except FeedError as err:
+        _failed(upload.name, f"The feed was rejected: {len(err.problems)} problem(s), listed below.",
+                problems_frame(err.problems))
+    except data.UploadError as err:
+        _failed(upload.name, f"The upload could not be used: {err}")
+    except data.StoreUnavailable:
+        _failed(upload.name, "The calculation store is not available on this installation.")
+    except ScriptControlException:  # st.rerun
+        raise
+    except Exception as err:
+        log.exception("loading %s failed", upload.name)
+        if ui.is_connection_error(err):
+            _failed(upload.name, filters.STORE_DOWN)
+        else:
+            _failed(upload.name, f"The feed could not be read or stored ({type(err).__name__}); the details are in "
+                    "the server log.")
 
 
 def _runs() -> None:
     st.subheader("What is loaded")
     try:
         listing = data.runs()
-    except data.StoreUnavailable as err:
-        st.info(f"The store is not available: {err}")
+    except data.StoreUnavailable:
+        st.info("The calculation store is not available on this installation yet.")
         return
-    except Exception as err:
-        st.error(f"The database could not be read: {err}")
+    except Exception:
+        log.exception("the store could not be read")
+        st.error(filters.STORE_DOWN)
         return
     if listing.empty:
         st.info(ui.NO_DATA)
@@ -89,21 +159,27 @@ def _runs() -> None:
     months = latest.get("months")
     c[3].metric("Months in newest run", "–" if months is None or pd.isna(months) else f"{int(months)}")
     if f.run_id is not None:
-        st.caption(f"Showing run {f.run_id} on the other pages (choose another in the sidebar).")
+        st.caption(f"Showing run {f.run_id} on the other pages (choose another in the sidebar). This page lists every "
+                   "run of the store: the Portfolio and Party filters do not apply to it.")
+    listing = listing.assign(name=listing["source"].map(data.source_name))
     cols = [c for c in RUN_LABELS if c in listing.columns]
     ui.table(listing[cols], months=[c for c in ("first_month", "last_month") if c in cols],
-             labels={c: RUN_LABELS[c] for c in cols})
+             labels={c: RUN_LABELS[c] for c in cols}, key="runs", file="calculation-runs")
     if f.meta is not None:
         meta = f.meta
         with st.expander(f"Run {f.run_id}: portfolios, tenures, assignments, Plan events"):
             st.markdown("**Portfolios**")
-            ui.table(meta.portfolios.drop(columns=[c for c in ("cdsc_schedule",) if c in meta.portfolios.columns]))
+            ui.table(meta.portfolios.drop(columns=[c for c in ("cdsc_schedule",) if c in meta.portfolios.columns]),
+                     key="feed_portfolios", file=f"portfolios-run{f.run_id}")
             st.markdown("**Tenures**")
-            ui.table(meta.tenures, dates=["start_date", "end_date"])
+            ui.table(meta.tenures, dates=["start_date"], open_dates=["end_date"], key="feed_tenures",
+                     file=f"tenures-run{f.run_id}")
             st.markdown("**Assignments**")
-            ui.table(meta.assignments, dates=["start_date", "end_date"], money=["purchase_price"])
+            ui.table(meta.assignments, dates=["start_date"], open_dates=["end_date"], money=["purchase_price"],
+                     percent=["fee_fraction", "cdsc_fraction"], key="feed_assignments", file=f"assignments-run{f.run_id}")
+            st.caption("An end date “open”: the tenure or assignment runs on.")
             st.markdown("**Plan events**")
-            ui.table(meta.plan_events, dates=["date"])
+            ui.table(meta.plan_events, dates=["date"], key="feed_plan_events", file=f"plan-events-run{f.run_id}")
 
 
 def render() -> None:

@@ -1,4 +1,11 @@
-"""Omnibus accounts: a portfolio's omnibus accounts -> one account month by month, Exhibit A 2(c) written out."""
+"""Omnibus accounts: a portfolio's omnibus accounts -> one account month by month, Exhibit A 2(c) written out.
+
+The portfolio is the sidebar's (picked here when it is the whole complex) and
+the account a page choice: both come back when the user returns to the page.
+The month-by-month table scrolls to the chosen month and highlights it; a
+month's formula lines download as CSV.  With a rights holder in the Party
+filter the lines, table and chart are that holder's.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +20,11 @@ from calc.reports.omnibus import (
     omnibus_formula_lines,
 )
 from calc.vocabulary import SHARE_TOLERANCE
-from dashboard import charts, data, theme, ui
-from dashboard.filters import KEY_PORTFOLIO, publish, seed
+from dashboard import charts, data, filters, theme, ui
+from dashboard.filters import KEY_PORTFOLIO, publish
+
+LINE_LABELS = {"rights_holder": "Rights holder", "line": "Line", "clause": "Clause", "formula": "Formula",
+               "value": "Calculated", "by_formula": "By the formula", "note": "Note"}
 
 # The holder's line as the formula reads, F_h(m) = F_h(m-1) + issued - redeemed + net exchange, then the
 # account's month-end figures it is computed from (the same on every holder's row, so they come last).
@@ -67,7 +77,8 @@ def render() -> None:
         holders = [c for c in overview.columns if c.startswith("F_")]
         shown = overview.copy()
         shown.insert(0, "⚠", shown["flagged"].map({True: "⚠", False: ""}))
-        ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders],
+        ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders], key="accounts",
+                 file=ui.download_name("omnibus-accounts", pid, m, f"run{f.run_id}"),
                  labels={"account_id": "Account", "free_shares": "Free Shares F(m)", "commission_shares": "Commission K(m)",
                          "exceptions_this_month": "Exceptions (month)", "exceptions_total": "Exceptions (all)",
                          **{h: f"{h[2:]} Free Shares" for h in holders}})
@@ -77,16 +88,22 @@ def render() -> None:
     all_accounts = sorted(omnibus["account_id"].unique())
     flagged = overview.loc[overview["flagged"], "account_id"].tolist() if not overview.empty else []
     default = all_accounts.index(flagged[0]) if flagged else 0
-    seed("account", lambda raw: raw if raw in all_accounts else None)
-    if st.session_state.get("account") not in all_accounts:
-        st.session_state["account"] = all_accounts[default]
+    filters.choice("account", all_accounts, all_accounts[default], "account", where=f"an omnibus account of {pid}")
     account = st.selectbox("Account", all_accounts, key="account", help="Drill into one omnibus account, month by month.")
     publish("account", account, None)
     history = omnibus_account_history(omnibus, accounts, pid, account)
-    _account(history, exceptions, pid, account, m)
+    holders = sorted(history["rights_holder"].unique())
+    if f.party and f.party in holders:
+        history = history[history["rights_holder"] == f.party]
+        st.caption(f"Party filter: {f.party}'s lines only (the account's I, R, E, F and K are the whole account's).")
+    elif f.party:
+        st.caption(f"Party filter: {f.party} is not a rights holder of {account}; omnibus Free Shares are attributed to "
+                   f"rights holders only, so every rights holder ({', '.join(holders)}) is shown.")
+    _account(history, exceptions, pid, account, m, f.run_id)
 
 
-def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp) -> None:
+def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp,
+             run_id: int) -> None:
     st.subheader(f"{account} in {pid}, {theme.fmt_month(m)}")
     rows = history[history["month_end"] == m]
     if rows.empty:
@@ -95,13 +112,19 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
                 "transaction holds nothing. Choose a later month.")
     else:
         figures = rows.iloc[[0]][["I", "R", "E", "F_prev", "K_prev", "F", "K"]]
-        ui.table(figures, shares=list(figures.columns),
+        ui.table(figures, shares=list(figures.columns), key="account_month",
+                 file=ui.download_name("omnibus", pid, account, m, "figures", f"run{run_id}"),
                  labels={"I": "I (issued)", "R": "R (redeemed)", "E": "E (net exchange)", "F_prev": "F(m-1)",
                          "K_prev": "K(m-1)", "F": "F(m)", "K": "K(m)"})
         if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= SHARE_TOLERANCE:
             st.info(f"No Free Shares issued, redeemed or exchanged in {account} in {theme.fmt_month(m)}: nothing to "
                     "attribute, every balance carries over. The months with activity are listed below.")
         lines = omnibus_formula_lines(history, m)
+        st.download_button(
+            "Download the formula lines (CSV)",
+            lambda: ui.csv_bytes(lines, LINE_LABELS),
+            file_name=f"{ui.download_name('omnibus', pid, account, m, 'formulas', f'run{run_id}')}.csv",
+            mime="text/csv", icon=":material/download:", key="dl_formulas", on_click="ignore", type="tertiary")
         for holder, g in lines.groupby("rights_holder", sort=True):
             hr = rows[rows["rights_holder"] == holder].iloc[0]
             st.markdown(f"**{holder}**: K_h(m-1) = {theme.fmt_shares(hr['K_h_prev'])}, F_h(m-1) = "
@@ -112,11 +135,12 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
         for e in ex.itertuples(index=False):
             st.warning(f"{e.code}: {e.detail}")
 
-    _history(history, exceptions, account)
+    _history(history, exceptions, pid, account, m, run_id)
 
 
 @st.fragment
-def _history(history: pd.DataFrame, exceptions: pd.DataFrame, account: str) -> None:
+def _history(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp,
+             run_id: int) -> None:
     """The account's months, the attribution chart and its exceptions (local switches)."""
     st.subheader("Attribution over time")
     with_k = st.toggle("Show Commission Shares K_h too", value=False, key="omnibus_with_k")
@@ -126,14 +150,26 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, account: str) -> N
     active_only = st.toggle("Only months with activity (I, R or E)", value=True, key="omnibus_active_only")
     shown = history
     if active_only:
-        shown = history[(history["I"].abs() > SHARE_TOLERANCE) | (history["R"].abs() > SHARE_TOLERANCE) | (history["E"].abs() > SHARE_TOLERANCE)]
-    ui.table(shown[list(HISTORY_LABELS)].sort_values(["month_end", "rights_holder"], ascending=[False, True]),
-             shares=[c for c in HISTORY_LABELS if c not in ("month_end", "rights_holder")], months=["month_end"],
-             pinned=["month_end", "rights_holder"], labels=HISTORY_LABELS)
+        active = (history["I"].abs() > SHARE_TOLERANCE) | (history["R"].abs() > SHARE_TOLERANCE) | (history["E"].abs() > SHARE_TOLERANCE)
+        shown = history[active | (history["month_end"] == m)]  # the chosen month stays, active or not
+    shown = shown[list(HISTORY_LABELS)].sort_values(["month_end", "rights_holder"], ascending=[False, True]).reset_index(drop=True)
+    chosen = shown.index[shown["month_end"] == m]
+    if len(chosen):
+        st.caption(f"{theme.fmt_month(m)}, the chosen month, is highlighted; the table opens on it.")
+    with st.container(key="omnibus_history_box"):  # the scroll script finds the table by this key
+        ui.table(shown, shares=[c for c in HISTORY_LABELS if c not in ("month_end", "rights_holder")],
+                 months=["month_end"], pinned=["month_end", "rights_holder"], labels=HISTORY_LABELS,
+                 key="omnibus_history", file=ui.download_name("omnibus", pid, account, "by-month", f"run{run_id}"),
+                 styler=lambda frame: frame.style.apply(
+                     lambda row: [ui.HIGHLIGHT if row["month_end"] == m else "" for _ in row], axis=1))
+    if len(chosen):
+        ui.scroll_table_to("omnibus_history_box", int(chosen[0]))
     ex = exceptions[exceptions["account_id"] == account]
     if not ex.empty:
         with st.expander(f"Exceptions of {account} ({len(ex)})"):
-            ui.table(ex, months=["month_end"], wide=["detail"], labels={"month_end": "Month", "portfolio_id": "Portfolio",
+            ui.table(ex, months=["month_end"], wide=["detail"], key="account_exceptions",
+                     file=ui.download_name("omnibus-exceptions", pid, account),
+                     labels={"month_end": "Month", "portfolio_id": "Portfolio",
                                                        "account_id": "Account", "code": "Code", "detail": "Detail"})
 
 

@@ -1,4 +1,10 @@
-"""Revenue (executives): this month and year to date against a year earlier, by party, Fund and schedule."""
+"""Revenue (executives): this month and year to date against a year earlier, per party, by Fund and schedule.
+
+Everything on the page follows the Party filter: with a party chosen, the
+figure cards, tables, charts and downloads are that party's own money (a
+rights holder's Portions after assignments, a distributor's service fee, an
+assignee's Portions); with none, the whole complex's.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,29 @@ import pandas as pd
 import streamlit as st
 
 from calc.reports.revenue import (
+    NET_OF_OFFSETS,
+    annual_revenue,
     monthly_revenue,
     monthly_revenue_by_party,
+    net_assets_comparison,
+    party_revenue,
     revenue_by_group,
     revenue_comparison,
     top_portfolios,
+    year_by_month,
 )
-from dashboard import charts, data, theme, ui
-from dashboard.filters import month_key, month_of, publish, seed
+from calc.reports.shares import plan_timeline
+from dashboard import data, theme, ui
+from dashboard.filters import Filters, month_key, month_of, publish, seed
+
+MONEY = ["distribution_fee", "service_fee", "cdsc", "total"]
+MONEY_LABELS = {"distribution_fee": "Distribution Fee", "service_fee": "Service fee", "cdsc": "CDSC", "total": "Total"}
+PERIOD_LABELS = {**MONEY_LABELS, "offset": "Offsets", "payable": "Net of offsets",
+                 "average_net_assets": "Average net assets", "fee_rate": "Distribution Fee rate (a year)",
+                 "months": "Months", "year": "Year", "month": "Month"}
+PARTY_LABELS = {"party": "Party", "role": "Role", "assigned_by": "Assigned by", "distribution_fee": "Distribution Fee",
+                "cdsc": "CDSC", "service_fee": "Service fee", "gross": "Gross", "assigned": "Assigned to assignees",
+                "offset": "Offsets", "retained": "Retained"}
 
 
 def _period(months: list[pd.Timestamp]) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -26,90 +47,195 @@ def _period(months: list[pd.Timestamp]) -> tuple[pd.Timestamp, pd.Timestamp]:
         a, _, b = raw.partition("..")
         return (a, b) if a in keys and b in keys and a <= b else None
 
-    seed("period", parse)
+    def problem(raw: str) -> str:
+        a, _, b = raw.partition("..")
+        why = ("is reversed (it ends before it starts)" if a in keys and b in keys and a > b
+               else f"is not within the run's months ({theme.fmt_month(months[0])} to {theme.fmt_month(months[-1])})")
+        return (f"The link's period “{raw}” {why}: showing {theme.fmt_month(month_of(default[0]))} to "
+                f"{theme.fmt_month(month_of(default[1]))}.")
+
+    seed("period", parse, problem)
     if "period" in st.session_state and not parse("..".join(st.session_state["period"])):
         del st.session_state["period"]
     if "period" not in st.session_state:
         st.session_state["period"] = default
     start, end = st.select_slider(
         "Period", options=keys, format_func=lambda k: theme.fmt_month(month_of(k)),
-        key="period", help="The months of the charts and tables below (the KPIs follow the Month filter).",
+        key="period", help="The months of the charts and tables below (the figure cards follow the Month filter).",
     )
     publish("period", (start, end), default, text=lambda v: f"{v[0]}..{v[1]}")
     return month_of(start), month_of(end)
 
 
+def _who(f: Filters) -> str:
+    return f.party or "The complex"
+
+
+def _file(f: Filters, *parts: object) -> str:
+    return ui.download_name("revenue", *parts, f.party, f.portfolio, f"run{f.run_id}")
+
+
 def render() -> None:
     f = ui.require_data()
-    meta = f.meta
-    summary, payments = data.table(f.run_id, "summary"), data.table(f.run_id, "payments")
-    st.title("Fee revenue")
-    st.caption(f"Scope: {f.scope_label} · Distribution Fees, service fees and CDSCs of the Monthly Calculation "
-               f"(run {f.run_id})")
+    money = data.money(f.run_id, f.party)
+    st.title("Fee revenue" + (f": {f.party}" if f.party else ""))
+    who = (f"{f.party}'s own money (its Portions after assignments, any service fee, offsets taken)" if f.party
+           else "every party (the whole complex's Distribution Fees, service fees and CDSCs)")
+    st.caption(f"Scope: {f.scope_label} · {who} · run {f.run_id}")
 
     m = f.month
-    comp = revenue_comparison(summary, m, f.portfolio_ids)
+    comp = revenue_comparison(money, m, f.portfolio_ids)
+    assets = net_assets_comparison(money, m, f.portfolio_ids)
     prior = (m - pd.DateOffset(years=1) + pd.offsets.MonthEnd(0))
-    st.subheader(f"{theme.fmt_month(m)} and year to date")
     if comp.loc["Total", "month"] == 0 and comp.loc["Total", "ytd"] == 0:
-        st.info(f"No fees or CDSCs in {theme.fmt_month(m)} or earlier in {m.year} for {f.scope_label}: "
-                "net assets may not be reported yet for these months, or the Plan has ended (Complete Termination).")
+        st.info(f"No fees or CDSCs for {f.party_label} in {theme.fmt_month(m)} or earlier in {m.year} in "
+                f"{f.scope_label}: net assets may not be reported yet for these months, or the Plan has ended "
+                "(Complete Termination).")
     ui.termination_notice(f)
-    for period, col_now, col_prior, when, prior_when in (
-        ("month", "month", "month_prior_year", f"{m:%b %Y}", f"{prior:%b %Y}"),
-        ("ytd", "ytd", "ytd_prior_year", f"YTD {m.year}", f"YTD {prior.year}"),
+    st.markdown(f"### {_who(f)} earned {theme.fmt_money(comp.loc['Total', 'month'])} in {theme.fmt_month(m)}, "
+                f"{theme.fmt_money(comp.loc['Total', 'ytd'])} in {m.year} to date")
+    st.caption(f"Distribution Fee, service fee and CDSC{' after assignments' if f.party else ''}, before offsets. "
+               f"Net of offsets: {theme.fmt_money(comp.loc[NET_OF_OFFSETS, 'month'])} this month, "
+               f"{theme.fmt_money(comp.loc[NET_OF_OFFSETS, 'ytd'])} this year. Changes against {prior:%B %Y} "
+               f"and {prior.year} to {prior:%B}.")
+    for col_now, col_prior, when, prior_when in (
+        ("month", "month_prior_year", f"{m:%b %Y}", f"{prior:%b %Y}"),
+        ("ytd", "ytd_prior_year", f"YTD {m.year}", f"YTD {prior.year}"),
     ):
-        total, change = comp.loc["Total", col_now], comp.loc["Total", f"{period}_change"]
-        st.markdown(f"**{'This month' if period == 'month' else 'Year to date'}: {theme.fmt_money(total)}** "
-                    f"({theme.fmt_change(change)} against {prior_when})")
-        cols = st.columns(3)
-        for col, label in zip(cols, ["Distribution Fee", "Service fee", "CDSC"], strict=True):
+        cols = st.columns(4)
+        for col, label in zip(cols, ["Distribution Fee", "Service fee", "CDSC", NET_OF_OFFSETS], strict=True):
             with col:
-                ui.money_metric(f"{label}, {when}", comp.loc[label, col_now], comp.loc[label, col_prior], prior_when)
+                ui.money_metric(f"{label}, {when}", comp.loc[label, col_now], comp.loc[label, col_prior], prior_when,
+                                help="Received: money less the offsets applied." if label == NET_OF_OFFSETS else None)
+    cols = st.columns(4)
+    whose = (f"that {f.party}'s Distribution Fee is earned on (each portfolio's, times {f.party}'s part of its fee)"
+             if f.party else "of the portfolios")
+    assets_label = f"Net assets behind {f.party}'s fee" if f.party else "Average net assets"
+    for col, key, when, before in ((cols[0], "month", f"{m:%b %Y}", f"{prior:%b %Y}"),
+                                   (cols[2], "ytd", f"YTD {m.year}", f"YTD {prior.year}")):
+        with col:
+            ui.metric(f"{assets_label}, {when}", theme.fmt_money_compact(assets.loc["average_net_assets", key]),
+                      help=f"{theme.fmt_money(assets.loc['average_net_assets', key])}: average daily net assets "
+                      f"{whose} (the fee is earned on them)",
+                      delta=_delta(assets.loc["average_net_assets", f"{key}_change"], before))
+    for col, key, when in ((cols[1], "month", f"{m:%b %Y}"), (cols[3], "ytd", f"YTD {m.year}")):
+        with col:
+            ui.metric(f"Distribution Fee rate, {when}", theme.fmt_pct(assets.loc["fee_rate", key]),
+                      help="The Distribution Fee a year on those net assets: fee × days in the year ÷ (net assets × "
+                      "days). 0.75% where the whole fee accrues; less where net assets earn no fee (after a "
+                      "Complete Termination).")
     with st.expander("Comparison table"):
         shown = comp.reset_index(names="Money")
         ui.table(shown, money=["month", "month_prior_year", "ytd", "ytd_prior_year"], percent=["month_change", "ytd_change"],
                  labels={"month": f"{m:%b %Y}", "month_prior_year": f"{prior:%b %Y}", "month_change": "Change",
-                         "ytd": f"YTD {m.year}", "ytd_prior_year": f"YTD {prior.year}", "ytd_change": "YTD change"})
+                         "ytd": f"YTD {m.year}", "ytd_prior_year": f"YTD {prior.year}", "ytd_change": "YTD change"},
+                 file=_file(f, "comparison", m), key="comparison")
 
     st.divider()
-    start, end = _period(meta.months)
-    st.subheader(f"By party, {theme.fmt_month(start)} to {theme.fmt_month(end)}")
-    by_party = monthly_revenue_by_party(payments, start, end, f.portfolio_ids)
-    if f.party:
-        by_party = by_party[by_party["party"] == f.party]
-    _party_chart(by_party, summary, start, end, f.portfolio_ids)
+    _by_period(f, money)
 
-    st.subheader("By Fund")
-    by_fund = revenue_by_group(summary, meta.portfolios, "fund", start, end, f.portfolio_ids)
-    st.plotly_chart(charts.group_bars(by_fund, "fund"), width="stretch", key="fund_chart")
 
-    st.subheader("By schedule")
-    by_sched = revenue_by_group(summary, meta.portfolios, "schedule", start, end, f.portfolio_ids)
-    st.plotly_chart(charts.group_bars(by_sched, "schedule", height=220), width="stretch", key="schedule_chart")
-    ui.table(by_sched, money=["distribution_fee", "service_fee", "cdsc", "total"],
-             labels={"schedule": "Schedule", "distribution_fee": "Distribution Fee", "service_fee": "Service fee",
-                     "cdsc": "CDSC", "total": "Total", "portfolios": "Portfolios"})
-
-    st.subheader("Top portfolios")
-    top = top_portfolios(summary, meta.portfolios, start, end, n=10, portfolio_ids=f.portfolio_ids)
-    st.plotly_chart(charts.top_portfolios_bar(top), width="stretch", key="top_chart")
-    ui.table(top, money=["distribution_fee", "service_fee", "cdsc", "total"], percent=["share_of_total"],
-             labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
-                     "distribution_fee": "Distribution Fee", "service_fee": "Service fee", "cdsc": "CDSC",
-                     "total": "Total", "share_of_total": "Share of total"})
+@st.cache_data(show_spinner=False, max_entries=32)
+def _period_frames(run_id: int, party: str | None, portfolio: str | None, start: pd.Timestamp, end: pd.Timestamp,
+                   year: int) -> dict[str, pd.DataFrame]:
+    """Every frame of the period's sections (cached: a page shown again is drawn, not computed)."""
+    meta = data.run_meta(run_id)
+    ids = None if portfolio is None else [portfolio]
+    money, payments = data.money(run_id, party), data.table(run_id, "payments")
+    events = plan_timeline(meta.tenures, meta.plan_events, ids)
+    by_party = monthly_revenue_by_party(payments, start, end, ids)
+    return {
+        "events": events[(events["date"] >= start - pd.offsets.MonthBegin(1)) & (events["date"] <= end)],
+        "parties": party_revenue(payments, meta.assignments, start, end, ids, party),
+        "by_party": by_party if party is None else by_party[by_party["party"] == party],
+        "kinds": monthly_revenue(money, start, end, ids),
+        "year": year_by_month(money, year, ids),
+        "years": annual_revenue(money, ids),
+        "by_fund": revenue_by_group(money, meta.portfolios, "fund", start, end, ids),
+        "by_schedule": revenue_by_group(money, meta.portfolios, "schedule", start, end, ids),
+        "top": top_portfolios(money, meta.portfolios, start, end, n=10, portfolio_ids=ids),
+    }
 
 
 @st.fragment
-def _party_chart(by_party: pd.DataFrame, summary: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                 portfolio_ids: list[str] | None) -> None:
+def _by_period(f: Filters, money: pd.DataFrame) -> None:
+    """The sections over a period: the slider reruns them alone."""
+    meta, m = f.meta, f.month
+    start, end = _period(meta.months)
+    frames = _period_frames(f.run_id, f.party, f.portfolio, start, end, m.year)
+    events = frames["events"]
+    span = f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
+
+    st.subheader(f"Gross and retained, {span}")
+    st.caption("A rights holder's gross is the Distribution Fee and CDSC of its shares (its own Portions and "
+               "those it assigned) and its service fee as distributor; it retains what is left after its "
+               "assignees' Portions and the offsets. An assignee's Portions are part of the gross of the rights "
+               "holder that assigned them.")
+    ui.table(frames["parties"], money=["distribution_fee", "cdsc", "service_fee", "gross", "assigned", "offset", "retained"],
+             labels=PARTY_LABELS, file=_file(f, "gross-and-retained", start, "to", end), key="parties")
+
+    st.subheader(f"By {'month' if f.party else 'party'}, {span}")
+    _party_chart(frames["by_party"], frames["kinds"], events)
+
+    _breakdown(f, frames, start, end)
+
+
+BREAKDOWNS = ("Year month by month", "Year by year", "By Fund", "By schedule", "Top portfolios")
+
+
+def _breakdown(f: Filters, frames: dict[str, pd.DataFrame], start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """One breakdown at a time (a chart and its table): the page stays quick to open."""
+    m, span = f.month, f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
+    view = st.segmented_control(
+        "Breakdown", BREAKDOWNS, default=BREAKDOWNS[0], key="revenue_view",
+        format_func=lambda v: f"{m.year} month by month" if v == BREAKDOWNS[0] else v,
+        help="The full year of the chosen month, the multi-year trend, or the period by Fund, schedule and portfolio.",
+    ) or BREAKDOWNS[0]
+    if view == "Year month by month":
+        st.subheader(f"{m.year} month by month")
+        ui.table(frames["year"].drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
+                 percent=["fee_rate"], labels=PERIOD_LABELS, key="year_table", file=_file(f, "year", m.year))
+    elif view == "Year by year":
+        st.subheader("Year by year")
+        years = frames["years"]
+        ui.plot("annual_trend_chart", years, key="years_chart")
+        ui.table(years.drop(columns=["last_month"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
+                 percent=["fee_rate"], labels=PERIOD_LABELS, key="years_table", file=_file(f, "by-year"))
+    elif view == "By Fund":
+        st.subheader(f"By Fund, {span}")
+        ui.plot("group_bars", frames["by_fund"], "fund", key="fund_chart")
+        ui.table(frames["by_fund"], money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
+                 key="fund_table", file=_file(f, "by-fund", start, "to", end))
+    elif view == "By schedule":
+        st.subheader(f"By schedule, {span}")
+        ui.plot("group_bars", frames["by_schedule"], "schedule", height=220, key="schedule_chart")
+        ui.table(frames["by_schedule"], money=MONEY,
+                 labels={"schedule": "Schedule", **MONEY_LABELS, "portfolios": "Portfolios"},
+                 key="schedule_table", file=_file(f, "by-schedule", start, "to", end))
+    else:
+        st.subheader(f"Top portfolios, {span}")
+        ui.plot("top_portfolios_bar", frames["top"], key="top_chart")
+        ui.table(frames["top"], money=MONEY, percent=["share_of_total"],
+                 labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
+                         **MONEY_LABELS, "share_of_total": "Share of total"},
+                 key="top_table", file=_file(f, "top-portfolios", start, "to", end))
+
+
+def _delta(change: float, before: str) -> str | None:
+    return None if pd.isna(change) else f"{theme.fmt_change(change)} vs {before}"
+
+
+@st.fragment
+def _party_chart(by_party: pd.DataFrame, kinds: pd.DataFrame, events: pd.DataFrame) -> None:
     """Bars by party or by kind of money: a local switch, redrawn alone."""
     view = st.segmented_control("Stack by", ["Party", "Kind of money"], default="Party", key="revenue_stack")
     if view == "Kind of money":
-        st.plotly_chart(charts.money_kind_bars(monthly_revenue(summary, start, end, portfolio_ids)),
-                        width="stretch", key="kind_chart")
+        ui.plot("money_kind_bars", kinds, events=events, key="kind_chart")
     else:
-        st.plotly_chart(charts.party_revenue_bars(by_party), width="stretch", key="party_chart")
+        ui.plot("party_revenue_bars", by_party, events=events, key="party_chart")
+    if not events.empty:
+        st.caption("↔ a change of distributor (tenure), ✕ a Complete Termination of the Plan (hover a mark for "
+                   "the portfolio and date).")
 
 
 ui.guarded(render)

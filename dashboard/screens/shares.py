@@ -12,7 +12,7 @@ from calc.reports.shares import (
     termination_date,
     twelve_b1_shares,
 )
-from dashboard import charts, data, theme, ui
+from dashboard import data, theme, ui
 
 
 def render() -> None:
@@ -23,7 +23,8 @@ def render() -> None:
     payments = data.table(f.run_id, "payments", **scope)
     allocation = data.table(f.run_id, "allocation", **scope)
     st.title("Shares of the Distribution Fee")
-    st.caption(f"Scope: {f.scope_label} · rights holders' own Portions and assignees' 12b-1 Portions, "
+    who = f"{f.party} only" if f.party else "every rights holder and assignee"
+    st.caption(f"Scope: {f.scope_label} · {who} · rights holders' own Portions and assignees' 12b-1 Portions, "
                "month by month; ↔ marks a change of distributor (tenure), ✕ a Complete Termination of the Plan.")
 
     events = plan_timeline(meta.tenures, meta.plan_events, f.portfolio_ids)
@@ -48,7 +49,11 @@ def render() -> None:
     st.caption("S_h(m) at each month end (Exhibit A): 100% to the Distributor until another rights holder's tenure "
                "starts, then attributed shares ÷ shares outstanding. It applies to the following month's fee."
                + ("" if f.portfolio else " Over the complex: each portfolio's share weighted by its shares outstanding."))
-    st.plotly_chart(charts.twelve_b1_chart(s12, events), width="stretch", key="s12_chart")
+    if f.party and s12.empty:
+        st.info(f"{f.party} holds no shares of its own (an assignee receives a fraction of a rights holder's "
+                "Portions): it has no 12b-1 Share. Its part of the fee is in the chart above.")
+    else:
+        ui.plot("twelve_b1_chart", s12, events, key="s12_chart")
 
     m = f.month
     st.subheader(f"{theme.fmt_month(m)}")
@@ -57,11 +62,13 @@ def render() -> None:
         st.info(f"No Distribution Fee in {theme.fmt_month(m)} for {f.scope_label}.")
     else:
         shown = at.drop(columns=["month_end"]).assign(role=at["role"].map(lambda r: ROLE_LABELS.get(r, r)))
-        ui.table(shown, money=["distribution_fee"], percent=["fee_share"],
+        ui.table(shown, money=["distribution_fee"], percent=["fee_share"], key="shares_month",
+                 file=ui.download_name("distribution-fee-shares", m, f.party, f.portfolio, f"run{f.run_id}"),
                  labels={"party": "Party", "role": "Role", "distribution_fee": "Distribution Fee", "fee_share": "Share of the fee"})
     if not events.empty:
         with st.expander(f"Events ({len(events)})"):
-            ui.table(events[["date", "portfolio_id", "kind", "label"]], dates=["date"], wide=["label"],
+            ui.table(events[["date", "portfolio_id", "kind", "label"]], dates=["date"], wide=["label"], key="events",
+                     file=ui.download_name("plan-events", f.portfolio, f"run{f.run_id}"),
                      labels={"date": "Date", "portfolio_id": "Portfolio", "kind": "Kind", "label": "What happened"})
 
 
@@ -70,8 +77,7 @@ def _fee_chart(shares: pd.DataFrame, events: pd.DataFrame) -> None:
     """Percent or dollars: a local switch, redrawn alone."""
     st.subheader("Distribution Fee by party")
     mode = st.segmented_control("Show", ["Percent", "Dollars"], default="Percent", key="shares_mode")
-    fig = charts.fee_share_chart(shares, events, mode="dollars" if mode == "Dollars" else "percent")
-    st.plotly_chart(fig, width="stretch", key="fee_share_chart")
+    ui.plot("fee_share_chart", shares, events, mode="dollars" if mode == "Dollars" else "percent", key="fee_share_chart")
 
 
 ui.guarded(render)

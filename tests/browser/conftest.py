@@ -105,6 +105,21 @@ def fresh_app_url(app_store: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def own_store_url(app_store: str, tmp_path: Path) -> str:
+    """A copy of the examples' store that a test may load feeds into."""
+    path = tmp_path / "own.db"
+    shutil.copy(app_store.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def own_app_url(own_store_url: str, tmp_path: Path) -> Iterator[str]:
+    """A server of its own on a store of its own (a test may load another run into it)."""
+    with serve(own_store_url, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright (sync API)."""
@@ -134,6 +149,13 @@ def _open_page(browser, base_url: str) -> Iterator[object]:
 def page(browser, app_url: str) -> Iterator[object]:
     """A fresh browser page (its own Streamlit session), with downloads allowed."""
     with _open_page(browser, app_url) as pg:
+        yield pg
+
+
+@pytest.fixture
+def own_page(browser, own_app_url: str) -> Iterator[object]:
+    """A browser page on a server with a store of its own."""
+    with _open_page(browser, own_app_url) as pg:
         yield pg
 
 

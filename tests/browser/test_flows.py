@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 import time
+import zipfile
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 import pytest
+from feedkit import EXAMPLES
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +27,7 @@ PAGES = {  # the url_path of each st.Page in dashboard/app.py; the default page,
     "scenarios": "Scenarios",
     "omnibus": "Omnibus accounts",
     "statement": "Monthly Calculation",
+    "compare": "Compare runs",
     "data": "Data",
 }
 
@@ -87,7 +90,7 @@ def test_revenue_by_name_leads_to_the_root(page):
     no_exception(page)
     assert urlparse(page.url).path == "/" and "month=2016-06" in page.url
     assert page.locator("h1").first.inner_text() == "Fee revenue"
-    assert page.get_by_role("heading", name="June 2016 and year to date").count() == 1
+    assert " in June 2016, " in page.locator("h3").first.inner_text()  # "The complex earned $… in June 2016, …"
 
 
 def test_change_a_filter_follows_the_user(page):
@@ -133,7 +136,7 @@ def test_download_the_statement(page, tmp_path: Path):
         page.get_by_role("button", name="Download CSV").click()
     csv = tmp_path / dl.value.suggested_filename
     dl.value.save_as(csv)
-    assert csv.name == "monthly-calculation-2020-06.csv"
+    assert csv.name == "monthly-calculation-2020-06-run1.csv"
     text = csv.read_text()
     assert "Total" in text and "6750.84" in text
     with page.expect_download() as dl:
@@ -175,3 +178,125 @@ def test_run_and_save_a_scenario(page):
     no_exception(page)
     page.get_by_role("combobox", name="Saved scenario", exact=True).click()
     assert page.get_by_role("option", name=name, exact=True).count() == 1
+
+def params(page) -> dict[str, str]:
+    return dict(parse_qsl(urlparse(page.url).query))
+
+
+def test_navigation_round_trips_keep_every_choice(page):
+    """Assignee, period, portfolio and account come back after a visit to other pages, in the link too."""
+    page.goto(f"/collateral?run={RANDOM}")
+    settle(page)
+    choose(page, "Assignee", "FINCO3")
+    assert params(page)["assignee"] == "FINCO3"
+    nav_link(page, "Revenue").click()
+    settle(page)
+    nav_link(page, "Collateral").click()
+    settle(page)
+    no_exception(page)
+    assert page.get_by_role("combobox", name="Assignee", exact=True).input_value() == "FINCO3"
+    assert params(page)["assignee"] == "FINCO3"
+
+    page.goto(f"/?run={RANDOM}&period=2015-06..2016-06")
+    settle(page)
+    nav_link(page, "Shares over time").click()
+    settle(page)
+    nav_link(page, "Revenue").click()
+    settle(page)
+    no_exception(page)
+    assert params(page)["period"] == "2015-06..2016-06"
+    assert page.get_by_role("heading", name="Gross and retained, June 2015 to June 2016").count() == 1
+
+    page.goto(f"/omnibus?run={RANDOM}&month=2016-08")
+    settle(page)
+    choose(page, "Portfolio with omnibus accounts", "P1 · Portfolio P1")
+    choose(page, "Account", "AC012")
+    nav_link(page, "Monthly Calculation").click()
+    settle(page)
+    nav_link(page, "Omnibus accounts").click()
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text("AC012 in P1, August 2016").count() == 1
+    assert params(page)["portfolio"] == "P1" and params(page)["account"] == "AC012"
+
+
+def test_a_copied_link_opened_after_another_load(browser, own_page, own_app_url, tmp_path: Path):
+    """The link names its run: after a feed is loaded (and shown at once), it still opens the same view."""
+    own_page.goto("/")
+    settle(own_page)
+    choose(own_page, "Month", "June 2016")
+    choose(own_page, "Party", "ADI")
+    link = own_page.url
+    assert params(own_page)["run"] == str(RANDOM)
+    cards = own_page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    heading = own_page.locator("h3").first.inner_text()
+
+    # Another load, on the Data page: the hand feed again (the page asks first: it is run 1's feed).
+    nav_link(own_page, "Data").click()
+    settle(own_page)
+    feed = tmp_path / "hand-again.zip"
+    with zipfile.ZipFile(feed, "w") as zf:
+        for f in sorted((EXAMPLES / "hand" / "feed").iterdir()):
+            zf.write(f, f.name)
+    own_page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(feed))
+    settle(own_page)
+    own_page.get_by_role("button", name="Validate and load").click()
+    settle(own_page)
+    assert own_page.get_by_text("is identical to the feed of run 1").count() == 1
+    own_page.get_by_role("button", name="Store it again").click()
+    settle(own_page, rounds=3)
+    no_exception(own_page)
+    assert own_page.get_by_text("Loaded hand-again.zip as calculation run 3").count() == 1
+    assert own_page.get_by_role("combobox", name="Calculation run", exact=True).input_value() == "Run 3 · hand-again.zip"
+
+    with browser.new_context(viewport={"width": 1400, "height": 1000}) as ctx:
+        other = ctx.new_page()
+        other.set_default_timeout(60_000)
+        other.goto(link)
+        settle(other)
+        no_exception(other)
+        assert other.get_by_role("combobox", name="Calculation run", exact=True).input_value().startswith(f"Run {RANDOM}")
+        assert other.get_by_role("combobox", name="Month", exact=True).input_value() == "June 2016"
+        assert other.locator("h3").first.inner_text() == heading
+        assert other.locator('[data-testid="stMetricValue"]').all_inner_texts() == cards
+        assert other.locator('[data-testid="stAlert"]').filter(has_text="The link's").count() == 0
+
+
+def test_a_bad_link_says_so(page):
+    page.goto("/?run=99&month=1999-01")
+    settle(page)
+    no_exception(page)
+    text = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert any("calculation run “99” is not in the store" in t for t in text), text
+    assert params(page)["run"] == str(RANDOM)
+
+
+def test_the_table_downloads_have_readable_headers_and_names(page, tmp_path: Path):
+    page.goto(f"/collateral?run={RANDOM}&assignee=FINCO1&month=2016-05")
+    settle(page)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Statement CSV").click()
+    assert dl.value.suggested_filename == "statement-finco1-run2-2016-05.csv"
+    path = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(path)
+    head = path.read_text().splitlines()[0]
+    assert head == "Month,Portfolio,Name,12b-1 Portion,CDSC Portion,Offsets,Payable,Due date"
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Table as CSV").first.click()
+    assert dl.value.suggested_filename == "payments-finco1-run2-2016-05.csv"
+
+
+def test_the_omnibus_table_opens_on_the_chosen_month(page):
+    """An early month is far down the month-by-month table (latest first): it is scrolled to and highlighted."""
+    page.goto(f"/omnibus?run={RANDOM}&portfolio=P1&account=AC011&month=2015-03")
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text("March 2015, the chosen month, is highlighted").count() == 1
+    scroller = page.locator(".st-key-omnibus_history_box .dvn-scroller")
+    page.wait_for_function(
+        "() => { const s = document.querySelector('.st-key-omnibus_history_box .dvn-scroller'); return s && s.scrollTop > 0; }",
+        timeout=20_000)
+    assert scroller.evaluate("s => s.scrollTop") > 0
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download the formula lines (CSV)").click()
+    assert dl.value.suggested_filename == "omnibus-p1-ac011-2015-03-formulas-run2.csv"

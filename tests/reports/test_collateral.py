@@ -86,3 +86,95 @@ def test_runoff_by_issue_year():
     assert at.loc[0, "rate"] == pytest.approx(0.03)
     assert collateral.runoff_totals(at)["cdsc_carried"] == pytest.approx(18.0)
     assert collateral.runoff(lots.iloc[0:0], portfolios, [("ADI", "P")]).empty
+
+
+# --- as of a month, status, returns, the investor's statement and its share of the CDSC -----
+
+
+def _mine(rnd, assignee):
+    calc, feed = rnd
+    payments = calc.payments[(calc.payments["party"] == assignee) & (calc.payments["role"] == "assignee")]
+    terms = collateral.assignee_terms(feed.assignments, assignee)
+    return payments, terms
+
+
+def test_status_of_an_ended_assignment(rnd):
+    payments, terms = _mine(rnd, "FINCO2")  # AS3 to 2015-07-31, AS2 to 2016-02-20; no purchase price
+    end = pd.Timestamp("2017-03-31")
+    pb = collateral.payback(collateral.assignee_stream(collateral.as_of(payments, end)), None)
+    status = collateral.assignment_status(terms, pb, end)
+    assert status.label == "window ended 2016-02" and status.ended == pd.Timestamp("2016-02-20")
+    # Before the last window closed: still collecting.
+    early = pd.Timestamp("2015-12-31")
+    assert collateral.assignment_status(terms, pb, early).label == "–"  # no price: nothing to recover
+
+
+def test_final_recovery_is_written_out():
+    terms = pd.DataFrame({"start_date": [pd.Timestamp("2005-01-01")], "end_date": [pd.Timestamp("2011-06-30")]})
+    pb = collateral.Payback(320.0, 300.0, 20.0, 1000.0, 0.32, 680.0, None, 60, pd.Timestamp("2011-06-30"))
+    status = collateral.assignment_status(terms, pb, pd.Timestamp("2012-01-31"))
+    assert status.label == "window ended 2011-06"
+    assert status.detail.endswith("final recovery 32.00% of the purchase price.")
+
+
+def test_returns_multiple_yield_and_irr(rnd):
+    payments, terms = _mine(rnd, "FINCO1")
+    m = pd.Timestamp("2016-05-31")
+    stream = collateral.assignee_stream(collateral.as_of(payments, m))
+    r = collateral.returns(stream, terms, m)
+    assert r.multiple == pytest.approx(stream["total"].sum() / 25_000_000)
+    last12 = stream[stream["month_end"] > pd.Timestamp("2015-05-31")]["total"].sum()
+    assert r.cash_yield == pytest.approx(last12 / 25_000_000)
+    assert r.irr is not None and r.irr < 0  # far from paid back
+    # irr() itself: 100 now, 110 a year later is 10% a year.
+    assert collateral.irr([pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31") + pd.Timedelta(hours=6)],
+                          [-100.0, 110.0]) == pytest.approx(0.10, abs=1e-3)
+
+
+def test_investor_statement_rows_add_up_to_the_stream(rnd):
+    payments, _ = _mine(rnd, "FINCO1")
+    calc, feed = rnd
+    m = pd.Timestamp("2016-05-31")
+    rows = collateral.investor_statement(payments, feed.portfolios, end=m)
+    assert list(rows.columns) == collateral.STATEMENT_COLUMNS
+    assert rows["month_end"].max() == m
+    stream = collateral.assignee_stream(collateral.as_of(payments, m))
+    assert rows["distribution_fee"].sum() + rows["cdsc"].sum() == pytest.approx(stream["total"].sum())
+    months = collateral.statement_by_month(rows)
+    assert months["payable"].sum() == pytest.approx(rows["payable"].sum())
+
+
+def test_investor_cdsc_is_its_fraction_by_anniversary():
+    portfolios = pd.DataFrame({"portfolio_id": ["P"], "cdsc_schedule": [(5.0, 4.0, 3.0, 3.0, 2.0, 1.0)]})
+    lots = pd.DataFrame({
+        "month_end": [M("2020-06-30"), M("2020-06-30"), M("2020-12-31"), M("2020-06-30")],
+        "portfolio_id": ["P", "P", "P", "P"],
+        "rights_holder": ["ADI", "ADI", "ADI", "OD1"],
+        "issue_year": [2019, 2020, 2019, 2019],
+        "commission_shares": [80.0, 10.0, 80.0, 50.0],
+        "cost": [800.0, 100.0, 800.0, 500.0],
+    })
+    terms = pd.DataFrame({"assignment_id": ["A"], "assignee": ["FIN"], "rights_holder": ["ADI"], "portfolio_id": ["P"],
+                          "start_date": [M("2020-01-01")], "end_date": [pd.NaT], "fee_fraction": [0.5],
+                          "cdsc_fraction": [0.5], "purchase_price": [1000.0]})
+    june = collateral.investor_cdsc(lots, portfolios, terms, M("2020-06-30")).set_index("issue_year")
+    # Issued in 2019, at June 2020: year 2 if its anniversary has passed (4%), else year 1 (5%).
+    assert june.loc[2019, "year_held"] == "1 or 2"
+    assert (june.loc[2019, "cdsc_low"], june.loc[2019, "cdsc_high"]) == (pytest.approx(32.0), pytest.approx(40.0))
+    assert (june.loc[2019, "investor_low"], june.loc[2019, "investor_high"]) == (pytest.approx(16.0), pytest.approx(20.0))
+    assert june.loc[2020, "year_held"] == "1" and june.loc[2020, "cdsc_low"] == pytest.approx(5.0)  # this year's: year 1
+    assert june["commission_shares"].sum() == pytest.approx(90.0)  # OD1's lot is not behind FIN's stream
+    dec = collateral.investor_cdsc(lots, portfolios, terms, M("2020-12-31")).set_index("issue_year")
+    assert dec.loc[2019, "year_held"] == "2" and dec.loc[2019, "cdsc_low"] == dec.loc[2019, "cdsc_high"] == pytest.approx(32.0)
+    early = terms.assign(start_date=M("2020-07-01"))
+    assert collateral.investor_cdsc(lots, portfolios, early, M("2020-06-30"))["investor_high"].sum() == 0  # not yet FIN's
+
+
+def test_net_assets_behind_the_stream(rnd):
+    calc, _ = rnd
+    _, terms = _mine(rnd, "FINCO3")
+    allocation = calc.allocation[calc.allocation["rights_holder"] == "OD1"]
+    nav = collateral.stream_net_assets(allocation, calc.summary, terms)
+    assert nav["month_end"].min() >= pd.Timestamp("2016-03-31")  # from the assignment's start
+    assert (nav["investor_net_assets"] <= nav["net_assets"] + 1e-6).all()  # fee fraction 1: equal
+    assert nav["investor_net_assets"].to_numpy() == pytest.approx(nav["net_assets"].to_numpy())

@@ -126,3 +126,14 @@ def test_any_table_renders_with_the_kinds_it_is_given():
     assert "<td>2020-07-15</td>" in page and "<td>a &amp; b</td>" in page
     assert '<tr class="t">' in page  # the Total row
     assert render.html_table("None", frame.iloc[0:0], kinds, "Nothing.") == "<h2>None</h2><p><i>Nothing.</i></p>"
+
+
+def test_printable_pages_are_paper_white_in_any_theme():
+    """Dark text on a white page of its own: readable in the dashboard's dark theme too."""
+    from calc.reports.render import STYLE, document_html
+
+    assert "background: #fff" in STYLE and "color: #111" in STYLE
+    page = document_html("Statement of Portions: FIN", "Months to June 2020.",
+                         {"By month": pd.DataFrame({"Month": [pd.Timestamp("2020-06-30")], "Payable": [699.01]})},
+                         {"money": ["Payable"], "dates": ["Month"]})
+    assert "<h1>Statement of Portions: FIN</h1>" in page and "$699.01" in page and "2020-06-30" in page

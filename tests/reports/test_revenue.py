@@ -77,3 +77,64 @@ def test_top_portfolios_and_period(hand):
     may = revenue.top_portfolios(calc.summary, feed.portfolios, M("2020-05-31"), M("2020-05-31")).set_index("portfolio_id")
     assert may.loc["P", "distribution_fee"] == pytest.approx(6352.46)
     assert may.loc["Q", "distribution_fee"] == pytest.approx(3176.23)
+
+
+# --- the party filter, gross and retained, net assets, years -------------------------------
+
+
+def test_money_frame_of_a_party_is_its_own_rows(hand):
+    calc, _ = hand
+    june = M("2020-06-30")
+    whole = revenue.money_frame(calc.summary, calc.payments)
+    adi = revenue.money_frame(calc.summary, calc.payments, "ADI")
+    comp = revenue.revenue_comparison(adi, june)
+    assert comp.loc["Total", "month"] == pytest.approx(3495.07 + 6.75 + 1536.89 + 512.30)
+    assert comp.loc["Offsets", "month"] == pytest.approx(3501.82)
+    assert comp.loc["Net of offsets", "month"] == pytest.approx(3495.07 + 6.75 + 1536.89 + 512.30 - 3501.82)
+    # The complex: the portfolios' totals, less every party's offsets.
+    comp = revenue.revenue_comparison(whole, june)
+    assert comp.loc["Total", "month"] == pytest.approx(7684.43 + 2561.48 + 6.75)
+    assert comp.loc["Net of offsets", "month"] == pytest.approx(6750.84)
+
+
+def test_net_assets_and_the_effective_fee_rate(hand):
+    calc, _ = hand
+    june = M("2020-06-30")
+    p = revenue.net_assets_comparison(revenue.money_frame(calc.summary, calc.payments), june, "P")
+    assert p.loc["average_net_assets", "month"] == pytest.approx(10_000_000)
+    assert p.loc["fee_rate", "month"] == pytest.approx(0.0075, abs=1e-8)  # the whole fee accrues on P
+    # Q terminated on 16 June: 15 days of fee on a month of net assets.
+    q = revenue.net_assets_comparison(revenue.money_frame(calc.summary, calc.payments), june, "Q")
+    assert q.loc["fee_rate", "month"] == pytest.approx(0.0075 * 15 / 30, abs=1e-7)
+    # OD1's fee in P is earned on its part of P's net assets: the rate stays 0.75%.
+    od1 = revenue.net_assets_comparison(revenue.money_frame(calc.summary, calc.payments, "OD1"), june, "P")
+    assert od1.loc["average_net_assets", "month"] == pytest.approx(10_000_000 * 1953.46 / 6147.54)
+    assert od1.loc["fee_rate", "month"] == pytest.approx(0.0075, abs=1e-8)
+
+
+def test_party_revenue_gross_and_retained(hand):
+    calc, feed = hand
+    june = M("2020-06-30")
+    out = revenue.party_revenue(calc.payments, feed.assignments, june, june).set_index("party")
+    # ADI's P fee before assignment: its own 3495.07 and FIN's 699.01; Q 1536.89; service fee 512.30.
+    assert out.loc["ADI", "distribution_fee"] == pytest.approx(3495.07 + 699.01 + 1536.89)
+    assert out.loc["ADI", "assigned"] == pytest.approx(699.01)
+    assert out.loc["ADI", "gross"] == pytest.approx(3495.07 + 699.01 + 1536.89 + 6.75 + 512.30)
+    assert out.loc["ADI", "retained"] == pytest.approx(out.loc["ADI", "gross"] - 699.01 - 3501.82)
+    assert out.loc["FIN", "assigned_by"] == "ADI" and out.loc["FIN", "gross"] == pytest.approx(699.01)
+    holders = out[out["assigned_by"] == ""]
+    assert holders["gross"].sum() == pytest.approx(7684.43 + 2561.48 + 6.75)  # the whole month, once
+    assert out["retained"].sum() == pytest.approx(6750.84)  # what is payable to everyone
+    only = revenue.party_revenue(calc.payments, feed.assignments, june, june, party="FIN")
+    assert list(only["party"]) == ["FIN"]
+
+
+def test_years_and_the_full_year_table(hand):
+    calc, _ = hand
+    frame = revenue.money_frame(calc.summary, calc.payments)
+    years = revenue.annual_revenue(frame).set_index("year")
+    year = revenue.year_by_month(frame, 2020)
+    assert year["month"].iloc[-1] == "Year 2020"
+    assert year.iloc[-1]["total"] == pytest.approx(years.loc[2020, "total"])
+    assert year.iloc[:-1]["distribution_fee"].sum() == pytest.approx(years.loc[2020, "distribution_fee"])
+    assert years.loc[2020, "distribution_fee"] == pytest.approx(frame[frame["month_end"].dt.year == 2020]["distribution_fee"].sum())

@@ -70,3 +70,17 @@ def test_sheet_kinds_from_the_engine_tables(june):
     }
     assert statement.sheet_kinds(sheets["Tie-out"]) == {"money": ["Portfolio total", "Parties added up", "Difference"]}
     assert statement.sheet_kinds(sheets["Exceptions"]) == {}
+
+
+def test_statement_of_one_party(hand):
+    calc, _ = hand
+    m = pd.Timestamp("2020-06-30")
+    s = statement.statement(calc.summary, calc.payments, calc.allocation, calc.cdsc, calc.exceptions, m, party="ADI")
+    assert set(s.payments["party"]) == {"ADI"} and set(s.by_party["party"]) == {"ADI"}
+    assert s.totals["payments_offset"] == pytest.approx(3501.82)
+    assert s.totals["distribution_fee"] == pytest.approx(7684.43)  # the portfolios' own totals stay whole
+    assert s.ties_out  # checked on every party's cents
+    assert "Summary" in s.whole and "Allocation" not in s.whole  # ADI is a rights holder: its allocation rows
+    assert set(s.allocation["rights_holder"]) == {"ADI"}
+    fin = statement.statement(calc.summary, calc.payments, calc.allocation, calc.cdsc, calc.exceptions, m, party="FIN")
+    assert "Allocation" in fin.whole and not fin.allocation.empty  # an assignee holds no shares: shown whole
