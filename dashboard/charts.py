@@ -526,6 +526,8 @@ def backtest_chart(frame: pd.DataFrame, title: str | None = None, dark: bool = F
     fig.update_yaxes(tickprefix="$", tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(ticksuffix="%", title={"text": "error", "font": {"size": 11}}, row=2, col=1)
     fig.update_xaxes(tickformat="%b %Y", hoverformat="%B %Y")
+    return fig
+
 
 def net_assets_chart(frame: pd.DataFrame, party: str, title: str | None = None) -> go.Figure:
     """The net assets behind an assignee's stream and its part of them (``collateral.stream_net_assets``)."""
