@@ -228,6 +228,7 @@ def test_a_copied_link_opened_after_another_load(browser, own_page, own_app_url,
     choose(own_page, "Party", "ADI")
     link = own_page.url
     assert params(own_page)["run"] == str(RANDOM)
+    own_page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= 12")
     cards = own_page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     heading = own_page.locator("h3").first.inner_text()
 
@@ -258,6 +259,9 @@ def test_a_copied_link_opened_after_another_load(browser, own_page, own_app_url,
         assert other.get_by_role("combobox", name="Calculation run", exact=True).input_value().startswith(f"Run {RANDOM}")
         assert other.get_by_role("combobox", name="Month", exact=True).input_value() == "June 2016"
         assert other.locator("h3").first.inner_text() == heading
+        # the cards are drawn once their code has loaded: wait for all of them
+        other.wait_for_function("n => document.querySelectorAll('[data-testid=\"stMetricValue\"]').length >= n",
+                                arg=len(cards))
         assert other.locator('[data-testid="stMetricValue"]').all_inner_texts() == cards
         assert other.locator('[data-testid="stAlert"]').filter(has_text="The link's").count() == 0
 
