@@ -696,17 +696,6 @@ def _omnibus_change(rec, n, account, month, p, issued, redeemed, change):
 
 
 @njit(cache=True)
-def _parts_for(pool, parts, xparts):
-    """Parts buffers at least as long as the pool (a position's lots all fit in them),
-    keeping the pending exchange_out's parts."""
-    if len(parts) >= len(pool):
-        return parts, xparts
-    grown = np.zeros(len(pool), L.LOT)
-    grown[:len(xparts)] = xparts
-    return np.zeros(len(pool), L.LOT), grown
-
-
-@njit(cache=True)
 def _touch(p, touched, order, nt, head, tail, om_free, bn):
     """Open position ``p`` of the account (empty) unless it is open; returns the count of open positions."""
     if touched[p]:
@@ -798,7 +787,7 @@ def _walk_accounts(accounts, omnibus_of, row_ptr, rows, kinds, ports, days, mont
             p = r["portfolio"]
             nt = _touch(p, touched, order, nt, head, tail, om_free, bn)
             pool = L.reserve(pool, meta, 1)
-            parts, xparts = _parts_for(pool, parts, xparts)
+            parts, xparts = L.parts_buffers(pool, parts, xparts)
             slot = L.new_lot(pool, meta, r["shares"], r["issue"], r["cost"], r["holder"], r["seq"], r["conversion"])
             L.append_slot(pool, head, tail, p, slot)
         for j in range(op_free_at[w], op_free_at[w + 1]):
@@ -849,7 +838,7 @@ def _walk_accounts(accounts, omnibus_of, row_ptr, rows, kinds, ports, days, mont
                 conv = mi + 12 * conv_years[pi]
                 cost = n * prices[r]
                 pool = L.reserve(pool, meta, 1)
-                parts, xparts = _parts_for(pool, parts, xparts)
+                parts, xparts = L.parts_buffers(pool, parts, xparts)
                 slot = L.new_lot(pool, meta, n, days[r], cost, holder, seq, conv)
                 seq += 1
                 L.insert_slot(pool, head, pi, slot)
@@ -909,7 +898,7 @@ def _walk_accounts(accounts, omnibus_of, row_ptr, rows, kinds, ports, days, mont
                 x_id = -1
                 ratio = n / x_n
                 pool = L.reserve(pool, meta, x_parts)
-                parts, xparts = _parts_for(pool, parts, xparts)
+                parts, xparts = L.parts_buffers(pool, parts, xparts)
                 for j in range(x_parts):
                     lot = xparts[j]
                     y, m = _year_month(lot["issue"])

@@ -93,6 +93,17 @@ def reserve(pool, meta, n):
 
 
 @njit(cache=True)
+def parts_buffers(pool, parts, xparts):
+    """Buffers for the lot parts a relief takes, at least as long as the pool (a position's
+    lots all fit in them), keeping the pending exchange_out's parts (``xparts``)."""
+    if len(parts) >= len(pool):
+        return parts, xparts
+    grown = np.zeros(len(pool), LOT)
+    grown[:len(xparts)] = xparts
+    return np.zeros(len(pool), LOT), grown
+
+
+@njit(cache=True)
 def new_lot(pool, meta, shares, issue, cost, holder, seq, conversion):
     """Take a free slot (``reserve`` first) for a new lot; returns the slot."""
     slot = meta[0]
@@ -291,6 +302,21 @@ def add_buckets(bh, bv, bn, p, split_h, split_v, n_split, added_h, added_v, gone
 
 
 @njit(cache=True)
+def _add_by_holder(by_h, by_v, m, h, v):
+    """Add ``v`` to holder ``h``'s running total among the ``m`` holders met so far (a new
+    holder is appended); returns how many holders there are now."""
+    k = 0
+    while k < m and by_h[k] != h:
+        k += 1
+    if k == m:
+        by_h[m] = h
+        by_v[m] = 0.0 + v
+        return m + 1
+    by_v[k] = by_v[k] + v
+    return m
+
+
+@njit(cache=True)
 def split_issue(pool, head, p, bh, bv, bn, n, serving_holder, out_h, out_v, by_h, by_v):
     """Exhibit A 2(b): new Free Shares of an ordinary account split in proportion to the
     shares (Commission and Free) the account holds of the portfolio by rights holder
@@ -302,30 +328,10 @@ def split_issue(pool, head, p, bh, bv, bn, n, serving_holder, out_h, out_v, by_h
     m = 0
     cur = head[p]
     while cur != NO_LOT:
-        h = pool[cur]["holder"]
-        v = pool[cur]["shares"]
-        k = 0
-        while k < m and by_h[k] != h:
-            k += 1
-        if k == m:
-            by_h[m] = h
-            by_v[m] = 0.0 + v
-            m += 1
-        else:
-            by_v[k] = by_v[k] + v
+        m = _add_by_holder(by_h, by_v, m, pool[cur]["holder"], pool[cur]["shares"])
         cur = pool[cur]["next"]
     for j in range(bn[p]):
-        h = bh[p, j]
-        v = bv[p, j]
-        k = 0
-        while k < m and by_h[k] != h:
-            k += 1
-        if k == m:
-            by_h[m] = h
-            by_v[m] = 0.0 + v
-            m += 1
-        else:
-            by_v[k] = by_v[k] + v
+        m = _add_by_holder(by_h, by_v, m, bh[p, j], bv[p, j])
     total = 0.0
     for k in range(m):
         total += by_v[k]

@@ -85,17 +85,6 @@ def _convert(pool, meta, head, p, before, om_free, bh, bv, bn, due, th, tv, gh, 
 
 
 @njit(cache=True)
-def _buffers(pool, parts, xparts):
-    """The parts buffers, at least as long as the pool (a position's lots all fit), keeping
-    the exchange_out's parts."""
-    if len(parts) >= len(pool):
-        return parts, xparts
-    grown = np.zeros(len(pool), K.LOT)
-    grown[:len(xparts)] = xparts
-    return np.zeros(len(pool), K.LOT), grown
-
-
-@njit(cache=True)
 def _run(acc_ptr, sess, kinds, ports, vals, sess_day, sess_month, day0, month_of_day, end_day, navs, conv_rec,
          stats):
     n_port = navs.shape[0]
@@ -154,7 +143,7 @@ def _run(acc_ptr, sess, kinds, ports, vals, sess_day, sess_month, day0, month_of
                     continue
                 conv = month + CONVERSION_MONTHS
                 pool = K.reserve(pool, meta, 1)
-                parts, xparts = _buffers(pool, parts, xparts)
+                parts, xparts = K.parts_buffers(pool, parts, xparts)
                 slot = K.new_lot(pool, meta, n, sess_day[s], 0.0, 0, seq, conv)
                 K.insert_slot(pool, head, p, slot)
                 seq += 1
@@ -203,7 +192,7 @@ def _run(acc_ptr, sess, kinds, ports, vals, sess_day, sess_month, day0, month_of
                 ratio = n / x_n
                 om_free[p] += x_free * ratio
                 pool = K.reserve(pool, meta, x_parts)
-                parts, xparts = _buffers(pool, parts, xparts)
+                parts, xparts = K.parts_buffers(pool, parts, xparts)
                 for j in range(x_parts):
                     # converts at the end of the month of the anniversary or, if that is
                     # past, of the month it arrives (calc.engine.ledger's exchange_in)
