@@ -9,25 +9,8 @@
 normalised frames.  A feed that breaks any rule raises :class:`FeedError`
 carrying every problem found.
 
-Normalised columns (the contract every other module relies on):
-
-- ``portfolios``: portfolio_id, name, fund, schedule, distribution_fee_rate,
-  service_fee_rate (float), cdsc_schedule (tuple of percents as float),
-  conversion_years (int)
-- ``tenures``: portfolio_id, distributor, start_date, end_date (NaT = open),
-  rights_holder (filled with distributor)
-- ``accounts``: account_id, omnibus (bool), holder
-- ``nav``: portfolio_id, date, nav, shares (float)
-- ``transactions``: txn_id, date, portfolio_id, account_id, kind, shares, price,
-  issue_date (NaT unless purchase; a purchase's is its date), exchange_id
-  ("" unless an exchange leg), waiver ("" unless redeem), line (source line)
-- ``assignments``: assignment_id, assignee, rights_holder, portfolio_id
-  ("" = all portfolios), start_date, end_date (NaT = open), fee_fraction,
-  cdsc_fraction, purchase_price (float, NaN when absent)
-- ``offsets``: date, rights_holder, portfolio_id, amount
-- ``plan_events``: portfolio_id, date, kind
-
-Dates are ``datetime64[ns]`` normalised to midnight; ids are ``str``.
+The normalised columns, the contract every other module relies on, are listed
+in :mod:`calc.feed.model`.
 """
 
 from __future__ import annotations

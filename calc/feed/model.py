@@ -1,8 +1,7 @@
 """The feed's model (RULES.md section 2): the normalised tables and the problems of a rejected feed.
 
-``read_feed`` reads a folder of CSV (or Parquet) files, applies the defaults of
-section 2 and returns a :class:`Feed` of normalised frames.  A feed that breaks
-any rule raises :class:`FeedError` carrying every problem found.
+``calc.feed.read_feed`` returns a :class:`Feed` of normalised frames; a feed that
+breaks any rule raises :class:`FeedError` carrying every problem found.
 
 Normalised columns (the contract every other module relies on):
 
