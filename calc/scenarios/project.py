@@ -234,6 +234,25 @@ class _Tracker:
         return s
 
 
+def _issued_around(tracker: _Tracker, day: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Per portfolio, the shares issued after ``day`` and those issued on or before it
+    (EIGHTH (E)).  Commission Shares by their issue date; Free Shares with their account:
+    after, in a projected account that holds only shares issued after (a sales cohort opened
+    after the day, or the NAV-sale account opened after an amendment), else before."""
+    after: dict[str, float] = {}
+    before: dict[str, float] = {}
+    for (a, p), pos in tracker.positions.items():
+        new = sum(lot[L.SHARES] for lot in pos.lots if lot[L.ISSUE] > day)
+        old = pos.commission_total() - new
+        if a.startswith("SCN-") and old == 0.0 and (new > 0 or a.endswith("NAV2")):
+            new += pos.free_total()
+        else:
+            old += pos.free_total()
+        after[p] = after.get(p, 0.0) + new
+        before[p] = before.get(p, 0.0) + old
+    return after, before
+
+
 @dataclass
 class Projection:
     """A deterministic projection: the synthetic continuation feed and its calculation."""
@@ -329,25 +348,11 @@ def synthetic_feed(feed: Feed, state: MonthEndState, scenario: Scenario, flows: 
         # Plan amendment: the month's rate, blended by shares issued before and after the date
         for e in amendments:
             if first_day > e.date:
+                after, before = _issued_around(tracker, _day(e.date))
                 for p in ports:
-                    if not e.covers(p):
-                        continue
-                    after = before = 0.0
-                    for (a, q), pos in tracker.positions.items():
-                        if q != p:
-                            continue
-                        new = sum(lot[L.SHARES] for lot in pos.lots if lot[L.ISSUE] > _day(e.date))
-                        old = pos.commission_total() - new
-                        free = pos.free_total()
-                        if a.startswith("SCN-") and (old == 0.0 and (new > 0 or a.endswith("NAV2"))):
-                            new += free
-                        else:
-                            old += free
-                        after += new
-                        before += old
-                    total = after + before
-                    rate = base_rate[p] if after <= 0 else (base_rate[p] * before + float(e.rate) * after) / total
-                    rates[(p, month)] = rate
+                    if e.covers(p) and after.get(p, 0.0) > 0:
+                        b, a = before.get(p, 0.0), after[p]
+                        rates[(p, month)] = (base_rate[p] * b + float(e.rate) * a) / (a + b)
 
         # Sales on the 10th
         buy_day = _date(year, mon, PURCHASE_DAY)
