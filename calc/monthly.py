@@ -12,6 +12,7 @@ calculation: its months equal those of one run over everything.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -125,21 +126,16 @@ def _walk(feed, parties, tenures, last_month, start, partitions, progress) -> Le
 def _as_continuation(feed: Feed, opening: MonthEndState) -> Feed:
     """A feed checked without its opening: reject what the state already holds."""
     end = opening.month_end
+    early = feed.transactions[feed.transactions["date"] <= end]
     problems = [Problem("transactions.csv", int(line), "date",
                         f"the date {d:%Y-%m-%d} is on or before {end:%Y-%m-%d}, the month end of the state")
-                for line, d in zip(feed.transactions["line"], feed.transactions["date"], strict=True) if d <= end]
+                for line, d in zip(early["line"], early["date"], strict=True)]
     if (feed.nav["date"] <= end).any():
         problems.append(Problem("nav.csv", None, "date", f"NAVs dated on or before {end:%Y-%m-%d}, the month end "
                                 "of the state, belong to the state"))
     if problems:
         raise FeedError(problems)
-    import dataclasses
-
     return dataclasses.replace(feed, opening_month_end=end)
-
-
-def _day(d: pd.Timestamp) -> int:
-    return int(np.datetime64(pd.Timestamp(d), "D").astype(np.int64))
 
 
 class _Opening:
