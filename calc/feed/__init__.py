@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calc.feed.checks import validate
 from calc.feed.model import (
     DEFAULT_CDSC_SCHEDULE,
     DEFAULT_CONVERSION_YEARS,
@@ -74,6 +73,8 @@ def read_feed(folder: str | Path, opening: Opening | None = None) -> Feed:
     With ``opening``, the feed continues a month-end state: its transactions and
     NAVs come after the state's month end (``calc.engine.state``).
     """
+    from calc.feed.checks import validate
+
     folder = Path(folder)
     feed = validate(read_raw_tables(folder), consume=True, opening=opening)
     return Feed(
@@ -82,3 +83,13 @@ def read_feed(folder: str | Path, opening: Opening | None = None) -> Feed:
         checksum=feed_checksum(folder),
         opening_month_end=feed.opening_month_end,
     )
+
+
+def __getattr__(name: str) -> object:
+    # ``validate`` (and pandera with it) is loaded on first use: reading a stored Feed, as the
+    # dashboard does, needs only the model.
+    if name == "validate":
+        from calc.feed.checks import validate
+
+        return validate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
