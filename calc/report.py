@@ -8,6 +8,7 @@ decimal value is exact to the cent); shares and fractions are unrounded.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from numba import njit
 
 SUMMARY_COLUMNS = [
     "month_end", "portfolio_id", "average_net_assets", "distribution_fee", "service_fee",
@@ -102,7 +102,6 @@ class MonthlyCalculation:
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
 
-@njit(cache=True)
 def _fixed_bytes(units, places, offsets, data):
     """Each integer of ``units`` (hundredths for 2 ``places``...) written as a decimal with
     ``places`` decimals, e.g. -5 -> ``-0.05``: lengths into ``offsets`` (``data`` empty),
@@ -134,6 +133,15 @@ def _fixed_bytes(units, places, offsets, data):
                 at += 1
 
 
+@functools.cache
+def _compiled_fixed_bytes():
+    """``_fixed_bytes`` compiled on first use: numba loads only when a table is written,
+    not wherever the tables' columns are looked up (every dashboard page)."""
+    from numba import njit
+
+    return njit(cache=True)(_fixed_bytes)
+
+
 def fixed_text(values, places: int) -> pa.Array:
     """Half away from zero to ``places`` decimals, as text; never '-0'.
 
@@ -149,9 +157,10 @@ def fixed_text(values, places: int) -> pa.Array:
     exact = np.isfinite(units) & (np.abs(units) < 2.0**52)
     whole = np.where(exact, units, 0.0).astype(np.int64)
     offsets = np.zeros(len(v) + 1, dtype=np.int32)
-    _fixed_bytes(whole, places, offsets, np.zeros(0, np.uint8))
+    kernel = _compiled_fixed_bytes()
+    kernel(whole, places, offsets, np.zeros(0, np.uint8))
     data = np.zeros(int(offsets[-1]), dtype=np.uint8)
-    _fixed_bytes(whole, places, offsets, data)
+    kernel(whole, places, offsets, data)
     text = pa.StringArray.from_buffers(len(v), pa.py_buffer(offsets), pa.py_buffer(data))
     if exact.all():
         return text
