@@ -73,3 +73,10 @@ def backtest_summary(frame: pd.DataFrame) -> pd.DataFrame:
     out["total_error_pct"] = 100.0 * (out["projected"] - out["actual"]) / out["actual"].replace(0.0, np.nan)
     out["mean_abs_monthly_error_pct"] = g["error_pct"].apply(lambda s: s.abs().mean())
     return out.round(2).reset_index()
+
+
+def backtest_totals(frame: pd.DataFrame) -> tuple[float, float, float | None]:
+    """Every party added: the projected and the actual Distribution Fee over the months, and
+    the error as a fraction of the actual (None when the actual is zero)."""
+    projected, actual = float(frame["projected"].sum()), float(frame["actual"].sum())
+    return projected, actual, (projected - actual) / actual if actual else None

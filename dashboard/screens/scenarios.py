@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from calc.reports import scenarios as R
 from calc.reports.common import ROLE_LABELS, portfolio_labels
 from calc.reports.render import table_csv, workbook
-from calc.scenarios.backtest import backtest_summary
+from calc.scenarios.backtest import backtest_summary, backtest_totals
 from calc.scenarios.spec import (
     EVENT_TYPES,
     Event,
@@ -715,11 +715,11 @@ def _validation_tab(f) -> None:
         st.info("No Distribution Fee in these months, projected or actual.")
         return
     summary = backtest_summary(frame)
-    total_p, total_a = float(frame["projected"].sum()), float(frame["actual"].sum())
+    total_p, total_a, error = backtest_totals(frame)
     m = st.columns(3)
     m[0].metric("Projected Distribution Fee", _card(total_p), border=True)
     m[1].metric("Actual Distribution Fee", _card(total_a), border=True)
-    m[2].metric("Error over the months", theme.fmt_change((total_p - total_a) / total_a) if total_a else "n/a",
+    m[2].metric("Error over the months", theme.fmt_change(error) if error is not None else "n/a",
                 border=True, help="(projected - actual) ÷ actual, every party added")
     st.plotly_chart(charts.backtest_chart(frame, "Distribution Fee by party: projected (dashed) and actual (solid)",
                                           dark=_dark()), width="stretch", key="scn_bt_chart")
