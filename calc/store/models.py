@@ -7,7 +7,8 @@ also keeps the month-end state of its last month: its files (Parquet frames and
 ``manifest.json``) as ``run_state_file`` rows, its month end in
 ``calculation_run.state_month_end``.  Saved scenarios (``scenario``) stand apart: a
 scenario is data (its TOML text, ``calc.scenarios.spec``), saved under a unique name and
-run against any run.
+run against any run.  Users (``app_user``: role, bound assignee, password hash, lock-out)
+and the audit trail (``audit_event``: who did what, when) stand apart too.
 
 Column types: money as integer cents (``BigInteger``, column ``info`` unit
 ``cents``), shares, prices and fractions as ``DOUBLE PRECISION``, dates as
@@ -177,6 +178,43 @@ class SavedScenario(StoreModel, table=True):
     toml: str = Field(sa_type=sa.Text(), nullable=False)
     created_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
     updated_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+
+
+# --- users and the audit trail (issue 11) --------------------------------------------
+
+
+class AppUser(StoreModel, table=True):
+    """A user of the app: a role (``calc.access.USER_ROLES``) and, for the assignee role,
+    the one assignee it is bound to (``''`` for none).  ``password_hash`` is an argon2
+    hash (``''``: no local password, sign-in through OIDC only); ``failed_attempts`` and
+    ``locked_until`` make the lock-out after repeated failed sign-ins."""
+
+    __tablename__ = "app_user"
+
+    user_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    name: str = Field(sa_type=sa.String(), nullable=False, unique=True)
+    role: str = Field(sa_type=sa.String(), nullable=False)
+    assignee: str = _text()
+    password_hash: str = _text()
+    failed_attempts: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=sa.DateTime(), nullable=True)
+    created_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+
+
+class AuditEvent(StoreModel, table=True):
+    """One thing done, for ever: who (``actor``, a user name or ``cli:<os user>``), what
+    (``action``: sign-in, failed sign-in, load, close, restatement, user changes), when
+    (UTC), the run it concerns if any and a plain-text ``detail``.  Never updated or
+    deleted by the app; a run's deletion keeps its events (no foreign key)."""
+
+    __tablename__ = "audit_event"
+
+    event_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False, index=True)
+    actor: str = Field(sa_type=sa.String(), nullable=False)
+    action: str = Field(sa_type=sa.String(), nullable=False, index=True)
+    run_id: int | None = Field(default=None, sa_type=sa.Integer(), nullable=True)
+    detail: str = Field(default="", sa_type=sa.Text(), nullable=False)
 
 
 # --- the feed (RULES.md section 2, normalised as calc.feed documents) ------------------
@@ -431,6 +469,8 @@ FEED_TABLE: sa.Table = FeedRecord.__table__
 RUN_TABLE: sa.Table = CalculationRun.__table__
 STATE_FILE_TABLE: sa.Table = RunStateFile.__table__
 SCENARIO_TABLE: sa.Table = SavedScenario.__table__
+USER_TABLE: sa.Table = AppUser.__table__
+AUDIT_TABLE: sa.Table = AuditEvent.__table__
 
 FEED_KEY = ("feed_id", "row_no")
 RUN_KEY = ("run_id", "row_no")
@@ -446,12 +486,16 @@ def is_money(column: sa.Column) -> bool:
 
 
 __all__ = [
+    "AUDIT_TABLE",
     "FEED_TABLE",
     "FEED_TABLES",
     "RESULT_TABLES",
     "RUN_TABLE",
     "SCENARIO_TABLE",
     "STATE_FILE_TABLE",
+    "USER_TABLE",
+    "AppUser",
+    "AuditEvent",
     "CalculationRun",
     "FeedRecord",
     "RunStateFile",
