@@ -217,6 +217,90 @@ class AuditEvent(StoreModel, table=True):
     detail: str = Field(default="", sa_type=sa.Text(), nullable=False)
 
 
+# --- closed months and restatements (issue 11) ----------------------------------------
+
+
+def _restrict_run_ref(**kwargs: Any) -> Any:
+    """A run referenced by a close or a restatement: never deleted while it is (RESTRICT)."""
+    return Field(
+        sa_type=sa.Integer(),
+        foreign_key="calculation_run.run_id",
+        ondelete="RESTRICT",
+        nullable=False,
+        **kwargs,
+    )
+
+
+class ClosedMonth(StoreModel, table=True):
+    """A month whose Monthly Calculation is frozen: run ``run_id``'s six tables of that
+    month as their CSV files (``closed_file``), with the checksums of what they came from.
+
+    One close a month (``month_end`` unique).  ``feed_checksum``: the run's feed files;
+    ``reference_checksum``: the feed's reference tables as of the month end
+    (``calc.engine.state.reference_checksum``); ``inputs_checksum``: those and the NAVs and
+    transactions dated up to the month end; ``tables_checksum``: the six files.  Rows here
+    are never updated or deleted (database triggers, migration 0005).
+    """
+
+    __tablename__ = "closed_month"
+
+    close_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    run_id: int = _restrict_run_ref(index=True)
+    month_end: dt.date = Field(sa_type=sa.Date(), nullable=False, unique=True)
+    closed_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    closed_by: str = Field(sa_type=sa.String(), nullable=False)
+    feed_checksum: str = _text()
+    reference_checksum: str = Field(sa_type=sa.String(), nullable=False)
+    inputs_checksum: str = Field(sa_type=sa.String(), nullable=False)
+    tables_checksum: str = Field(sa_type=sa.String(), nullable=False)
+
+
+class ClosedFile(StoreModel, table=True):
+    """One of a closed month's six files (``summary.csv`` ...), byte for byte as
+    ``calc.report.csv_text`` wrote it at the close, with its SHA-256 and row count."""
+
+    __tablename__ = "closed_file"
+
+    close_id: int | None = Field(
+        default=None,
+        sa_type=sa.Integer(),
+        primary_key=True,
+        foreign_key="closed_month.close_id",
+        ondelete="RESTRICT",
+    )
+    name: str = Field(sa_type=sa.String(), primary_key=True)
+    content: bytes = Field(sa_type=sa.LargeBinary(), nullable=False)
+    sha256: str = Field(sa_type=sa.String(), nullable=False)
+    rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+
+
+class Restatement(StoreModel, table=True):
+    """A later run whose figures for a closed month differ from the closed ones: version
+    ``version`` (the close is version 1) of that month, recorded when the run was loaded.
+    The closed rows stay as they are; the restated figures are the run's own rows."""
+
+    __tablename__ = "restatement"
+    __table_args__ = (
+        sa.UniqueConstraint("close_id", "run_id", name="uq_restatement_close_id_run_id"),
+        sa.UniqueConstraint("close_id", "version", name="uq_restatement_close_id_version"),
+    )
+
+    restatement_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    close_id: int = Field(
+        sa_type=sa.Integer(),
+        foreign_key="closed_month.close_id",
+        ondelete="RESTRICT",
+        nullable=False,
+    )
+    run_id: int = _restrict_run_ref(index=True)
+    month_end: dt.date = Field(sa_type=sa.Date(), nullable=False)
+    version: int = Field(sa_type=sa.Integer(), nullable=False)
+    restated_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    restated_by: str = Field(sa_type=sa.String(), nullable=False)
+    inputs_checksum: str = Field(sa_type=sa.String(), nullable=False)
+    tables_checksum: str = Field(sa_type=sa.String(), nullable=False)
+
+
 # --- the feed (RULES.md section 2, normalised as calc.feed documents) ------------------
 
 
@@ -471,6 +555,9 @@ STATE_FILE_TABLE: sa.Table = RunStateFile.__table__
 SCENARIO_TABLE: sa.Table = SavedScenario.__table__
 USER_TABLE: sa.Table = AppUser.__table__
 AUDIT_TABLE: sa.Table = AuditEvent.__table__
+CLOSED_MONTH_TABLE: sa.Table = ClosedMonth.__table__
+CLOSED_FILE_TABLE: sa.Table = ClosedFile.__table__
+RESTATEMENT_TABLE: sa.Table = Restatement.__table__
 
 FEED_KEY = ("feed_id", "row_no")
 RUN_KEY = ("run_id", "row_no")
@@ -487,8 +574,11 @@ def is_money(column: sa.Column) -> bool:
 
 __all__ = [
     "AUDIT_TABLE",
+    "CLOSED_FILE_TABLE",
+    "CLOSED_MONTH_TABLE",
     "FEED_TABLE",
     "FEED_TABLES",
+    "RESTATEMENT_TABLE",
     "RESULT_TABLES",
     "RUN_TABLE",
     "SCENARIO_TABLE",
@@ -497,7 +587,10 @@ __all__ = [
     "AppUser",
     "AuditEvent",
     "CalculationRun",
+    "ClosedFile",
+    "ClosedMonth",
     "FeedRecord",
+    "Restatement",
     "RunStateFile",
     "SavedScenario",
     "StoreModel",
