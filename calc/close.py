@@ -109,6 +109,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def zip_files(files: dict[str, bytes], folder: str) -> bytes:
+    """The files in a zip, under ``folder/`` (the Data page's download of a closed month)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(f"{folder}/{name}", data)
+    return buffer.getvalue()
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """The ``close`` and ``export`` sub-commands, on ``python -m calc``'s parser."""
     close = sub.add_parser(
@@ -135,4 +147,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(func=_export)
 
 
-__all__ = ["add_commands", "month_arg", "write_files"]
+__all__ = ["add_commands", "month_arg", "write_files", "zip_files"]
