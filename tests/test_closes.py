@@ -27,6 +27,7 @@ from calc.store.closes import (
     MonthNotInRun,
     close_month,
     closed_files,
+    input_checksums,
     list_closes,
     list_restatements,
     month_files,
@@ -144,6 +145,24 @@ def test_the_close_and_its_event_are_one_transaction(store_engine: sa.Engine) ->
     assert len(list_closes(store_engine, ADMIN)) == 1
 
 
+def test_the_inputs_checksum_covers_the_feed_up_to_the_month_only(store_engine: sa.Engine, tmp_path: Path) -> None:
+    """The same feed, or one changed only after the month: the same inputs checksum; a
+    change on or before the month end: another."""
+    runs = {
+        "hand": load_feed(example_feed("hand"), store_engine, principal=ADMIN),
+        "later": load_feed(later_feed(tmp_path), store_engine, principal=ADMIN),
+        "restating": load_feed(restating_feed(tmp_path), store_engine, principal=ADMIN),
+    }
+    month_end = pd.Timestamp("2020-05-31")
+    with store_engine.connect() as conn:
+        sums = {name: input_checksums(conn, _feed_of(store_engine, run), month_end) for name, run in runs.items()}
+    assert sums["hand"] == sums["later"]
+    assert sums["hand"][0] == sums["restating"][0]  # the reference tables are the same ...
+    assert sums["hand"][1] != sums["restating"][1]  # ... a transaction is not
+    close_month(store_engine, runs["hand"], MONTH, ADMIN)
+    assert tuple(list_closes(store_engine, ADMIN).iloc[0][["reference_checksum", "inputs_checksum"]]) == sums["hand"]
+
+
 # --- restatements ---------------------------------------------------------------------------
 
 
@@ -171,6 +190,7 @@ def test_a_restating_load_is_a_new_version_and_the_closed_rows_stay(
     assert (row["run_id"], row["close_id"], row["version"]) == (run_4, close_id, 2)
     assert f"{row['month_end']:%Y-%m}" == MONTH and row["restated_by"] == ADMIN.name
     assert row["tables_checksum"] != list_closes(store_engine, ADMIN).iloc[0]["tables_checksum"]
+    assert row["inputs_checksum"] != list_closes(store_engine, ADMIN).iloc[0]["inputs_checksum"]
     assert list_closes(store_engine, ADMIN).iloc[0]["restatements"] == 1
 
     again = closed_files(store_engine, close_id, ADMIN)

@@ -169,12 +169,21 @@ def _feed_until(conn: sa.Connection, feed_id: int, month_end: pd.Timestamp) -> F
     return Feed(**frames)
 
 
+def checksums_of(feed: Feed, month_end: pd.Timestamp) -> tuple[str, str]:
+    """(reference checksum, inputs checksum) of a feed read by ``_feed_until`` as of
+    ``month_end``: the reference tables as they stood then, and with them every NAV and
+    transaction dated up to it."""
+    reference = reference_checksum(feed, month_end)
+    flows = {
+        name: frame[frame["date"] <= month_end].reset_index(drop=True)
+        for name, frame in (("nav", feed.nav), ("transactions", feed.transactions))
+    }
+    return reference, sha256(f"reference:{reference}\nflows:{content_hash(flows)}\n".encode())
+
+
 def input_checksums(conn: sa.Connection, feed_id: int, month_end: pd.Timestamp) -> tuple[str, str]:
     """(reference checksum, inputs checksum) of a stored feed as of ``month_end``."""
-    feed = _feed_until(conn, feed_id, month_end)
-    reference = reference_checksum(feed, month_end)
-    flows = content_hash({"nav": feed.nav, "transactions": feed.transactions})
-    return reference, sha256(f"reference:{reference}\nflows:{flows}\n".encode())
+    return checksums_of(_feed_until(conn, feed_id, month_end), month_end)
 
 
 # --- closing ------------------------------------------------------------------------------
@@ -281,6 +290,7 @@ def record_restatements(conn: sa.Connection, run_id: int, principal: Principal |
         .order_by(c.c.month_end)
     ).all()
     ids = []
+    feed = None  # read once, up to the last closed month, when a month is restated
     for close in closes:
         month_end = pd.Timestamp(close.month_end)
         checksum = tables_checksum(month_csv(run_month_tables(conn, run_id, month_end)))
@@ -292,7 +302,9 @@ def record_restatements(conn: sa.Connection, run_id: int, principal: Principal |
                 f"this feed restates the closed month {month_end:%Y-%m}: a restatement is for an "
                 f"admin, and the load was made by {who}; nothing was stored"
             )
-        _, inputs = input_checksums(conn, run.feed_id, month_end)
+        if feed is None:
+            feed = _feed_until(conn, run.feed_id, pd.Timestamp(closes[-1].month_end))
+        _, inputs = checksums_of(feed, month_end)
         r = RESTATEMENT_TABLE
         version = 1 + (
             conn.scalar(sa.select(sa.func.coalesce(sa.func.max(r.c.version), 1)).where(
