@@ -65,7 +65,8 @@ def _close_form(who: Principal, closes: pd.DataFrame) -> None:
     c[1].markdown("&nbsp;")
     if c[1].button("Close month", key="close_month_button", type="primary"):
         try:
-            close_id = close_month(data.engine(), f.run_id, month, who)
+            with st.spinner(f"Closing {month:%Y-%m}: its six files and the checksums of their inputs…"):
+                close_id = close_month(data.engine(), f.run_id, month, who)
         except (CloseError, AccessDenied, LookupError) as err:
             st.error(f"{month:%Y-%m} was not closed: {err}", icon=":material/error:")
             return

@@ -242,9 +242,11 @@ def test_the_cli_load_restates_as_the_operator(store_engine: sa.Engine, database
 
 
 def _closed_store(engine: sa.Engine, tmp_path: Path) -> tuple[int, int, int]:
-    """Run 1 closed in May, run 2 restating it, run 3 neither: (run 1, run 2, run 3)."""
+    """Run 1 closed in May (close 1) and April (close 2), run 2 restating May, run 3
+    neither: (run 1, run 2, run 3)."""
     run_1 = load_feed(example_feed("hand"), engine, principal=ADMIN)
     close_month(engine, run_1, MONTH, ADMIN)
+    close_month(engine, run_1, "2020-04", ADMIN)
     run_2 = load_feed(restating_feed(tmp_path), engine, principal=ADMIN)
     run_3 = load_feed(later_feed(tmp_path), engine, principal=ADMIN)
     return run_1, run_2, run_3
@@ -343,6 +345,9 @@ def test_the_differences_per_party_and_month(store_engine: sa.Engine, tmp_path: 
     frame = differences(closed, restated)
     assert list(frame.columns) == DIFFERENCE_COLUMNS
     assert set(frame["month_end"].dt.strftime("%Y-%m")) == {MONTH}
+    # April is closed too, and the feed changes nothing of it: May alone is restated.
+    assert sorted(list_closes(store_engine, ADMIN)["month_end"].dt.strftime("%Y-%m")) == ["2020-04", MONTH]
+    assert list_restatements(store_engine, ADMIN)["month_end"].dt.strftime("%Y-%m").tolist() == [MONTH]
     changed = frame[frame["changed"]].set_index(["party", "role"])
     # T13's CDSC: 20 shares, base 160.00 instead of 200.00 at 5%: ADI's CDSC 2.00 less.
     assert changed.index.tolist() == [("ADI", "rights_holder")]
