@@ -471,6 +471,7 @@ STATE_FILE_TABLE: sa.Table = RunStateFile.__table__
 SCENARIO_TABLE: sa.Table = SavedScenario.__table__
 USER_TABLE: sa.Table = AppUser.__table__
 AUDIT_TABLE: sa.Table = AuditEvent.__table__
+ASSIGNMENT_TABLE: sa.Table = AssignmentRow.__table__
 
 FEED_KEY = ("feed_id", "row_no")
 RUN_KEY = ("run_id", "row_no")
@@ -486,6 +487,7 @@ def is_money(column: sa.Column) -> bool:
 
 
 __all__ = [
+    "ASSIGNMENT_TABLE",
     "AUDIT_TABLE",
     "FEED_TABLE",
     "FEED_TABLES",
