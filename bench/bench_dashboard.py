@@ -42,6 +42,7 @@ def _open(page: str, params: dict[str, str]):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["_principal"] = ANALYST  # the session state a sign-in sets (dashboard.auth)
     at.query_params.update(params)
     if page != "revenue":
         at.switch_page(f"screens/{page}.py")

@@ -122,13 +122,16 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
+    from calc.access import Principal
     from calc.load import load_feed
     from calc.store import get_engine
+    from calc.store.audit import ACTION_LOAD, record_event
 
     progress = _Progress(args.quiet)
     engine = get_engine(args.database_url)
     try:
         run_id = load_feed(args.feed, engine, progress)
+        record_event(engine, Principal.operator().name, ACTION_LOAD, run_id=run_id, detail=str(args.feed))
     finally:
         engine.dispose()
     print(f"loaded {args.feed} as calculation run {run_id}")
@@ -370,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove = user_sub.add_parser("remove", help="remove a user")
     remove.add_argument("name", metavar="NAME")
     user_sub.add_parser("list", help="list the users (name, role, assignee, lock)")
-    user_sub.add_parser("first-admin", help=f"in a store without users, add the admin 'admin' with a "
+    user_sub.add_parser("first-admin", help="in a store without users, add the admin 'admin' with a "
                         "random password, printed once (make run does this)")
     for p in (user, add, passwd, remove, *user_sub.choices.values()):
         p.set_defaults(func=_user)

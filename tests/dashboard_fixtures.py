@@ -16,6 +16,16 @@ from feedkit import EXAMPLES
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 HAND_RUN, RANDOM_RUN = 1, 2
+SESSION_KEY = "_principal"  # dashboard.auth.SESSION_KEY: where a sign-in puts the principal
+
+
+def signed_in(at, principal=None):
+    """``at`` (an AppTest before its first run) with the session state a sign-in sets:
+    an admin by default (every page, loading feeds), or ``principal``."""
+    from calc.access import Principal
+
+    at.session_state[SESSION_KEY] = principal or Principal("tester", "admin")
+    return at
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_fixtures import APP, HAND_RUN, RANDOM_RUN, clear_streamlit_caches
+from dashboard_fixtures import APP, HAND_RUN, RANDOM_RUN, clear_streamlit_caches, signed_in
 from feedkit import EXAMPLES, copy_example
 from streamlit.testing.v1 import AppTest
 
@@ -51,7 +51,7 @@ def open_page(page: str, **params: str) -> AppTest:
     redirects to the root; AppTest would ask for it again on every run, so a
     widget change made by a test would be lost in the redirect.
     """
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     at.query_params.update(params)
     if page != "revenue":
         at.switch_page(f"screens/{page}.py")
@@ -147,7 +147,7 @@ def test_a_link_always_names_its_run(dashboard_db):
 
 def test_revenue_by_name_redirects_to_the_root_with_the_link(dashboard_db):
     """``/revenue?...``: the hidden alias hands over to the default page, filters of the link included."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     at.query_params.update({"run": str(HAND_RUN), "month": "2020-04", "portfolio": "P"})
     at.switch_page("screens/revenue.py").run()
     assert_clean(at)
