@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from conftest import BACKENDS
-from sqlalchemy.pool import NullPool
 from feedkit import EXAMPLES
+from sqlalchemy.pool import NullPool
 
 from calc import store
 from calc.access import AccessDenied, Principal

@@ -15,7 +15,12 @@ import sqlalchemy as sa
 from calc import cli, users
 from calc.access import AccessDenied, Principal
 from calc.store import get_engine, read_audit, upgrade
-from calc.store.audit import ACTION_SIGN_IN, ACTION_SIGN_IN_FAILED, ACTION_USER_ADD, ACTION_USER_REMOVE
+from calc.store.audit import (
+    ACTION_SIGN_IN,
+    ACTION_SIGN_IN_FAILED,
+    ACTION_USER_ADD,
+    ACTION_USER_REMOVE,
+)
 from calc.store.users import get_user, list_users
 
 ADMIN = Principal("ada", "admin")

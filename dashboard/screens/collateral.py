@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from calc.access import Principal
 from calc.reports.collateral import (
     as_of,
     assignee_by_portfolio,
@@ -32,7 +33,6 @@ from calc.reports.collateral import (
     statement_by_month,
     stream_net_assets,
 )
-from calc.access import Principal
 from calc.reports.render import document_html, table_csv, workbook
 from dashboard import data, filters, theme, ui
 from dashboard.filters import publish
