@@ -58,8 +58,8 @@ def app_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def sign_in(page, name: str = "tester") -> None:
     """Fill in and send the sign-in form that a page opened in a new session shows first."""
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(BROWSER_USERS[name][2])
+    page.get_by_label("User name", exact=True).fill(name)
+    page.locator("input[type=password]").fill(BROWSER_USERS[name][2])
     page.get_by_role("button", name="Sign in").click()
 
 
