@@ -17,7 +17,6 @@ from functools import cache
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from conftest import BACKENDS
 from feedkit import EXAMPLES
 from sqlalchemy.pool import NullPool
 
@@ -28,6 +27,7 @@ from calc.monthly import compute
 from calc.store.read import ASSIGNEE_VISIBILITY, TABLE_NAMES, VISIBLE_NONE
 
 ANALYST = Principal("ann", "analyst")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]  # as tests/conftest.py
 EXAMPLE_ASSIGNEES = {"random-1095": ["FINCO1", "FINCO2", "FINCO3"], "hand-v3": ["FIN", "GHI"]}
 CASES = [(example, a) for example, names in EXAMPLE_ASSIGNEES.items() for a in names]
 
