@@ -243,6 +243,19 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+def _warn_unknown_assignee(engine, operator, assignee: str | None) -> None:
+    """A warning (not an error: a later feed may name it) when no stored run's newest feed
+    has an assignment of ``assignee``: a typo would leave the user seeing nothing."""
+    from calc.store import latest_run_id, read_table
+
+    run_id = latest_run_id(engine, operator) if assignee else None
+    if run_id is None:
+        return
+    if read_table(engine, operator, "assignments", run_id, assignee=assignee).empty:
+        print(f"warning: run {run_id}, the newest, has no assignment of {assignee!r}: the user sees nothing "
+              "until a feed names that assignee (check the spelling)", file=sys.stderr)
+
+
 def _user(args: argparse.Namespace) -> int:
     import calc.users as users
     from calc.access import Principal
@@ -274,6 +287,7 @@ def _user(args: argparse.Namespace) -> int:
             password = None if args.no_password else _read_password(args)
             users.add_user(engine, operator, args.name, args.role, password, args.assignee)
             print(f"added user {args.name.strip()} ({args.role}{' of ' + args.assignee if args.assignee else ''})")
+            _warn_unknown_assignee(engine, operator, args.assignee)
         elif args.user_command == "passwd":
             users.set_password(engine, operator, args.name, _read_password(args))
             print(f"changed the password of {args.name}")

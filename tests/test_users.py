@@ -164,3 +164,16 @@ def test_only_an_admin_manages_users(engine: sa.Engine) -> None:
     with pytest.raises(AccessDenied):
         users.set_password(engine, Principal("mallory", "executive"), "eve", "a new password")
     users.set_password(engine, Principal("eve", "analyst"), "eve", "a new password")  # one's own
+
+
+def test_an_assignee_unknown_to_the_newest_run_is_warned_about(tmp_path, monkeypatch, capsys) -> None:
+    from feedkit import EXAMPLES
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    assert cli.main(["load", str(EXAMPLES / "hand" / "feed"), "--database-url", url, "-q"]) == 0
+    assert run_cli(monkeypatch, "add", "f", "--role", "assignee", "--assignee", "FIN", "--password-stdin",
+                   "--database-url", url, stdin=PASSWORD) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert run_cli(monkeypatch, "add", "g", "--role", "assignee", "--assignee", "FINN", "--password-stdin",
+                   "--database-url", url, stdin=PASSWORD) == 0
+    assert "no assignment of 'FINN'" in capsys.readouterr().err
