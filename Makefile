@@ -19,7 +19,7 @@ SAMPLE := data/sample/medium
 SAMPLE_DONE := data/sample/.medium-complete
 # Prints yes when the store (DATABASE_URL, default a SQLite file under data/)
 # holds a calculation run.
-HAS_RUN := import calc.store as s; print("yes" if s.latest_run_id(s.get_engine()) is not None else "no")
+HAS_RUN := import calc.store as s; from calc.access import Principal as P; print("yes" if s.latest_run_id(s.get_engine(), P.operator()) is not None else "no")
 
 PYTEST_ARGS ?=
 
@@ -48,6 +48,7 @@ run: $(INSTALLED)
 	  fi; \
 	  $(PY) -m calc load $(SAMPLE); \
 	fi
+	@$(PY) -m calc user first-admin
 	$(PY) -m streamlit run dashboard/app.py
 
 test: $(INSTALLED)

@@ -40,6 +40,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser"), str(ROOT / "tests")]
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, serve  # noqa: E402  (tests/browser/conftest.py)
 
+from calc.access import Principal  # noqa: E402
+
+ANALYST = Principal("bench", "analyst")
+
 SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Counts the script runs that end, whatever their length (a short one could be missed by looking).
 COUNT_RUNS = """
@@ -89,16 +93,16 @@ def _store_facts(run_id: int | None) -> tuple[int, str, str, str, str]:
     from calc import store
 
     engine = store.get_engine()
-    runs = store.list_runs(engine)
+    runs = store.list_runs(engine, ANALYST)
     if runs.empty:
         raise SystemExit("The store holds no calculation run: run `make run` (or `python -m calc load FEED`) first.")
     run_id = run_id or int(runs["run_id"].max())
     info = runs[runs["run_id"] == run_id].iloc[0]
     last = pd.Timestamp(info["last_month"])
-    accounts = store.read_table(engine, "omnibus_accounts", run_id, month_end=last)
+    accounts = store.read_table(engine, ANALYST, "omnibus_accounts", run_id, month_end=last)
     counts = accounts.groupby("portfolio_id")["account_id"].nunique().sort_values(ascending=False)
     portfolio = str(counts.index[0])
-    assignments = store.read_table(engine, "assignments", run_id)
+    assignments = store.read_table(engine, ANALYST, "assignments", run_id)
     assignee = sorted(set(assignments["assignee"]))[-1]
     month = f"{last - pd.DateOffset(months=6):%Y-%m}"
     print(f"store {store.resolve_url()} · run {run_id} · {info['source']} · {info['months']} months · "

@@ -24,6 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from calc.access import Principal  # noqa: E402
+
+ANALYST = Principal("bench", "analyst")
+
 APP = ROOT / "dashboard" / "app.py"
 PAGES = ["revenue", "shares", "collateral", "omnibus", "statement", "compare", "data"]
 TIMEOUT = 600
@@ -38,6 +42,7 @@ def _open(page: str, params: dict[str, str]):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["_principal"] = ANALYST  # the session state a sign-in sets (dashboard.auth)
     at.query_params.update(params)
     if page != "revenue":
         at.switch_page(f"screens/{page}.py")
@@ -82,7 +87,7 @@ def bench(repeat: int, run_id: int | None, portfolio: str | None) -> None:
     from calc import store
 
     engine = store.get_engine()
-    runs = store.list_runs(engine)
+    runs = store.list_runs(engine, ANALYST)
     if runs.empty:
         print("The store holds no calculation run: run `make run` (or `python -m calc load FEED`) first.")
         return
@@ -91,7 +96,7 @@ def bench(repeat: int, run_id: int | None, portfolio: str | None) -> None:
     print(f"store {store.resolve_url()} · run {run_id} · {info['source']} · {info['months']} months · "
           f"{info['payments_rows']:,} payment rows · {info['omnibus_rows']:,} omnibus rows · {info['lots_rows']:,} lot rows")
     if portfolio is None:
-        omnibus = store.read_table(engine, "omnibus_accounts", run_id, month_end=info["last_month"])
+        omnibus = store.read_table(engine, ANALYST, "omnibus_accounts", run_id, month_end=info["last_month"])
         portfolio = str(omnibus["portfolio_id"].iloc[0]) if not omnibus.empty else None
     params = {"run": str(run_id)}
     print(f"{'page':<11} {'first load':>11} {'warm load':>10} {'filter change':>14}  (seconds, median of {repeat})")

@@ -125,16 +125,38 @@ def _load(args: argparse.Namespace) -> int:
     from calc.access import Principal
     from calc.load import load_feed
     from calc.store import get_engine
+    from calc.store.audit import ACTION_LOAD, record_event
 
     progress = _Progress(args.quiet)
     engine = get_engine(args.database_url)
     try:
         run_id = load_feed(args.feed, engine, progress, principal=Principal.operator())
+        record_event(engine, Principal.operator().name, ACTION_LOAD, run_id=run_id, detail=str(args.feed))
     finally:
         engine.dispose()
     print(f"loaded {args.feed} as calculation run {run_id}")
     return 0
 
+
+USER_HELP = """\
+Manage the dashboard's users (table app_user; every change is written to the
+audit trail).  Roles: executive and analyst (see everything), admin (also
+loads feeds and manages users), assignee (bound with --assignee to one
+assignee of the feeds: sees only its own Portions, payments and collateral).
+
+  user add NAME --role ROLE [--assignee NAME] [--password-stdin | --no-password]
+  user passwd NAME [--password-stdin]
+  user remove NAME
+  user list
+  user first-admin    (make run: in a store without users, adds the admin
+                       'admin' with a random password and prints it once)
+
+A password is read from standard input with --password-stdin (its first line),
+else asked for twice on the terminal; --no-password adds a user who signs in
+only through the OIDC provider configured in .streamlit/secrets.toml.  Passwords
+are stored as argon2 hashes.  A bad role, an assignee role without --assignee,
+a short password, an existing name: status 2 and nothing changed.
+"""
 
 SCENARIO_HELP = """\
 Project every party's streams from the month-end state of the actuals: the
@@ -199,6 +221,86 @@ def _scenario(args: argparse.Namespace) -> int:
     paths = write_result(result, args.out)
     progress(f"wrote {len(paths)} files into {args.out}")
     return 0
+
+
+class _UserError(ValueError):
+    """A user command that cannot be done (status 2, nothing changed)."""
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    import getpass
+
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise _UserError("--password-stdin: nothing on standard input")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise _UserError("no terminal to ask for the password on: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise _UserError("the two passwords differ")
+    return first
+
+
+def _warn_unknown_assignee(engine, operator, assignee: str | None) -> None:
+    """A warning (not an error: a later feed may name it) when no stored run's newest feed
+    has an assignment of ``assignee``: a typo would leave the user seeing nothing."""
+    from calc.store import latest_run_id, read_table
+
+    run_id = latest_run_id(engine, operator) if assignee else None
+    if run_id is None:
+        return
+    if read_table(engine, operator, "assignments", run_id, assignee=assignee).empty:
+        print(f"warning: run {run_id}, the newest, has no assignment of {assignee!r}: the user sees nothing "
+              "until a feed names that assignee (check the spelling)", file=sys.stderr)
+
+
+def _user(args: argparse.Namespace) -> int:
+    import calc.users as users
+    from calc.access import Principal
+    from calc.store import get_engine, upgrade
+    from calc.store.users import list_users
+
+    operator = Principal.operator()
+    engine = get_engine(args.database_url)
+    try:
+        upgrade(engine)
+        if args.user_command == "list":
+            frame = list_users(engine)
+            if frame.empty:
+                print("no users")
+            for r in frame.itertuples(index=False):
+                bound = f" of {r.assignee}" if r.assignee else ""
+                locked = "" if r.locked_until is None or r.locked_until != r.locked_until else f" (locked until {r.locked_until:%Y-%m-%d %H:%M} UTC)"
+                print(f"{r.name}\t{r.role}{bound}{locked}")
+            return 0
+        if args.user_command == "first-admin":
+            password = users.ensure_first_admin(engine, operator)
+            if password is not None:
+                print(f"No user yet: created the admin user '{users.FIRST_ADMIN}' with the password\n\n"
+                      f"    {password}\n\n(shown only this once; change it with "
+                      f"'python -m calc user passwd {users.FIRST_ADMIN}'; add users with 'python -m calc user add').")
+            return 0
+        if args.user_command == "add":
+            Principal(args.name, args.role, args.assignee or None)  # a bad role or assignee before asking
+            password = None if args.no_password else _read_password(args)
+            users.add_user(engine, operator, args.name, args.role, password, args.assignee)
+            print(f"added user {args.name.strip()} ({args.role}{' of ' + args.assignee if args.assignee else ''})")
+            _warn_unknown_assignee(engine, operator, args.assignee)
+        elif args.user_command == "passwd":
+            users.set_password(engine, operator, args.name, _read_password(args))
+            print(f"changed the password of {args.name}")
+        elif args.user_command == "remove":
+            users.remove_user(engine, operator, args.name)
+            print(f"removed user {args.name}")
+        return 0
+    except (_UserError, ValueError, LookupError) as err:
+        message = err.args[0] if isinstance(err, LookupError) and err.args else err
+        print(f"python -m calc user {args.user_command}: {message}; nothing was changed", file=sys.stderr)
+        return EXIT_REJECTED
+    finally:
+        engine.dispose()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,6 +369,34 @@ def build_parser() -> argparse.ArgumentParser:
     from calc.close import add_commands
 
     add_commands(sub)  # close, export
+
+    from calc.access import USER_ROLES
+
+    user = sub.add_parser(
+        "user", help="add, list, remove users of the dashboard or change a password",
+        description=USER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add a user")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", required=True, choices=USER_ROLES)
+    add.add_argument("--assignee", metavar="NAME", default=None,
+                     help="the assignee (as named in the feeds) a user of the assignee role is bound to")
+    how = add.add_mutually_exclusive_group()
+    how.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    how.add_argument("--no-password", action="store_true", help="no local password: OIDC sign-in only")
+    passwd = user_sub.add_parser("passwd", help="set a new password (it also ends a lock-out)")
+    passwd.add_argument("name", metavar="NAME")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    remove = user_sub.add_parser("remove", help="remove a user")
+    remove.add_argument("name", metavar="NAME")
+    user_sub.add_parser("list", help="list the users (name, role, assignee, lock)")
+    user_sub.add_parser("first-admin", help="in a store without users, add the admin 'admin' with a "
+                        "random password, printed once (make run does this)")
+    for p in (user, add, passwd, remove, *user_sub.choices.values()):
+        p.set_defaults(func=_user)
+    for p in user_sub.choices.values():
+        p.add_argument("--database-url", default=None, help="overrides DATABASE_URL")
     return parser
 
 

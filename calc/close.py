@@ -59,7 +59,7 @@ def _close(args: argparse.Namespace) -> int:
 
     engine = get_engine(args.database_url)
     try:
-        run_id = args.run if args.run is not None else latest_run_id(engine)
+        run_id = args.run if args.run is not None else latest_run_id(engine, Principal.operator())
         if run_id is None:
             return _refused("close", "the store holds no calculation run")
         try:

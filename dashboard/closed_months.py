@@ -1,9 +1,9 @@
 """The Data page's closed months: the list, the close button (admins), a closed month's
 files, and each restatement's differences per party and month.
 
-Who is signed in comes from ``st.session_state["principal"]`` (a
-:class:`calc.access.Principal`, set by the sign-in); without one nothing is shown, and the
-close button only for an admin.  The figures come from ``calc.store.closes`` and
+Who is signed in comes from the sign-in (``dashboard.auth.current``, a
+:class:`calc.access.Principal`); without one nothing is shown, and the close button only
+for an admin.  The figures come from ``calc.store.closes`` and
 ``calc.reports.restatement``: this module only arranges widgets.
 """
 
@@ -21,7 +21,6 @@ from dashboard import data, filters, ui
 
 log = logging.getLogger("dashboard")
 
-PRINCIPAL_KEY = "principal"  # the signed-in user, as the sign-in stores it
 CLOSE_LABELS = {
     "close_id": "Close", "month_end": "Month", "run_id": "Run", "closed_at": "Closed at (UTC)",
     "closed_by": "Closed by", "restatements": "Restatements", "tables_checksum": "Files SHA-256",
@@ -44,8 +43,9 @@ _CLOSED_MESSAGE = "_closed_message"
 
 def principal() -> Principal | None:
     """The signed-in principal, or None."""
-    value = st.session_state.get(PRINCIPAL_KEY)
-    return value if isinstance(value, Principal) else None
+    from dashboard import auth
+
+    return auth.current()
 
 
 def _close_form(who: Principal, closes: pd.DataFrame) -> None:
@@ -145,4 +145,4 @@ def section() -> None:
     _restatements(who)
 
 
-__all__ = ["PRINCIPAL_KEY", "principal", "section"]
+__all__ = ["principal", "section"]

@@ -9,9 +9,11 @@ Scenario runs, their actuals and backtests take seconds to minutes and report
 their progress: they are kept in small process-wide LRU memos instead (see
 the Scenarios section below).  Saved scenarios are read and written here too.
 
-An assignee's rows are fetched with a store-level filter
-(``read_table("payments", run_id, assignee=...)``): the Collateral page never
-loads the other parties' money.
+Every store read passes the session's principal (``dashboard/auth.py``; no principal, no
+read: ``AccessDenied``), and the store filters by it in SQL; the caches are keyed by it
+too, so one user's rows are never served to another.  An assignee's rows are fetched
+with a store-level filter as well (``read_table(principal, "payments", run_id,
+assignee=...)``): the Collateral page never loads the other parties' money.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from calc.access import AccessDenied, Principal
 from calc.report import MonthlyCalculation
 
 ENV_DATABASE_URL = "DATABASE_URL"
@@ -56,6 +59,24 @@ def _store() -> Any:
     return store
 
 
+def principal() -> Principal:
+    """The session's signed-in principal (``AccessDenied`` when none: no sign-in, no data)."""
+    from dashboard import auth
+
+    found = auth.current()
+    if found is None:
+        raise AccessDenied("no one is signed in")
+    return found
+
+
+def _require_all(what: str) -> Principal:
+    """The session's principal, when it sees every party (``AccessDenied`` for an assignee)."""
+    found = principal()
+    if not found.sees_all:
+        raise AccessDenied(f"{what} is every party's: not for {found.name}")
+    return found
+
+
 @st.cache_resource(show_spinner=False)
 def _engine(url: str | None) -> Any:
     return _store().get_engine(url)
@@ -72,10 +93,10 @@ def engine(url: str | None = None) -> Any:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _runs(url: str | None) -> pd.DataFrame:
+def _runs(url: str | None, who: Principal) -> pd.DataFrame:
     store = _store()
     try:
-        frame = store.list_runs(_engine(url))
+        frame = store.list_runs(_engine(url), who)
     except Exception as err:
         if "no such table" in str(err).lower() or "does not exist" in str(err).lower():
             return pd.DataFrame(columns=["run_id", "feed_id", "source", "created_at", "status", "months", "first_month", "last_month"])
@@ -85,7 +106,7 @@ def _runs(url: str | None) -> pd.DataFrame:
 
 def runs() -> pd.DataFrame:
     """Every calculation run, newest first (``calc.store.list_runs``)."""
-    return _runs(database_url())
+    return _runs(database_url(), principal())
 
 
 def clear_caches() -> None:
@@ -127,16 +148,16 @@ def _months_of(info: dict, summary_months: pd.Series | None) -> list[pd.Timestam
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _run_meta(url: str | None, run_id: int) -> RunMeta:
+def _run_meta(url: str | None, who: Principal, run_id: int) -> RunMeta:
     store = _store()
     eng = _engine(url)
-    listing = _runs(url)
+    listing = _runs(url, who)
     row = listing[listing["run_id"] == run_id]
     info = row.iloc[0].to_dict() if not row.empty else {"run_id": run_id}
-    portfolios = store.read_table(eng, "portfolios", run_id)
-    tenures = store.read_table(eng, "tenures", run_id)
-    assignments = store.read_table(eng, "assignments", run_id)
-    plan_events = store.read_table(eng, "plan_events", run_id)
+    portfolios = store.read_table(eng, who, "portfolios", run_id)
+    tenures = store.read_table(eng, who, "tenures", run_id)
+    assignments = store.read_table(eng, who, "assignments", run_id)
+    plan_events = store.read_table(eng, who, "plan_events", run_id)
     parties = sorted(
         set(tenures["rights_holder"].astype(str)) | set(tenures["distributor"].astype(str))
         | set(assignments["assignee"].astype(str))
@@ -148,7 +169,7 @@ def _run_meta(url: str | None, run_id: int) -> RunMeta:
         tenures=tenures,
         assignments=assignments,
         plan_events=plan_events,
-        months=_months_of(info, None if info.get("first_month") is not None else store.read_table(eng, "summary", run_id)["month_end"]),
+        months=_months_of(info, None if info.get("first_month") is not None else store.read_table(eng, who, "summary", run_id)["month_end"]),
         parties=[p for p in parties if p],
         assignees=sorted(set(assignments["assignee"].astype(str))) if not assignments.empty else [],
     )
@@ -156,28 +177,29 @@ def _run_meta(url: str | None, run_id: int) -> RunMeta:
 
 def run_meta(run_id: int) -> RunMeta:
     """The run's portfolios, tenures, assignments, Plan events, months and parties."""
-    return _run_meta(database_url(), int(run_id))
+    return _run_meta(database_url(), principal(), int(run_id))
 
 
 @st.cache_data(show_spinner="Loading the Monthly Calculation…", max_entries=4)
-def _calculation(url: str | None, run_id: int) -> MonthlyCalculation:
-    return _store().read_calculation(_engine(url), run_id)
+def _calculation(url: str | None, who: Principal, run_id: int) -> MonthlyCalculation:
+    return _store().read_calculation(_engine(url), who, run_id)
 
 
 def calculation(run_id: int) -> MonthlyCalculation:
     """The run's Monthly Calculation (all eight frames)."""
-    return _calculation(database_url(), int(run_id))
+    return _calculation(database_url(), principal(), int(run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _table(url: str | None, run_id: int, name: str, filters: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
-    return _store().read_table(_engine(url), name, run_id, **dict(filters))
+def _table(url: str | None, who: Principal, run_id: int, name: str,
+           filters: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    return _store().read_table(_engine(url), who, name, run_id, **dict(filters))
 
 
 def table(run_id: int, name: str, **filters: Any) -> pd.DataFrame:
     """One table of the run, filtered in the store (``calc.store.read_table``)."""
     key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
-    return _table(database_url(), int(run_id), name, key)
+    return _table(database_url(), principal(), int(run_id), name, key)
 
 
 def tables(run_id: int, names: tuple[str, ...], **filters: Any) -> dict[str, pd.DataFrame]:
@@ -186,15 +208,15 @@ def tables(run_id: int, names: tuple[str, ...], **filters: Any) -> dict[str, pd.
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _money(url: str | None, run_id: int, party: str | None) -> pd.DataFrame:
+def _money(url: str | None, who: Principal, run_id: int, party: str | None) -> pd.DataFrame:
     from calc.reports.revenue import money_frame
 
-    return money_frame(_table(url, run_id, "summary", ()), _table(url, run_id, "payments", ()), party)
+    return money_frame(_table(url, who, run_id, "summary", ()), _table(url, who, run_id, "payments", ()), party)
 
 
 def money(run_id: int, party: str | None) -> pd.DataFrame:
     """The run's money per month and portfolio, of the complex or one party (``revenue.money_frame``)."""
-    return _money(database_url(), int(run_id), party)
+    return _money(database_url(), principal(), int(run_id), party)
 
 
 def assignee_payments(run_id: int, assignee: str) -> pd.DataFrame:
@@ -296,20 +318,22 @@ def runs_with_checksum(checksum: str) -> list[int]:
     return sorted(int(r) for r in listing.loc[listing["feed_checksum"] == checksum, "run_id"])
 
 
-def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | None = None,
-                       principal: Any = None) -> int:
+def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | None = None) -> int:
     """Unzip ``data`` into a temporary folder and load it (``calc.load.load_feed``); the new run id.
 
     The run is named after the uploaded file (``upload:<name>``).  Raises ``calc.feed.FeedError`` for
     a rejected feed and :class:`UploadError` for a file that is no feed (nothing is written).
-    ``principal``: the signed-in user (a feed that restates a closed month needs an admin).
+    Loaded as the signed-in user, who must be an admin (a feed that restates a closed month too).
     """
     from calc.load import load_feed
+    from calc.store.audit import ACTION_LOAD, record_event
 
+    who = principal()
+    who.require_admin("loading a feed")
     with tempfile.TemporaryDirectory(prefix="bshare-upload-") as tmp:
         folder = unzip_feed(data, Path(tmp))
-        run_id = load_feed(folder, engine(), progress, source=f"{UPLOAD_PREFIX}{name}",
-                           principal=principal)
+        run_id = load_feed(folder, engine(), progress, source=f"{UPLOAD_PREFIX}{name}", principal=who)
+    record_event(engine(), who.name, ACTION_LOAD, run_id=int(run_id), detail=f"upload {name}")
     clear_caches()
     return int(run_id)
 
@@ -318,6 +342,7 @@ def validate_uploaded_feed(data: bytes) -> Any:
     """Unzip and validate only (``calc.feed.read_feed``): the Feed, or FeedError raised."""
     from calc.feed import read_feed
 
+    principal().require_admin("checking a feed for loading")
     with tempfile.TemporaryDirectory(prefix="bshare-check-") as tmp:
         folder = unzip_feed(data, Path(tmp))
         return read_feed(folder)
@@ -377,6 +402,7 @@ def scenario_actuals(run_id: int, start: pd.Timestamp, progress: Callable[..., N
     state when ``start`` is its last month; otherwise computed up to ``start``."""
     from calc.scenarios.run import Actuals, actuals_until
 
+    who = _require_all("a scenario's actuals")  # before the memo: kept results are every party's
     url, start = database_url(), pd.Timestamp(start) + pd.offsets.MonthEnd(0)
     key = (url, int(run_id), start)
     memo = _memos()["actuals"]
@@ -386,16 +412,16 @@ def scenario_actuals(run_id: int, start: pd.Timestamp, progress: Callable[..., N
     say = progress or (lambda *a, **k: None)
     store, eng = _store(), _engine(url)
     say("reading the run's feed from the store")
-    feed = store.read_feed(eng, int(run_id))
+    feed = store.read_feed(eng, who, int(run_id))
     months = feed.months()
     if len(months) and start == months[-1]:
         say("reading the run's Monthly Calculation and month-end state")
         try:
-            state = store.read_state(eng, int(run_id))
+            state = store.read_state(eng, who, int(run_id))
         except store.StateNotStored:
             state = None
         if state is not None and state.month_end == start:
-            return memo.put(key, Actuals(feed, store.read_calculation(eng, int(run_id)), state))
+            return memo.put(key, Actuals(feed, store.read_calculation(eng, who, int(run_id)), state))
     say(f"actuals: the Monthly Calculation up to {start:%Y-%m}")
     return memo.put(key, actuals_until(feed, start, progress))
 
@@ -404,6 +430,7 @@ def scenario_calibration(run_id: int, start: pd.Timestamp) -> Any:
     """The defaults calibrated from the actuals up to ``start`` (``calc.scenarios.calibrate``)."""
     from calc.scenarios.calibrate import calibrate
 
+    _require_all("a scenario's calibration")
     key = (database_url(), int(run_id), pd.Timestamp(start))
     memo = _memos()["calibration"]
     found = memo.get(key)
@@ -415,6 +442,7 @@ def scenario_calibration(run_id: int, start: pd.Timestamp) -> Any:
 
 def cached_outcome(run_id: int, scenario: Any) -> Any | None:
     """The kept results of ``scenario`` on run ``run_id`` (``calc.reports.scenarios.Outcome``), or None."""
+    _require_all("a scenario's results")
     return _memos()["outcome"].get((database_url(), int(run_id), scenario_key(scenario)))
 
 
@@ -437,6 +465,7 @@ def run_outcome(run_id: int, scenario: Any, progress: Callable[..., None] | None
 
 
 def cached_backtest(run_id: int, at: pd.Timestamp, months: int) -> pd.DataFrame | None:
+    _require_all("a backtest")
     return _memos()["backtest"].get((database_url(), int(run_id), pd.Timestamp(at), int(months)))
 
 
@@ -444,6 +473,7 @@ def run_backtest(run_id: int, at: pd.Timestamp, months: int, progress: Callable[
     """``calc.scenarios.backtest.backtest`` of the run's feed from month end ``at`` (kept)."""
     from calc.scenarios.backtest import backtest
 
+    _require_all("a backtest")
     key = (database_url(), int(run_id), pd.Timestamp(at), int(months))
     found = _memos()["backtest"].get(key)
     if found is not None:
@@ -461,22 +491,36 @@ def _saved_scenarios(url: str | None) -> pd.DataFrame:
 
 def saved_scenarios() -> pd.DataFrame:
     """Every saved scenario (scenario_id, name, created_at, updated_at), by name."""
+    _require_all("the saved scenarios")
     return _saved_scenarios(database_url())
 
 
 def saved_scenario_text(name: str) -> str:
     """The TOML text saved under ``name`` (``calc.store.ScenarioNotFound`` when none)."""
+    _require_all("a saved scenario")
     return _store().read_saved_scenario(engine(), name)
 
 
 def save_scenario(name: str, toml: str) -> int:
     """Save ``toml`` under ``name`` (migrating a store made before saved scenarios existed)."""
+    _require_all("saving a scenario")
     scenario_id = _store().save_scenario(engine(), name, toml, migrate=True)
     _saved_scenarios.clear()
     return scenario_id
 
 
 def delete_saved_scenario(name: str) -> bool:
+    _require_all("deleting a scenario")
     deleted = _store().delete_scenario(engine(), name)
     _saved_scenarios.clear()
     return deleted
+
+
+# ---------------------------------------------------------------------------
+# The audit trail (admins)
+# ---------------------------------------------------------------------------
+
+
+def audit_trail(limit: int = 500) -> pd.DataFrame:
+    """The newest ``limit`` audit events (``calc.store.read_audit``: admins only)."""
+    return _store().read_audit(engine(), principal(), limit=limit)

@@ -129,8 +129,17 @@ def seed(key: str, parse: Callable[[str], Any | None], problem: Callable[[str], 
     value = parse(str(raw))
     if value is not None:
         st.session_state[key] = value
+    elif not _sees_all():  # an assignee: the link's value is never echoed (it may name another party)
+        link_problem(f"The link's {key} is not available to you: it was left out.")
     else:
         link_problem(problem(str(raw)) if problem else f"The link's {key} “{raw}” does not exist here: it was left out.")
+
+
+def _sees_all() -> bool:
+    from dashboard import auth
+
+    principal = auth.current()
+    return principal is not None and principal.sees_all
 
 
 def publish(key: str, value: Any, default: Any, text: Callable[[Any], str] = str) -> None:
@@ -228,7 +237,11 @@ def render_sidebar() -> Filters:
     names = portfolio_labels(meta.portfolios)
     portfolio_options = [ALL, *meta.portfolio_ids]
     months = [month_key(m) for m in reversed(meta.months)]
-    party_options = [ALL, *meta.parties]
+    from dashboard import auth
+
+    principal = auth.current()
+    bound = principal.assignee if principal is not None and not principal.sees_all else None
+    party_options = [bound] if bound else [ALL, *meta.parties]  # an assignee: its own party, fixed
     newest = theme.fmt_month(month_of(months[0])) if months else "–"
     problems = {
         KEY_PORTFOLIO: lambda raw: f"The link's portfolio “{raw}” is not in run {run_id}: showing all portfolios.",
@@ -253,13 +266,14 @@ def render_sidebar() -> Filters:
     )
     party = sb.selectbox(
         "Party", party_options, format_func=lambda p: "All parties" if p == ALL else p, key=KEY_PARTY,
+        disabled=bool(bound),
         help="One rights holder, distributor or assignee: every page's figures, tables and downloads "
         "follow it (or say that they are of the whole complex).", on_change=_on_change,
     )
     publish(KEY_RUN, run_id, None)
     publish(KEY_PORTFOLIO, portfolio, ALL)
     publish(KEY_MONTH, month, months[0] if months else None)
-    publish(KEY_PARTY, party, ALL)
+    publish(KEY_PARTY, party, bound or ALL)
     return Filters(
         run_id=int(run_id),
         meta=meta,

@@ -16,6 +16,35 @@ from feedkit import EXAMPLES
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 HAND_RUN, RANDOM_RUN = 1, 2
+SESSION_KEY = "_principal"  # dashboard.auth.SESSION_KEY: where a sign-in puts the principal
+
+
+# Users of the browser tests' store (tests/browser): name -> (role, assignee, password).
+BROWSER_USERS = {
+    "tester": ("admin", None, "tester's long password"),
+    "fin1": ("assignee", "FINCO1", "fin1's long password"),
+}
+
+
+def add_users(url: str, users: dict[str, tuple[str, str | None, str]] = BROWSER_USERS) -> None:
+    """Add ``users`` to the store at ``url`` (as the command line's admin would)."""
+    from calc import users as accounts
+    from calc.access import Principal
+    from calc.store import get_engine
+
+    engine = get_engine(url)
+    for name, (role, assignee, password) in users.items():
+        accounts.add_user(engine, Principal("setup", "admin"), name, role, password, assignee=assignee)
+    engine.dispose()
+
+
+def signed_in(at, principal=None):
+    """``at`` (an AppTest before its first run) with the session state a sign-in sets:
+    an admin by default (every page, loading feeds), or ``principal``."""
+    from calc.access import Principal
+
+    at.session_state[SESSION_KEY] = principal or Principal("tester", "admin")
+    return at
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_fixtures import APP, HAND_RUN, RANDOM_RUN, clear_streamlit_caches
+from dashboard_fixtures import APP, HAND_RUN, RANDOM_RUN, clear_streamlit_caches, signed_in
 from feedkit import EXAMPLES, copy_example
 from streamlit.testing.v1 import AppTest
 
 from calc import store
+from calc.access import Principal
 from dashboard import theme
 
 pytest_plugins = ["dashboard_fixtures"]  # dashboard_store, dashboard_db, empty_db
@@ -36,6 +37,7 @@ TITLES = {  # each page script in dashboard/screens/ and the title it draws
 }
 PAGES = list(TITLES)
 TIMEOUT = 120
+ANALYST = Principal("tester", "analyst")  # reads the store as the pages of an analyst do
 
 
 def open_page(page: str, **params: str) -> AppTest:
@@ -49,7 +51,7 @@ def open_page(page: str, **params: str) -> AppTest:
     redirects to the root; AppTest would ask for it again on every run, so a
     widget change made by a test would be lost in the redirect.
     """
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     at.query_params.update(params)
     if page != "revenue":
         at.switch_page(f"screens/{page}.py")
@@ -68,7 +70,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def read(db, name: str, run: int, **filters) -> pd.DataFrame:
-    return store.read_table(store.get_engine(db.url), name, run, **filters)
+    return store.read_table(store.get_engine(db.url), ANALYST, name, run, **filters)
 
 
 # --- every page ----------------------------------------------------------------------
@@ -145,7 +147,7 @@ def test_a_link_always_names_its_run(dashboard_db):
 
 def test_revenue_by_name_redirects_to_the_root_with_the_link(dashboard_db):
     """``/revenue?...``: the hidden alias hands over to the default page, filters of the link included."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     at.query_params.update({"run": str(HAND_RUN), "month": "2020-04", "portfolio": "P"})
     at.switch_page("screens/revenue.py").run()
     assert_clean(at)
@@ -327,13 +329,13 @@ def test_collateral_reads_only_the_assignees_rows(dashboard_db, monkeypatch):
     calls: list[tuple[str, dict]] = []
     real_read_table, real_read_calculation = store.read_table, store.read_calculation
 
-    def read_table(engine, name, run_id, **filters):
+    def read_table(engine, principal, name, run_id, **filters):
         calls.append((name, filters))
-        return real_read_table(engine, name, run_id, **filters)
+        return real_read_table(engine, principal, name, run_id, **filters)
 
-    def read_calculation(engine, run_id):
+    def read_calculation(engine, principal, run_id):
         calls.append(("calculation", {}))
-        return real_read_calculation(engine, run_id)
+        return real_read_calculation(engine, principal, run_id)
 
     monkeypatch.setattr(store, "read_table", read_table)
     monkeypatch.setattr(store, "read_calculation", read_calculation)
@@ -452,7 +454,7 @@ def test_data_page_rejects_a_bad_feed(own_store, tmp_path):
     problems = at.table[-1].value
     assert list(problems.columns) == ["File", "Line", "Column", "Rule"]
     assert "tenures.csv" in set(problems["File"])
-    assert len(store.list_runs(store.get_engine(own_store))) == 2  # nothing was written
+    assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 2  # nothing was written
 
 
 def test_data_page_loads_a_feed(own_store):
@@ -463,11 +465,11 @@ def test_data_page_loads_a_feed(own_store):
     at.button(key="load_feed").click().run()
     assert_clean(at)
     assert any("identical to the feed of run 1" in w.value for w in at.warning), [w.value for w in at.warning]
-    assert len(store.list_runs(store.get_engine(own_store))) == 2  # not stored yet
+    assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 2  # not stored yet
     at.button(key="store_again").click().run()
     assert_clean(at)
     assert any("Loaded hand.zip as calculation run 3" in s.value for s in at.success), [s.value for s in at.success]
-    assert len(store.list_runs(store.get_engine(own_store))) == 3
+    assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 3
     run = at.sidebar.selectbox(key="run")
     assert run.value == 3 and run.options[0] == "Run 3 · hand.zip"
     assert at.query_params.get("run") == "3"
@@ -490,7 +492,7 @@ def test_data_page_upload_errors_read_the_same(own_store):
     at.file_uploader(key="feed_zip").upload("empty.zip", buf.getvalue(), "application/zip").run()
     at.button(key="load_feed").click().run()
     assert [e.value.split("**")[1] for e in at.error] == ["empty.zip was not loaded."]
-    assert len(store.list_runs(store.get_engine(own_store))) == 2
+    assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 2
 
 
 def test_unreachable_database_shows_a_plain_message(monkeypatch):
@@ -555,7 +557,7 @@ def test_a_short_run_draws_the_fans_and_the_present_values(dashboard_db):
     assert "NEWCO" in set(pv["party"])
     # the numbers are calc's: the same scenario run here on the stored run's feed (stored without a
     # month-end state, so the page computed the actuals too)
-    actuals = actuals_until(store.read_feed(store.get_engine(dashboard_db.url), HAND_RUN))
+    actuals = actuals_until(store.read_feed(store.get_engine(dashboard_db.url), ANALYST, HAND_RUN))
     scenario = parse_scenario(at.session_state["scn_current"]["toml"])
     assert scenario.horizon_months == 4 and scenario.events[0].successor == "NEWCO"
     ours = run_scenario(actuals.feed, scenario, actuals=actuals).present_values

@@ -32,6 +32,7 @@ from statekit import after_month, differences, split, state_differences
 
 from calc import cli, load, store
 from calc import report as R
+from calc.access import Principal
 from calc.engine.state import MANIFEST, STATE_COLUMNS, MonthEndState
 from calc.feed import TABLES, Feed, FeedError
 from calc.feed import read_feed as read_feed_folder
@@ -42,6 +43,7 @@ from calc.store import engine as store_engine_module
 
 FEED_NAMES = TABLES
 DRILL_DOWNS = ("omnibus_accounts", "lots")
+ANALYST = Principal("tester", "analyst")  # sees every row
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -174,7 +176,7 @@ def test_round_trip_gives_the_files_write_csv_gives(
 ) -> None:
     feed, calculation = computed(name)
     run_id = store.save_calculation(store_engine, feed, calculation)
-    back = store.read_calculation(store_engine, run_id)
+    back = store.read_calculation(store_engine, ANALYST, run_id)
 
     R.write_csv(calculation, tmp_path / "direct")
     R.write_csv(back, tmp_path / "stored")
@@ -216,7 +218,7 @@ def test_expected_files_round_trip_exactly(store_engine: sa.Engine) -> None:
     feed = read_feed_folder(folder / "feed")
     calculation = R.read_csv(folder / "expected")
     back = store.read_calculation(
-        store_engine, store.save_calculation(store_engine, feed, calculation)
+        store_engine, ANALYST, store.save_calculation(store_engine, feed, calculation)
     )
     for table in R.TABLE_NAMES:
         pd.testing.assert_frame_equal(
@@ -233,7 +235,7 @@ def test_expected_files_round_trip_exactly(store_engine: sa.Engine) -> None:
 def test_feed_round_trip(store_engine: sa.Engine, name: str) -> None:
     feed, calculation = computed(name)
     run_id = store.save_calculation(store_engine, feed, calculation)
-    back = store.read_feed(store_engine, run_id)
+    back = store.read_feed(store_engine, ANALYST, run_id)
     assert (back.source, back.checksum) == (feed.source, feed.checksum)
     for table in FEED_NAMES:
         original = getattr(feed, table)
@@ -357,7 +359,7 @@ def test_load_feed_without_an_engine_uses_database_url(
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     run_id = load_feed(example("hand") / "feed")
-    assert store.latest_run_id(engine) == run_id
+    assert store.latest_run_id(engine, ANALYST) == run_id
 
 
 def test_the_store_is_persistence_only() -> None:
@@ -385,14 +387,14 @@ def test_load_feed_stores_the_feed_and_its_calculation(engine: sa.Engine) -> Non
         len(s) == 3 and s[1] == s[2] for s in stages
     )  # the storing progress reaches its total
     feed, calculation = computed("hand")
-    back = store.read_calculation(engine, run_id)
+    back = store.read_calculation(engine, ANALYST, run_id)
     for table in R.TABLE_NAMES:
         assert csv_text(table, back.tables()[table]) == csv_text(
             table, calculation.tables()[table]
         ), table
 
-    runs = store.list_runs(engine)
-    assert runs.loc[0, "run_id"] == run_id == store.latest_run_id(engine)
+    runs = store.list_runs(engine, ANALYST)
+    assert runs.loc[0, "run_id"] == run_id == store.latest_run_id(engine, ANALYST)
     run = runs.iloc[0]
     assert run["feed_checksum"] == feed.checksum
     assert run["source"] == str(example("hand") / "feed")
@@ -411,13 +413,13 @@ def test_the_same_feed_twice_is_stored_once_with_two_runs(store_engine: sa.Engin
     feed, calculation = computed("hand-v3")
     first = store.save_calculation(store_engine, feed, calculation)
     second = store.save_calculation(store_engine, feed, calculation)
-    runs = store.list_runs(store_engine)
+    runs = store.list_runs(store_engine, ANALYST)
     assert runs["run_id"].tolist() == [second, first]  # newest first
     assert runs["feed_id"].nunique() == 1
     with store_engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(models.FEED_TABLE)) == 1
-    assert store.read_feed(store_engine, second).transactions.equals(
-        store.read_feed(store_engine, first).transactions
+    assert store.read_feed(store_engine, ANALYST, second).transactions.equals(
+        store.read_feed(store_engine, ANALYST, first).transactions
     )
 
 
@@ -433,19 +435,19 @@ def test_a_feed_normalised_differently_is_stored_again(store_engine: sa.Engine) 
         checksum=feed.checksum,
     )
     second = store.save_calculation(store_engine, other, calculation)
-    assert store.list_runs(store_engine)["feed_id"].nunique() == 2
-    assert store.read_feed(store_engine, first).nav["nav"].tolist() == feed.nav["nav"].tolist()
-    assert store.read_feed(store_engine, second).nav["nav"].tolist() == nav["nav"].tolist()
-    assert store.read_feed(store_engine, second).checksum == feed.checksum
+    assert store.list_runs(store_engine, ANALYST)["feed_id"].nunique() == 2
+    assert store.read_feed(store_engine, ANALYST, first).nav["nav"].tolist() == feed.nav["nav"].tolist()
+    assert store.read_feed(store_engine, ANALYST, second).nav["nav"].tolist() == nav["nav"].tolist()
+    assert store.read_feed(store_engine, ANALYST, second).checksum == feed.checksum
 
 
 def test_read_api_on_a_database_never_loaded(engine: sa.Engine) -> None:
-    runs = store.list_runs(engine)
+    runs = store.list_runs(engine, ANALYST)
     assert runs.empty
     assert {"run_id", "feed_id", "feed_checksum", "created_at", "months", "summary_rows"} <= set(
         runs.columns
     )
-    assert store.latest_run_id(engine) is None
+    assert store.latest_run_id(engine, ANALYST) is None
 
 
 def test_read_table_filters_in_the_query(store_engine: sa.Engine) -> None:
@@ -456,42 +458,42 @@ def test_read_table_filters_in_the_query(store_engine: sa.Engine) -> None:
     def same(frame: pd.DataFrame, expected: pd.DataFrame, table: str = "payments") -> None:
         assert csv_text(table, frame) == csv_text(table, expected.reset_index(drop=True))
 
-    same(store.read_table(store_engine, "payments", run_id), payments)
+    same(store.read_table(store_engine, ANALYST, "payments", run_id), payments)
     same(
-        store.read_table(store_engine, "payments", run_id, assignee="FIN"),
+        store.read_table(store_engine, ANALYST, "payments", run_id, assignee="FIN"),
         payments[(payments["party"] == "FIN") & (payments["role"] == "assignee")],
     )
-    assert len(store.read_table(store_engine, "payments", run_id, assignee="FIN")) > 0
+    assert len(store.read_table(store_engine, ANALYST, "payments", run_id, assignee="FIN")) > 0
     same(
-        store.read_table(store_engine, "payments", run_id, portfolio_id="Q", party=["ADI", "OD1"]),
+        store.read_table(store_engine, ANALYST, "payments", run_id, portfolio_id="Q", party=["ADI", "OD1"]),
         payments[(payments["portfolio_id"] == "Q") & payments["party"].isin(["ADI", "OD1"])],
     )
     same(
-        store.read_table(store_engine, "payments", run_id, month_end="2020-06-30", payable=699.01),
+        store.read_table(store_engine, ANALYST, "payments", run_id, month_end="2020-06-30", payable=699.01),
         payments[(payments["month_end"] == "2020-06-30") & (payments["payable"] == 699.01)],
     )
     allocation = calculation.allocation
     same(
-        store.read_table(store_engine, "allocation", run_id, rights_holder="OD1"),
+        store.read_table(store_engine, ANALYST, "allocation", run_id, rights_holder="OD1"),
         allocation[allocation["rights_holder"] == "OD1"],
         "allocation",
     )
-    transactions = store.read_table(store_engine, "transactions", run_id, account_id="OM")
+    transactions = store.read_table(store_engine, ANALYST, "transactions", run_id, account_id="OM")
     assert (
         transactions["txn_id"].tolist()
         == feed.transactions.loc[feed.transactions["account_id"] == "OM", "txn_id"].tolist()
     )
-    lots = store.read_table(store_engine, "lots", run_id, portfolio_id="P")
+    lots = store.read_table(store_engine, ANALYST, "lots", run_id, portfolio_id="P")
     assert len(lots) == (calculation.lots["portfolio_id"] == "P").sum()
 
     with pytest.raises(ValueError, match="no column"):
-        store.read_table(store_engine, "summary", run_id, party="ADI")
+        store.read_table(store_engine, ANALYST, "summary", run_id, party="ADI")
     with pytest.raises(ValueError, match="unknown table"):
-        store.read_table(store_engine, "nonsense", run_id)
+        store.read_table(store_engine, ANALYST, "nonsense", run_id)
     with pytest.raises(store.RunNotFound):
-        store.read_table(store_engine, "summary", run_id + 1)
+        store.read_table(store_engine, ANALYST, "summary", run_id + 1)
     with pytest.raises(store.RunNotFound):
-        store.read_calculation(store_engine, run_id + 1)
+        store.read_calculation(store_engine, ANALYST, run_id + 1)
 
 
 @pytest.mark.parametrize(
@@ -507,7 +509,7 @@ def test_postgres_loads_through_copy(
 
     monkeypatch.setattr(write, "_executemany", no_executemany)
     run_id = store.save_calculation(store_engine, *computed("hand-v3"))
-    assert len(store.read_calculation(store_engine, run_id).payments) == len(
+    assert len(store.read_calculation(store_engine, ANALYST, run_id).payments) == len(
         computed("hand-v3")[1].payments
     )
 
@@ -530,7 +532,7 @@ def test_awkward_text_and_numbers_survive(store_engine: sa.Engine) -> None:
     odd = R.MonthlyCalculation(
         **{**calculation.tables(), "exceptions": exceptions, "allocation": allocation}
     )
-    back = store.read_calculation(store_engine, store.save_calculation(store_engine, feed, odd))
+    back = store.read_calculation(store_engine, ANALYST, store.save_calculation(store_engine, feed, odd))
     assert back.exceptions["detail"].tolist() == [
         'a, "quoted"\nsecond line',
         "",
@@ -564,10 +566,10 @@ def state_file_count(engine: sa.Engine) -> int:
 def test_load_feed_stores_the_month_end_state_to_the_bit(engine: sa.Engine) -> None:
     run_id = load_feed(example("hand") / "feed", engine)
     state = closing_state("hand")
-    back = store.read_state(engine, run_id)
+    back = store.read_state(engine, ANALYST, run_id)
     assert state_differences(state, back) == []
     assert (back.month_end, back.feed_checksum) == (state.month_end, state.feed_checksum)
-    assert store.list_runs(engine).loc[0, "state_month_end"] == state.month_end
+    assert store.list_runs(engine, ANALYST).loc[0, "state_month_end"] == state.month_end
     with engine.connect() as conn:
         names = conn.scalars(
             sa.select(models.STATE_FILE_TABLE.c.name).where(
@@ -580,11 +582,11 @@ def test_load_feed_stores_the_month_end_state_to_the_bit(engine: sa.Engine) -> N
 def test_a_run_without_a_state_stores_none_and_says_so(store_engine: sa.Engine) -> None:
     run_id = store.save_calculation(store_engine, *computed("hand"))
     assert state_file_count(store_engine) == 0
-    assert pd.isna(store.list_runs(store_engine).loc[0, "state_month_end"])
+    assert pd.isna(store.list_runs(store_engine, ANALYST).loc[0, "state_month_end"])
     with pytest.raises(store.StateNotStored, match=f"run {run_id} has no month-end state"):
-        store.read_state(store_engine, run_id)
+        store.read_state(store_engine, ANALYST, run_id)
     with pytest.raises(store.RunNotFound):
-        store.read_state(store_engine, run_id + 1)
+        store.read_state(store_engine, ANALYST, run_id + 1)
 
 
 def test_a_calculation_continued_from_the_stored_state_equals_the_whole_run(
@@ -596,7 +598,7 @@ def test_a_calculation_continued_from_the_stored_state_equals_the_whole_run(
         first, rest = split(feed, end)
         calculation, state = compute(first, through=end)
         run_id = store.save_calculation(store_engine, first, calculation, state=state)
-        continued, _ = compute(rest, opening=store.read_state(store_engine, run_id))
+        continued, _ = compute(rest, opening=store.read_state(store_engine, ANALYST, run_id))
         assert differences(after_month(whole, end), after_month(continued, end)) == [], end
 
 
@@ -659,13 +661,13 @@ def test_migration_0002_upgrades_a_database_made_at_0001(engine: sa.Engine) -> N
 
     store.upgrade(engine)
     assert schema_diff(engine) == []
-    assert store.read_table(engine, "summary", run_id)["distribution_fee"].tolist() == [123.45]
-    assert pd.isna(store.list_runs(engine).loc[0, "state_month_end"])
+    assert store.read_table(engine, ANALYST, "summary", run_id)["distribution_fee"].tolist() == [123.45]
+    assert pd.isna(store.list_runs(engine, ANALYST).loc[0, "state_month_end"])
     with pytest.raises(store.StateNotStored):
-        store.read_state(engine, run_id)
+        store.read_state(engine, ANALYST, run_id)
     feed, calculation = computed("hand")
     new = store.save_calculation(engine, feed, calculation, state=closing_state("hand"))
-    assert state_differences(closing_state("hand"), store.read_state(engine, new)) == []
+    assert state_differences(closing_state("hand"), store.read_state(engine, ANALYST, new)) == []
 
 
 def test_migration_0002_goes_down_keeping_every_run_and_its_results(
@@ -673,7 +675,7 @@ def test_migration_0002_goes_down_keeping_every_run_and_its_results(
 ) -> None:
     """Down to 0001 drops the state, nothing else (on SQLite too: no table copy that cascades)."""
     run_id = store.save_calculation(store_engine, *computed("hand"), state=closing_state("hand"))
-    results = store.read_calculation(store_engine, run_id)
+    results = store.read_calculation(store_engine, ANALYST, run_id)
     store_engine_module.downgrade(store_engine, "0001")
     tables = sa.inspect(store_engine).get_table_names()
     assert "run_state_file" not in tables
@@ -688,7 +690,7 @@ def test_migration_0002_goes_down_keeping_every_run_and_its_results(
     store.upgrade(store_engine)
     assert schema_diff(store_engine) == []
     with pytest.raises(store.StateNotStored):
-        store.read_state(store_engine, run_id)
+        store.read_state(store_engine, ANALYST, run_id)
 
 
 # --- no database -----------------------------------------------------------------------------

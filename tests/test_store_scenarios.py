@@ -16,12 +16,15 @@ from feedkit import EXAMPLES
 from pandas.testing import assert_frame_equal
 
 from calc import store
+from calc.access import Principal
 from calc.feed import read_feed
 from calc.monthly import compute
 from calc.scenarios.run import Actuals, run_scenario
 from calc.scenarios.spec import parse_scenario
 from calc.store import engine as store_engine_module
 from calc.store import models
+
+ANALYST = Principal("tester", "analyst")
 
 SPEC = """
 name = "ADI terminated, \\"stressed\\" — é"
@@ -111,8 +114,8 @@ def test_a_saved_scenario_reruns_identically(store_engine: sa.Engine) -> None:
     again = parse_scenario(store.read_saved_scenario(store_engine, scenario.name))
     assert again == scenario
 
-    actuals = Actuals(store.read_feed(store_engine, run_id), store.read_calculation(store_engine, run_id),
-                      store.read_state(store_engine, run_id))
+    actuals = Actuals(store.read_feed(store_engine, ANALYST, run_id), store.read_calculation(store_engine, ANALYST, run_id),
+                      store.read_state(store_engine, ANALYST, run_id))
     first = run_scenario(actuals.feed, scenario, actuals=actuals)
     second = run_scenario(actuals.feed, again, actuals=actuals)
     assert not first.calculation.payments.empty and "NEWCO" in set(first.calculation.payments["party"])
@@ -139,7 +142,7 @@ def test_migration_0003_up_from_0002_and_down_keeps_the_runs(engine: sa.Engine) 
     store_engine_module.downgrade(engine, "0002")
     assert "scenario" not in sa.inspect(engine).get_table_names()
     assert store.list_scenarios(engine).empty
-    assert len(store.read_table(engine, "payments", run_id)) == len(calculation.payments)
-    assert store.read_state(engine, run_id).month_end == state.month_end
+    assert len(store.read_table(engine, ANALYST, "payments", run_id)) == len(calculation.payments)
+    assert store.read_state(engine, ANALYST, run_id).month_end == state.month_end
     store.upgrade(engine)
     assert store.list_scenarios(engine).empty

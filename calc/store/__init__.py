@@ -4,7 +4,10 @@ Persistence only.  Write: ``save_calculation`` (store a computed feed,
 calculation and month-end state in one transaction; reading, validating and
 computing a feed first is ``calc.load.load_feed``).  Read, for the dashboard:
 ``list_runs``, ``latest_run_id``, ``read_calculation``, ``read_feed``,
-``read_table``; ``read_state`` (a run's month-end state, to continue from).
+``read_table``; ``read_state`` (a run's month-end state, to continue from).  Each
+takes the :class:`calc.access.Principal` asking as its second argument and filters by
+it in SQL (docs/access.md).  Users: :mod:`calc.store.users` (rows only; the rules are
+:mod:`calc.users`).
 Saved scenarios (TOML text by name): ``save_scenario``, ``list_scenarios``,
 ``read_saved_scenario``, ``delete_scenario``.  The audit trail: ``record_event``,
 ``read_audit`` (admins only, :class:`calc.access.Principal`).

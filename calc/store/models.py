@@ -558,6 +558,7 @@ AUDIT_TABLE: sa.Table = AuditEvent.__table__
 CLOSED_MONTH_TABLE: sa.Table = ClosedMonth.__table__
 CLOSED_FILE_TABLE: sa.Table = ClosedFile.__table__
 RESTATEMENT_TABLE: sa.Table = Restatement.__table__
+ASSIGNMENT_TABLE: sa.Table = AssignmentRow.__table__
 
 FEED_KEY = ("feed_id", "row_no")
 RUN_KEY = ("run_id", "row_no")
@@ -573,6 +574,7 @@ def is_money(column: sa.Column) -> bool:
 
 
 __all__ = [
+    "ASSIGNMENT_TABLE",
     "AUDIT_TABLE",
     "CLOSED_FILE_TABLE",
     "CLOSED_MONTH_TABLE",

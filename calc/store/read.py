@@ -4,6 +4,14 @@ month-end state.
 Every frame comes back as ``calc`` makes it: the column names of
 ``calc.report`` / ``calc.feed``, money as float dollars, dates as
 ``datetime64``, text as ``str``.  One query per table (``pandas.read_sql``).
+
+Every read takes the :class:`calc.access.Principal` asking, and what it may see is part
+of the query's WHERE clause (never filtered afterwards).  Roles that see all read every
+row; an ``assignee`` principal reads, per table, what :data:`ASSIGNEE_VISIBILITY` says
+(its own assignments and payments, the portfolio-level rows of the portfolios its
+assignments cover, its assignors' rows there, nothing account-level) and may not read
+the whole-run objects (``read_calculation``, ``read_feed``, ``read_state``:
+``AccessDenied``).  docs/access.md has the table.
 """
 
 from __future__ import annotations
@@ -14,11 +22,13 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from calc.access import AccessDenied, Principal
 from calc.engine.state import MonthEndState, state_from_files
 from calc.feed import Feed
 from calc.report import MonthlyCalculation
 from calc.store.convert import DATE_DTYPE, FEED_DATE_DTYPE, from_columns, to_cents
 from calc.store.models import (
+    ASSIGNMENT_TABLE,
     FEED_TABLES,
     RESULT_TABLES,
     RUN_TABLE,
@@ -36,6 +46,31 @@ TABLE_NAMES = tuple(RESULT_TABLES) + tuple(FEED_TABLES)
 # Filter aliases: payments(assignee=X) is the assignee's own rows.
 PAYMENT_ROLE_ASSIGNEE = "assignee"
 
+# What an assignee principal reads of each table (docs/access.md):
+VISIBLE_OWN = "own rows"  # assignments: assignee = it; payments: party = it in the role assignee
+VISIBLE_PORTFOLIOS = "covered portfolios"  # portfolio-level rows of the portfolios its assignments cover
+VISIBLE_ASSIGNORS = "assignors in covered portfolios"  # rows of a rights holder that assigned to it,
+#                                                      in the portfolios of those assignments
+VISIBLE_NONE = "nothing"  # account-level records and free text
+ASSIGNEE_VISIBILITY: dict[str, str] = {
+    "summary": VISIBLE_PORTFOLIOS,
+    "allocation": VISIBLE_ASSIGNORS,
+    "payments": VISIBLE_OWN,
+    "omnibus": VISIBLE_ASSIGNORS,
+    "cdsc": VISIBLE_ASSIGNORS,
+    "exceptions": VISIBLE_NONE,
+    "omnibus_accounts": VISIBLE_PORTFOLIOS,
+    "lots": VISIBLE_ASSIGNORS,
+    "portfolios": VISIBLE_PORTFOLIOS,
+    "tenures": VISIBLE_PORTFOLIOS,
+    "accounts": VISIBLE_NONE,
+    "nav": VISIBLE_PORTFOLIOS,
+    "transactions": VISIBLE_NONE,
+    "assignments": VISIBLE_OWN,
+    "offsets": VISIBLE_ASSIGNORS,
+    "plan_events": VISIBLE_PORTFOLIOS,
+}
+
 
 class RunNotFound(LookupError):
     """No calculation run with that id."""
@@ -49,13 +84,22 @@ def _has_schema(conn: sa.Connection) -> bool:
     return sa.inspect(conn).has_table(RUN_TABLE.name)
 
 
-def list_runs(engine: sa.Engine) -> pd.DataFrame:
-    """Every calculation run, newest first (empty when nothing was ever stored)."""
+def _run_columns(principal: Principal) -> list[sa.ColumnElement]:
+    """The run table's columns; for an assignee the feed's ``source`` (a path or file name
+    that may name anyone) reads as ``''``."""
+    if principal.sees_all:
+        return list(RUN_TABLE.columns)
+    return [sa.literal("").label(c.name) if c.name == "source" else c for c in RUN_TABLE.columns]
+
+
+def list_runs(engine: sa.Engine, principal: Principal) -> pd.DataFrame:
+    """Every calculation run, newest first (empty when nothing was ever stored).  Run
+    metadata names no party; an assignee reads no ``source``."""
     with engine.connect() as conn:
         if not _has_schema(conn):
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in RUN_COLUMNS})
         else:
-            query = sa.select(RUN_TABLE).order_by(RUN_TABLE.c.run_id.desc())
+            query = sa.select(*_run_columns(principal)).order_by(RUN_TABLE.c.run_id.desc())
             frame = pd.read_sql(query, conn)
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     for name in RUN_DATE_COLUMNS:
@@ -67,8 +111,8 @@ def list_runs(engine: sa.Engine) -> pd.DataFrame:
     return frame[RUN_COLUMNS]
 
 
-def latest_run_id(engine: sa.Engine) -> int | None:
-    """The newest complete run's id, or None."""
+def latest_run_id(engine: sa.Engine, principal: Principal) -> int | None:
+    """The newest complete run's id, or None (the same for every role)."""
     with engine.connect() as conn:
         if not _has_schema(conn):
             return None
@@ -107,8 +151,15 @@ def _feed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def read_calculation(engine: sa.Engine, run_id: int) -> MonthlyCalculation:
-    """The Monthly Calculation of run ``run_id``, with its drill-down frames."""
+def _require_all(principal: Principal, what: str) -> None:
+    if not principal.sees_all:
+        raise AccessDenied(f"{what} is every party's: not for {principal.name} ({principal.role})")
+
+
+def read_calculation(engine: sa.Engine, principal: Principal, run_id: int) -> MonthlyCalculation:
+    """The Monthly Calculation of run ``run_id``, with its drill-down frames (roles that
+    see all; ``AccessDenied`` for an assignee)."""
+    _require_all(principal, "a whole Monthly Calculation")
     with engine.connect() as conn:
         _run(conn, run_id)
         frames = {
@@ -117,8 +168,10 @@ def read_calculation(engine: sa.Engine, run_id: int) -> MonthlyCalculation:
     return MonthlyCalculation(**frames)
 
 
-def read_feed(engine: sa.Engine, run_id: int) -> Feed:
-    """The normalised feed that run ``run_id`` computed (``calc.feed``'s frames)."""
+def read_feed(engine: sa.Engine, principal: Principal, run_id: int) -> Feed:
+    """The normalised feed that run ``run_id`` computed (``calc.feed``'s frames; roles
+    that see all, ``AccessDenied`` for an assignee)."""
+    _require_all(principal, "a whole feed")
     with engine.connect() as conn:
         run = _run(conn, run_id)
         frames = {
@@ -128,12 +181,14 @@ def read_feed(engine: sa.Engine, run_id: int) -> Feed:
     return Feed(**frames, source=run.source, checksum=run.feed_checksum)
 
 
-def read_state(engine: sa.Engine, run_id: int) -> MonthEndState:
+def read_state(engine: sa.Engine, principal: Principal, run_id: int) -> MonthEndState:
     """The month-end state of run ``run_id`` at its last month end, as computed (to the bit).
 
     ``RunNotFound`` for an unknown run; ``StateNotStored`` for a run stored without
-    one (every run stored before migration 0002, or saved with ``state=None``).
+    one (every run stored before migration 0002, or saved with ``state=None``);
+    ``AccessDenied`` for an assignee (the state holds every party's lots).
     """
+    _require_all(principal, "a month-end state")
     with engine.connect() as conn:
         run = _run(conn, run_id)
         files = dict(
@@ -170,14 +225,58 @@ def _condition(table: sa.Table, name: str, value: Any) -> sa.ColumnElement[bool]
     return column == bind(value)
 
 
-def read_table(engine: sa.Engine, name: str, run_id: int, **filters: Any) -> pd.DataFrame:
+def _assignor_pairs(conn: sa.Connection, feed_id: int, assignee: str) -> list[tuple[str, str]]:
+    """The (rights holder, portfolio or ``''`` for all) pairs of ``assignee``'s assignments."""
+    a = ASSIGNMENT_TABLE
+    rows = conn.execute(
+        sa.select(a.c.rights_holder, a.c.portfolio_id)
+        .where(a.c.feed_id == feed_id, a.c.assignee == assignee)
+        .distinct()
+    ).all()
+    return sorted((str(h), str(p)) for h, p in rows)
+
+
+def _visible(
+    table: sa.Table, name: str, principal: Principal, pairs: list[tuple[str, str]]
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of what ``principal`` may read of table ``name``."""
+    if principal.sees_all:
+        return []
+    rule = ASSIGNEE_VISIBILITY[name]
+    c = table.c
+    if rule == VISIBLE_OWN:
+        if name == "payments":
+            return [c.party == principal.assignee, c.role == PAYMENT_ROLE_ASSIGNEE]
+        return [c.assignee == principal.assignee]
+    if not pairs or rule == VISIBLE_NONE:
+        return [sa.false()]
+    portfolios = sorted({p for _, p in pairs})
+    if rule == VISIBLE_PORTFOLIOS:
+        return [] if "" in portfolios else [c.portfolio_id.in_(portfolios)]
+    # VISIBLE_ASSIGNORS: a rights holder's rows in the portfolios it assigned (all for '');
+    # an offset without a portfolio is the rights holder's in every portfolio.
+    either = []
+    for holder, pid in pairs:
+        if pid == "":
+            either.append(c.rights_holder == holder)
+        elif name == "offsets":
+            either.append(sa.and_(c.rights_holder == holder, c.portfolio_id.in_([pid, ""])))
+        else:
+            either.append(sa.and_(c.rights_holder == holder, c.portfolio_id == pid))
+    return [sa.or_(*either)]
+
+
+def read_table(
+    engine: sa.Engine, principal: Principal, name: str, run_id: int, **filters: Any
+) -> pd.DataFrame:
     """One view of run ``run_id``: a result table (``summary`` ... ``lots``) or a feed table.
 
     ``filters`` are column = value conditions in the query's WHERE clause (a
     list means any of its values; money in dollars; dates as anything
     ``pd.Timestamp`` takes).  On ``payments``, ``assignee=X`` means the rows of
     party X in the role ``assignee``.  An unknown table or column raises
-    ``ValueError``.
+    ``ValueError``.  What ``principal`` may see is part of the same WHERE clause
+    (:data:`ASSIGNEE_VISIBILITY`).
     """
     if name in RESULT_TABLES:
         table, owner = RESULT_TABLES[name], "run_id"
@@ -196,5 +295,7 @@ def read_table(engine: sa.Engine, name: str, run_id: int, **filters: Any) -> pd.
     with engine.connect() as conn:
         run = _run(conn, run_id)
         owner_id = run_id if owner == "run_id" else run.feed_id
+        pairs = [] if principal.sees_all else _assignor_pairs(conn, run.feed_id, str(principal.assignee))
+        where += _visible(table, name, principal, pairs)
         frame = _read(conn, table, owner, owner_id, where)
     return _feed_frame(name, frame) if name in FEED_TABLES else frame

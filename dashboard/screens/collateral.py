@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from calc.access import Principal
 from calc.reports.collateral import (
     as_of,
     assignee_by_portfolio,
@@ -194,8 +195,8 @@ def _statement(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, sta
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _nav(run_id: int, assignee: str, m: pd.Timestamp) -> pd.DataFrame:
-    """The net assets behind the stream to ``m`` (cached per run, assignee and month)."""
+def _nav(run_id: int, assignee: str, m: pd.Timestamp, who: Principal) -> pd.DataFrame:
+    """The net assets behind the stream to ``m`` (cached per run, assignee, month and principal)."""
     terms = assignee_terms(data.assignee_assignments(run_id, assignee), assignee)
     holders = sorted(set(terms["rights_holder"].astype(str)))
     pids = sorted({str(p) for p in terms["portfolio_id"]})
@@ -205,8 +206,9 @@ def _nav(run_id: int, assignee: str, m: pd.Timestamp) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _shares_behind(run_id: int, assignee: str, m: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp | None]:
-    """The runoff to ``m`` and the CDSC the shares carry at ``m`` (cached per run, assignee and month)."""
+def _shares_behind(run_id: int, assignee: str, m: pd.Timestamp,
+                   who: Principal) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp | None]:
+    """The runoff to ``m`` and the CDSC the shares carry at ``m`` (cached per run, assignee, month and principal)."""
     meta = data.run_meta(run_id)
     mine = data.assignee_assignments(run_id, assignee)
     terms = assignee_terms(mine, assignee)
@@ -222,10 +224,10 @@ def _shares_behind(run_id: int, assignee: str, m: pd.Timestamp) -> tuple[pd.Data
 
 def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Timestamp) -> None:
     st.subheader("Net assets behind the stream and their runoff")
-    nav = _nav(run_id, assignee, m)
+    nav = _nav(run_id, assignee, m, data.principal())
     if nav.empty:
         st.info("No net assets behind the stream up to this month (no assignment in effect).")
-        _runoff_chart(nav, assignee, _shares_behind(run_id, assignee, m)[0])
+        _runoff_chart(nav, assignee, _shares_behind(run_id, assignee, m, data.principal())[0])
         return
     at = nav[nav["month_end"] == m]
     now = at.iloc[0] if not at.empty else None
@@ -244,7 +246,7 @@ def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Tim
         with c[2]:
             ui.metric("Against the peak", theme.fmt_pct(now["net_assets"] / peak if peak else None),
                       help=f"Peak {theme.fmt_money(peak)}: the runoff so far")
-    _runoff_chart(nav, assignee, *(_shares_behind(run_id, assignee, m)[:1]))
+    _runoff_chart(nav, assignee, *(_shares_behind(run_id, assignee, m, data.principal())[:1]))
 
 
 RUNOFF_VIEWS = ("Net assets", "Commission Shares by issue year")
@@ -266,7 +268,7 @@ def _runoff_chart(nav: pd.DataFrame, assignee: str, run: pd.DataFrame) -> None:
 
 def _runoff(run_id: int, assignee: str, month: pd.Timestamp) -> None:
     st.subheader("The CDSC the shares behind the stream carry")
-    run, at, when = _shares_behind(run_id, assignee, month)
+    run, at, when = _shares_behind(run_id, assignee, month, data.principal())
     if run.empty or at.empty:
         st.info("No Commission Shares of the assigning rights holders remain in these portfolios.")
         return

@@ -1,4 +1,5 @@
-"""Data: what is loaded (every calculation run), and loading a feed from a zip with its validation report.
+"""Data: what is loaded (every calculation run); for an admin, loading a feed from a zip with its
+validation report, and the audit trail.
 
 Every upload error is shown the same way (:func:`_failed`): what was not
 loaded, why in plain words, and that nothing was written; a rejected feed adds
@@ -53,8 +54,7 @@ def _load(upload, payload: bytes) -> None:
             line.write(f"{time.perf_counter() - started:6.1f}s · {stage}")
 
         try:
-            run_id = data.load_uploaded_feed(payload, upload.name, progress=progress,
-                                             principal=closed_months.principal())
+            run_id = data.load_uploaded_feed(payload, upload.name, progress=progress)
         except Exception:
             status.update(label=f"{upload.name} was not loaded", state="error", expanded=False)
             raise
@@ -186,13 +186,28 @@ def _runs() -> None:
             ui.table(meta.plan_events, dates=["date"], key="feed_plan_events", file=f"plan-events-run{f.run_id}")
 
 
+def _audit() -> None:
+    """The audit trail (admins): who signed in, loaded, changed users, when."""
+    st.subheader("Audit trail")
+    events = data.audit_trail()
+    st.caption("The newest events first: sign-ins (and failed ones), sign-outs, loads, user changes. Times in UTC.")
+    ui.table(events, key="audit", file="audit-trail",
+             labels={"event_id": "Event", "at": "When (UTC)", "actor": "Who", "action": "What", "run_id": "Run",
+                     "detail": "Detail"})
+
+
 def render() -> None:
     st.title("Data")
     _runs()
     st.divider()
     closed_months.section()
     st.divider()
-    _upload()
+    if data.principal().is_admin:
+        _upload()
+        st.divider()
+        _audit()
+    else:
+        st.info("Loading a feed is for an admin.", icon=":material/lock:")
 
 
 ui.guarded(render)

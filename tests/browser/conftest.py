@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dashboard_fixtures import APP, build_store
+from dashboard_fixtures import APP, BROWSER_USERS, add_users, build_store
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,8 +49,41 @@ def _need(condition: bool, reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def app_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of a SQLite store of the worked examples, built once per session (per xdist worker)."""
-    return build_store(tmp_path_factory.mktemp("browser") / "store.db").url
+    """The URL of a SQLite store of the worked examples and the users of BROWSER_USERS,
+    built once per session (per xdist worker)."""
+    url = build_store(tmp_path_factory.mktemp("browser") / "store.db").url
+    add_users(url)
+    return url
+
+
+def sign_in(page, name: str = "tester") -> None:
+    """Fill in and send the sign-in form that a page opened in a new session shows first."""
+    page.get_by_label("User name", exact=True).fill(name)
+    page.locator("input[type=password]").fill(BROWSER_USERS[name][2])
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def signer():
+    """:func:`sign_in`, for a page a test opens itself (``browser.new_context().new_page()``)."""
+    return sign_in
+
+
+def _signing_in(pg, name: str = "tester"):
+    """``pg.goto`` that signs in as ``name`` when the new session shows the sign-in form (every
+    ``goto`` opens a new Streamlit session); the page asked for opens after it, link and all."""
+    plain_goto = pg.goto
+
+    def goto(url: str, **kwargs):
+        response = plain_goto(url, **kwargs)
+        pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
+        if pg.get_by_role("button", name="Sign in").count():
+            sign_in(pg, name)
+            pg.wait_for_selector('[data-testid="stSidebar"] button:has-text("Sign out")', timeout=90_000)
+        return response
+
+    pg.goto = goto
+    return pg
 
 
 @contextmanager
@@ -137,7 +170,7 @@ def browser() -> Iterator[object]:
 @contextmanager
 def _open_page(browser, base_url: str) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, base_url=base_url)
-    pg = context.new_page()
+    pg = _signing_in(context.new_page())
     pg.set_default_timeout(60_000)
     try:
         yield pg

@@ -220,7 +220,7 @@ def test_navigation_round_trips_keep_every_choice(page):
     assert params(page)["portfolio"] == "P1" and params(page)["account"] == "AC012"
 
 
-def test_a_copied_link_opened_after_another_load(browser, own_page, own_app_url, tmp_path: Path):
+def test_a_copied_link_opened_after_another_load(browser, own_page, own_app_url, tmp_path: Path, signer):
     """The link names its run: after a feed is loaded (and shown at once), it still opens the same view."""
     own_page.goto("/")
     settle(own_page)
@@ -254,6 +254,8 @@ def test_a_copied_link_opened_after_another_load(browser, own_page, own_app_url,
         other = ctx.new_page()
         other.set_default_timeout(60_000)
         other.goto(link)
+        settle(other)
+        signer(other)  # a new session: the sign-in first, then the link's view
         settle(other)
         no_exception(other)
         assert other.get_by_role("combobox", name="Calculation run", exact=True).input_value().startswith(f"Run {RANDOM}")
@@ -304,3 +306,31 @@ def test_the_omnibus_table_opens_on_the_chosen_month(page):
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download the formula lines (CSV)").click()
     assert dl.value.suggested_filename == "omnibus-p1-ac011-2015-03-formulas-run2.csv"
+
+
+def test_an_assignee_signs_in_and_a_link_naming_another_assignee_shows_none_of_it(browser, app_url, signer):
+    """fin1 (bound to FINCO1) opens links naming FINCO2 and FINCO3: a plain message, its own collateral,
+    and neither name nor figure of the others anywhere in the page."""
+    with browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=app_url) as ctx:
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(f"/collateral?run={RANDOM}&assignee=FINCO2&party=FINCO3")
+        settle(pg)
+        assert pg.locator("h1").first.inner_text() == "Sign in"
+        assert "FINCO" not in pg.content()
+        signer(pg, "fin1")
+        settle(pg, rounds=3)
+        no_exception(pg)
+        assert pg.locator("h1").first.inner_text() == "Collateral"
+        html = pg.content()
+        assert "FINCO1" in html and "FINCO2" not in html and "FINCO3" not in html
+        assert pg.get_by_text("The link's assignee is not available to you").count() == 1
+        nav = pg.locator('[data-testid="stSidebarNav"]')
+        assert nav.count() == 0 or nav.get_by_role("link").count() <= 1  # no page of another party to go to
+        pg.goto(f"/omnibus?run={RANDOM}&party=FINCO2")  # a new session: signs in again
+        settle(pg)
+        signer(pg, "fin1")
+        settle(pg, rounds=3)
+        no_exception(pg)
+        assert pg.get_by_text("This page is not available to you").count() == 1
+        assert "FINCO2" not in pg.content() and "FINCO3" not in pg.content()
