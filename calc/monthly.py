@@ -22,7 +22,17 @@ import pandas as pd
 from calc.calendar import month_end_of_index, month_index
 from calc.engine import money
 from calc.engine.attribution import Attribution, AttributionOpening, attribute
-from calc.engine.ledger import LedgerChanges, Positions, merge, totals, walk
+from calc.engine.ledger import (
+    LedgerChanges,
+    Positions,
+    WalkError,
+    feed_error,
+    merge,
+    prepare,
+    resolve,
+    totals,
+    walk,
+)
 from calc.engine.parties import Parties, Tenures, build_tenures
 from calc.engine.state import MonthEndState, empty_frame, reference_checksum
 from calc.feed import Feed, FeedError, Problem
@@ -63,6 +73,7 @@ def compute(
     through: pd.Timestamp | str | None = None,
     partitions: int = 1,
     distribution_fee_rates: dict[tuple[str, int], float] | None = None,
+    client=None,
     progress: Progress | None = None,
 ) -> tuple[MonthlyCalculation, MonthEndState | None]:
     """The Monthly Calculation of ``feed`` and the state at its last month end.
@@ -74,7 +85,9 @@ def compute(
     end of its month when the feed's dates stop earlier (a quiet month closed).
     ``distribution_fee_rates`` {(portfolio, month index): rate} replaces the rate in
     those months (projections of a Plan amendment).  ``partitions`` > 1 walks the accounts in that
-    many groups and adds their changes up (the same result, to the bit).
+    many groups and adds their changes up (the same result, to the bit); ``client`` (a
+    ``distributed.Client``, see ``calc.engine.cluster``) walks the accounts in slices on
+    its workers (the same result, to the bit).
     Returns no state when the feed has no month.
     """
     say = progress or (lambda *a, **k: None)
@@ -93,7 +106,7 @@ def compute(
     tenures = build_tenures(feed, parties)
     start = _Opening.of(opening, feed, parties) if opening is not None else None
     say(f"ledger: {len(feed.transactions):,} transactions, {len(parties.accounts):,} accounts")
-    changes = _walk(feed, parties, tenures, int(months[-1]), start, partitions, progress)
+    changes = _walk(feed, parties, tenures, int(months[-1]), start, partitions, client, progress)
     ledger_totals = totals(changes)
     say("attribution: Exhibit A 2(a)-(c) and the 12b-1 Share")
     att = attribute(ledger_totals, changes, parties, tenures, months, None if start is None else start.attribution)
@@ -114,10 +127,19 @@ def walk_partitioned(feed: Feed, parties: Parties, tenures: Tenures, last_month:
     return merge(parts)
 
 
-def _walk(feed, parties, tenures, last_month, start, partitions, progress) -> LedgerChanges:
+def _walk(feed, parties, tenures, last_month, start, partitions, client, progress) -> LedgerChanges:
     kwargs = {} if start is None else {
         "opening": start.positions, "omnibus_known": set(start.attribution.omnibus_first),
     }
+    if client is not None:
+        from calc.engine.cluster import walk_on_dask
+
+        prepared = prepare(feed, parties, tenures, last_month, **kwargs)
+        try:
+            changes = walk_on_dask(prepared, client, progress=progress)
+        except WalkError as err:
+            raise feed_error(err, feed) from None
+        return resolve(changes, feed)
     if partitions > 1:
         return walk_partitioned(feed, parties, tenures, last_month, partitions, **kwargs)
     return walk(feed, parties, tenures, last_month, progress=progress, **kwargs)
