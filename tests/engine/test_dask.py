@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from feedkit import EXAMPLE_NAMES, example_feed
-from statekit import state_differences
+from statekit import after_month, differences, split, state_differences
 
 from calc.cli import main
 from calc.engine.cluster import dask_client, slice_bounds
@@ -113,3 +114,16 @@ def test_cli_dask_on_a_local_cluster_of_processes(tmp_path):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
     for path in sorted((tmp_path / "s1").iterdir()):
         assert (tmp_path / "s2" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_continued_on_dask_equals_the_whole_run(small_sample, client):
+    """A monthly close on Dask: continued from a month-end state, the later months equal
+    those of one run over everything, and so does the state at the end."""
+    feed = read_feed(small_sample)
+    end = pd.Timestamp("2010-06-30")
+    first, rest = split(feed, end)
+    _, state = compute(first, through=end)
+    on_dask, dask_state = compute(rest, opening=state, client=client)
+    whole, whole_state = compute(feed)
+    assert not differences(after_month(whole, end), after_month(on_dask, pd.Timestamp.min))
+    assert not state_differences(whole_state, dask_state)
