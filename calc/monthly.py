@@ -272,7 +272,7 @@ def _money_tables(
     allocation = _allocation(parties, tenures, months, att)
     omnibus = att.omnibus.reset_index(drop=True)
     exceptions = _exceptions(att, unapplied, months[-1], month_end)
-    cdsc_table = money.cdsc_in_date_order(parts, feed)[COLUMNS["cdsc"]].reset_index(drop=True)
+    cdsc_table = money.cdsc_in_date_order(parts, feed, COLUMNS["cdsc"]).reset_index(drop=True)
     lots, lot_totals = _lots(ledger_totals, parties, months, month_end, None if start is None else start.lot_totals)
     result = MonthlyCalculation(
         summary=summary.reset_index(drop=True),

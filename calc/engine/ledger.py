@@ -404,8 +404,9 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
     tx = feed.transactions
     opening = opening or Positions()
     n_accounts = len(parties.accounts)
-    flags = feed.accounts.set_index("account_id")["omnibus"]
-    omnibus_accounts = flags.reindex(parties.accounts, fill_value=False).to_numpy(dtype=bool)
+    omnibus_accounts = np.zeros(n_accounts, dtype=bool)  # by account code, from accounts.csv
+    omnibus_accounts[_codes(feed.accounts["account_id"], parties.accounts)] = feed.accounts["omnibus"].to_numpy(
+        dtype=bool)
     acct = account_codes(feed, parties)
     chosen = None
     if accounts is not None:

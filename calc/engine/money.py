@@ -271,12 +271,13 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     return frame
 
 
-def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed) -> pd.DataFrame:
+def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed, columns: list[str] | None = None) -> pd.DataFrame:
     """The parts by redemption date, then txn_id (as text), each redemption's parts in
     relief order: ``parts.sort_values(["date", "txn_id"], kind="stable")`` without
-    sorting text when the feed's txn_ids already run in its row order."""
+    sorting text when the feed's txn_ids already run in its row order; only ``columns``
+    (default all) are taken."""
     if parts.empty:
-        return parts
+        return parts if columns is None else parts[columns]
     txn = feed.transactions["txn_id"]
     rows = parts["row"].to_numpy(dtype=np.int64)
     if len(txn) == len(feed.transactions) and increasing(txn):
@@ -284,7 +285,7 @@ def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed) -> pd.DataFrame:
     else:
         rank = pd.factorize(parts["txn_id"], sort=True)[0]
     order = np.lexsort((np.arange(len(parts)), rank, parts["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)))
-    return parts.iloc[order]
+    return (parts if columns is None else parts[columns]).iloc[order]
 
 
 def _exact_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
