@@ -86,11 +86,17 @@ class Positions:
 
     @classmethod
     def of_frames(cls, lots: pd.DataFrame, free: pd.DataFrame, omnibus: pd.DataFrame, accounts: pd.DataFrame,
-                  parties: Parties) -> Positions:
+                  parties: Parties, account_codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                  ) -> Positions:
         """A month-end state's ledger frames (``calc.engine.state``: lots, free_shares,
         omnibus_positions, accounts) in ``parties``' codes; rows of one position keep
-        their order (relief order, bucket order)."""
+        their order (relief order, bucket order).  ``account_codes``: the account codes
+        of lots, free and omnibus when already found."""
+        given = dict(zip((id(lots), id(free), id(omnibus)), account_codes or (), strict=False))
+
         def codes(frame: pd.DataFrame, column: str, names: list[str]) -> np.ndarray:
+            if column == "account_id" and id(frame) in given:
+                return given[id(frame)].astype(np.int32)
             return _codes(frame[column], names).astype(np.int32)
 
         out_lots = np.zeros(len(lots), OPEN_LOT)
@@ -404,9 +410,7 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
     tx = feed.transactions
     opening = opening or Positions()
     n_accounts = len(parties.accounts)
-    omnibus_accounts = np.zeros(n_accounts, dtype=bool)  # by account code, from accounts.csv
-    omnibus_accounts[_codes(feed.accounts["account_id"], parties.accounts)] = feed.accounts["omnibus"].to_numpy(
-        dtype=bool)
+    omnibus_accounts = parties.omnibus_flags(feed)
     acct = account_codes(feed, parties)
     chosen = None
     if accounts is not None:
