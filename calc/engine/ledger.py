@@ -28,7 +28,7 @@ import pyarrow
 import pyarrow.compute as pc
 from numba import njit
 
-from calc.arrays import arrow_text, increasing, stable_order
+from calc.arrays import arrow_text, increasing, names_at, stable_order
 from calc.calendar import month_end_of_index, month_index
 from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed, FeedError, Problem
@@ -134,14 +134,10 @@ class Positions:
     def frames(self, parties: Parties) -> dict[str, pd.DataFrame]:
         """The state's ledger frames (lots, free_shares, omnibus_positions, accounts) with
         names for codes, in code order (names are sorted: the same order)."""
-        names = {
-            "account": np.array(parties.accounts, dtype=object),
-            "portfolio": np.array(parties.portfolios, dtype=object),
-            "holder": np.array(parties.holders, dtype=object),
-        }
+        names = {"account": parties.accounts, "portfolio": parties.portfolios, "holder": parties.holders}
 
         def named(records: np.ndarray, column: str) -> pd.Series:
-            return pd.Series(names[column][records[column]] if len(records) else [], dtype="str")
+            return names_at(names[column], records[column]) if len(records) else pd.Series([], dtype="str")
 
         lots = pd.DataFrame({
             "account_id": named(self.lots, "account"),
@@ -505,14 +501,12 @@ def walk(
 
 
 def _walk_prepared(prepared: Prepared, feed: Feed, progress) -> LedgerChanges:
-    chunks = 20 if progress is not None and len(prepared.accounts) > 1000 else 1
-    bounds = np.linspace(0, len(prepared.accounts), chunks + 1).astype(np.int64)
-    parts = []
-    for k in range(chunks):
-        parts.append(walk_slice(prepared.slice(int(bounds[k]), int(bounds[k + 1]))))
-        if progress is not None:
-            progress("ledger: accounts walked", int(bounds[k + 1]), len(prepared.accounts))
-    return resolve(concat(parts), feed)
+    # one compiled call over every account: slices would have to be put together again
+    # (a copy of every record: seconds and a gigabyte at ten million transactions)
+    changes = walk_slice(prepared)
+    if progress is not None:
+        progress("ledger: accounts walked", len(prepared.accounts), len(prepared.accounts))
+    return resolve(changes, feed)
 
 
 def concat(parts: list[LedgerChanges]) -> LedgerChanges:
@@ -609,7 +603,8 @@ def resolve(changes: LedgerChanges, feed: Feed) -> LedgerChanges:
         "txn_id": tx["txn_id"].iloc[rows].reset_index(drop=True) if len(rows) else pd.Series([], dtype="str"),
         "day": day,
         "price": tx["price"].to_numpy(dtype=float)[rows],
-        "waived": (tx["waiver"].iloc[rows].to_numpy(dtype=object) != "") if len(rows) else np.zeros(0, bool),
+        "waived": pc.not_equal(pc.take(arrow_text(tx["waiver"]), pyarrow.array(rows)), "").fill_null(True).to_numpy(
+            zero_copy_only=False) if len(rows) else np.zeros(0, bool),
         "issue": raw["issue"].to_numpy(dtype=np.int64),
         "shares": raw["shares"].to_numpy(dtype=float),
         "cost": raw["cost"].to_numpy(dtype=float),

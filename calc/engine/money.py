@@ -17,7 +17,7 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pandas as pd
 
-from calc.arrays import increasing
+from calc.arrays import increasing, names_at
 from calc.calendar import days_in_year, month_index
 from calc.engine.ledger import LedgerChanges
 from calc.engine.parties import Parties, Tenures
@@ -243,12 +243,13 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     amount = rate * base
     exponent = int(amount.exponent.min())
     cents = amount.cents().astype(np.int64) / 100.0
-    names = {what: np.array(getattr(parties, what), dtype=object) for what in ("portfolios", "accounts", "holders")}
+    names = {what: (lambda codes, what=what: names_at(getattr(parties, what), codes))
+             for what in ("portfolios", "accounts", "holders")}
     frame = pd.DataFrame({
         "txn_id": c["txn_id"].reset_index(drop=True),
         "date": day.astype("datetime64[D]").astype("datetime64[ns]"),
-        "portfolio_id": names["portfolios"][c["portfolio"].to_numpy(dtype=np.int64)],
-        "account_id": names["accounts"][c["account"].to_numpy(dtype=np.int64)],
+        "portfolio_id": names["portfolios"](c["portfolio"].to_numpy(dtype=np.int64)),
+        "account_id": names["accounts"](c["account"].to_numpy(dtype=np.int64)),
         "issue_date": issue.astype("datetime64[D]").astype("datetime64[ns]"),
         "shares": shares,
         "year_held": k,
@@ -256,7 +257,7 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
         "base": base.cents().astype(np.int64) / 100.0,
         "cdsc": np.where(waived, 0.0, cents),
         "waived": np.where(waived, cents, 0.0),
-        "rights_holder": names["holders"][c["holder"].to_numpy(dtype=np.int64)],
+        "rights_holder": names["holders"](c["holder"].to_numpy(dtype=np.int64)),
         "portfolio": c["portfolio"].to_numpy(dtype=np.int64),  # codes (``parties``)
         "holder": c["holder"].to_numpy(dtype=np.int64),
         "cdsc_exact": np.where(waived, 0.0, amount.to_float()),
