@@ -51,3 +51,10 @@ def stable_order(keys: np.ndarray, n_keys: int | None = None) -> np.ndarray:
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64)
     return _counting_order(keys, int(keys.max()) + 1 if n_keys is None else int(n_keys))
+
+
+def names_at(names, codes: np.ndarray) -> pd.Series:
+    """``names[codes]`` as a text column (pandas' Arrow strings), taken in Arrow: many
+    times faster than a column made from an object array of Python strings."""
+    table = names if isinstance(names, pa.Array) else pa.array(list(names), type=pa.string())
+    return pa.array(table).take(pa.array(np.asarray(codes, dtype=np.int64))).to_pandas()

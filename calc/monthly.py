@@ -22,7 +22,18 @@ import pandas as pd
 from calc.calendar import month_end_of_index, month_index
 from calc.engine import money
 from calc.engine.attribution import Attribution, AttributionOpening, attribute
-from calc.engine.ledger import LedgerChanges, Positions, merge, totals, walk
+from calc.engine.ledger import (
+    LedgerChanges,
+    Positions,
+    WalkError,
+    _codes,
+    feed_error,
+    merge,
+    prepare,
+    resolve,
+    totals,
+    walk,
+)
 from calc.engine.parties import Parties, Tenures, build_tenures
 from calc.engine.state import MonthEndState, empty_frame, reference_checksum
 from calc.feed import Feed, FeedError, Problem
@@ -63,6 +74,7 @@ def compute(
     through: pd.Timestamp | str | None = None,
     partitions: int = 1,
     distribution_fee_rates: dict[tuple[str, int], float] | None = None,
+    client=None,
     progress: Progress | None = None,
 ) -> tuple[MonthlyCalculation, MonthEndState | None]:
     """The Monthly Calculation of ``feed`` and the state at its last month end.
@@ -74,7 +86,9 @@ def compute(
     end of its month when the feed's dates stop earlier (a quiet month closed).
     ``distribution_fee_rates`` {(portfolio, month index): rate} replaces the rate in
     those months (projections of a Plan amendment).  ``partitions`` > 1 walks the accounts in that
-    many groups and adds their changes up (the same result, to the bit).
+    many groups and adds their changes up (the same result, to the bit); ``client`` (a
+    ``distributed.Client``, see ``calc.engine.cluster``) walks the accounts in slices on
+    its workers (the same result, to the bit).
     Returns no state when the feed has no month.
     """
     say = progress or (lambda *a, **k: None)
@@ -93,7 +107,7 @@ def compute(
     tenures = build_tenures(feed, parties)
     start = _Opening.of(opening, feed, parties) if opening is not None else None
     say(f"ledger: {len(feed.transactions):,} transactions, {len(parties.accounts):,} accounts")
-    changes = _walk(feed, parties, tenures, int(months[-1]), start, partitions, progress)
+    changes = _walk(feed, parties, tenures, int(months[-1]), start, partitions, client, progress)
     ledger_totals = totals(changes)
     say("attribution: Exhibit A 2(a)-(c) and the 12b-1 Share")
     att = attribute(ledger_totals, changes, parties, tenures, months, None if start is None else start.attribution)
@@ -114,10 +128,19 @@ def walk_partitioned(feed: Feed, parties: Parties, tenures: Tenures, last_month:
     return merge(parts)
 
 
-def _walk(feed, parties, tenures, last_month, start, partitions, progress) -> LedgerChanges:
+def _walk(feed, parties, tenures, last_month, start, partitions, client, progress) -> LedgerChanges:
     kwargs = {} if start is None else {
         "opening": start.positions, "omnibus_known": set(start.attribution.omnibus_first),
     }
+    if client is not None:
+        from calc.engine.cluster import walk_on_dask
+
+        prepared = prepare(feed, parties, tenures, last_month, **kwargs)
+        try:
+            changes = walk_on_dask(prepared, client, progress=progress)
+        except WalkError as err:
+            raise feed_error(err, feed) from None
+        return resolve(changes, feed)
     if partitions > 1:
         return walk_partitioned(feed, parties, tenures, last_month, partitions, **kwargs)
     return walk(feed, parties, tenures, last_month, progress=progress, **kwargs)
@@ -148,27 +171,38 @@ class _Opening:
 
     @classmethod
     def of(cls, state: MonthEndState, feed: Feed, parties: Parties) -> _Opening:
-        a_ix, p_ix, h_ix = parties.account_index, parties.portfolio_index, parties.holder_index
-        omnibus = feed.accounts.set_index("account_id")["omnibus"]
+        p_ix, h_ix = parties.portfolio_index, parties.holder_index
+        frames = state.frames()
         problems = []
+        account_code = {}  # each ledger frame's account codes (-1: not in accounts.csv)
         for name in ("lots", "free_shares", "omnibus_positions", "omnibus"):
-            frame = state.frames()[name]
-            unknown = sorted(set(frame["account_id"]) - set(a_ix))
+            frame = frames[name]
+            account_code[name] = codes = _codes(frame["account_id"], parties.accounts)
+            unknown = sorted(set(frame["account_id"][codes < 0]))
             if unknown:
                 problems.append(f"accounts {', '.join(unknown[:5])} of the state are not in accounts.csv")
-            unknown = sorted(set(frame["portfolio_id"]) - set(p_ix))
+            unknown = sorted(set(frame["portfolio_id"].unique()) - set(p_ix))
             if unknown:
                 problems.append(f"portfolios {', '.join(unknown[:5])} of the state are not in portfolios.csv")
-        held_omnibus = set(state.omnibus_positions["account_id"]) | set(state.omnibus["account_id"])
-        flipped = sorted(a for a in (held_omnibus | set(state.free_shares["account_id"])) if a in a_ix and
-                         bool(omnibus.get(a)) != (a in held_omnibus))
-        if flipped:
-            problems.append(f"accounts {', '.join(flipped[:5])} changed their omnibus flag since the state")
+        # an account whose omnibus flag differs from the positions the state holds for it
+        n_a = len(parties.accounts)
+        flag = parties.omnibus_flags(feed)
+        held_omnibus, held = np.zeros(n_a, dtype=bool), np.zeros(n_a, dtype=bool)
+        for name in ("omnibus_positions", "omnibus", "free_shares"):
+            codes = account_code[name][account_code[name] >= 0]
+            held[codes] = True
+            if name != "free_shares":
+                held_omnibus[codes] = True
+        flipped = np.flatnonzero(held & (flag != held_omnibus))  # codes in name order
+        if len(flipped):
+            names = ", ".join(parties.accounts[a] for a in flipped[:5])
+            problems.append(f"accounts {names} changed their omnibus flag since the state")
         if problems:
             raise FeedError([Problem("accounts.csv", None, None, "; ".join(problems))])
 
         positions = Positions.of_frames(state.lots, state.free_shares, state.omnibus_positions, state.accounts,
-                                        parties)
+                                        parties, tuple(account_code[n] for n in ("lots", "free_shares",
+                                                                                 "omnibus_positions")))
         next_seq = positions.next_seq
 
         n_p, n_h = len(parties.portfolios), len(parties.holders)
@@ -183,14 +217,17 @@ class _Opening:
         listed[pi, hi] = at["listed"].to_numpy(dtype=bool)
         om = state.omnibus
         month_ends = om["first_month_end"].to_numpy().astype("datetime64[D]")
-        pairs = [(p_ix[p], a_ix[a]) for p, a in zip(om["portfolio_id"], om["account_id"], strict=True)]
+        pairs = list(zip(_codes(om["portfolio_id"], parties.portfolios).tolist(), account_code["omnibus"].tolist(),
+                         strict=True))
         first = dict(zip(pairs, month_index(month_ends).tolist(), strict=True))
         j_of = {pair: j for j, pair in enumerate(pairs)}
         f_tot = om["free_shares"].to_numpy(dtype=float)
         k_h, f_h = np.zeros((len(pairs), n_h)), np.zeros((len(pairs), n_h))
         oh = state.omnibus_holders
         if len(oh):
-            j = np.array([j_of[(p_ix[p], a_ix[a])] for p, a in zip(oh["portfolio_id"], oh["account_id"], strict=True)])
+            j = np.array([j_of[pair] for pair in zip(_codes(oh["portfolio_id"], parties.portfolios).tolist(),
+                                                      _codes(oh["account_id"], parties.accounts).tolist(),
+                                                      strict=True)])
             h = np.array([h_ix[x] for x in oh["rights_holder"]])
             f_h[j, h] = oh["free_shares"].to_numpy(dtype=float)
             k_h[j, h] = oh["commission_shares"].to_numpy(dtype=float)
@@ -250,7 +287,7 @@ def _money_tables(
     allocation = _allocation(parties, tenures, months, att)
     omnibus = att.omnibus.reset_index(drop=True)
     exceptions = _exceptions(att, unapplied, months[-1], month_end)
-    cdsc_table = money.cdsc_in_date_order(parts, feed)[COLUMNS["cdsc"]].reset_index(drop=True)
+    cdsc_table = money.cdsc_in_date_order(parts, feed, COLUMNS["cdsc"]).reset_index(drop=True)
     lots, lot_totals = _lots(ledger_totals, parties, months, month_end, None if start is None else start.lot_totals)
     result = MonthlyCalculation(
         summary=summary.reset_index(drop=True),

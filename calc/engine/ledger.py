@@ -28,7 +28,7 @@ import pyarrow
 import pyarrow.compute as pc
 from numba import njit
 
-from calc.arrays import arrow_text, increasing, stable_order
+from calc.arrays import arrow_text, increasing, names_at, stable_order
 from calc.calendar import month_end_of_index, month_index
 from calc.engine.parties import Parties, Tenures
 from calc.feed import Feed, FeedError, Problem
@@ -86,11 +86,17 @@ class Positions:
 
     @classmethod
     def of_frames(cls, lots: pd.DataFrame, free: pd.DataFrame, omnibus: pd.DataFrame, accounts: pd.DataFrame,
-                  parties: Parties) -> Positions:
+                  parties: Parties, account_codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                  ) -> Positions:
         """A month-end state's ledger frames (``calc.engine.state``: lots, free_shares,
         omnibus_positions, accounts) in ``parties``' codes; rows of one position keep
-        their order (relief order, bucket order)."""
+        their order (relief order, bucket order).  ``account_codes``: the account codes
+        of lots, free and omnibus when already found."""
+        given = dict(zip((id(lots), id(free), id(omnibus)), account_codes or (), strict=False))
+
         def codes(frame: pd.DataFrame, column: str, names: list[str]) -> np.ndarray:
+            if column == "account_id" and id(frame) in given:
+                return given[id(frame)].astype(np.int32)
             return _codes(frame[column], names).astype(np.int32)
 
         out_lots = np.zeros(len(lots), OPEN_LOT)
@@ -128,14 +134,10 @@ class Positions:
     def frames(self, parties: Parties) -> dict[str, pd.DataFrame]:
         """The state's ledger frames (lots, free_shares, omnibus_positions, accounts) with
         names for codes, in code order (names are sorted: the same order)."""
-        names = {
-            "account": np.array(parties.accounts, dtype=object),
-            "portfolio": np.array(parties.portfolios, dtype=object),
-            "holder": np.array(parties.holders, dtype=object),
-        }
+        names = {"account": parties.accounts, "portfolio": parties.portfolios, "holder": parties.holders}
 
         def named(records: np.ndarray, column: str) -> pd.Series:
-            return pd.Series(names[column][records[column]] if len(records) else [], dtype="str")
+            return names_at(names[column], records[column]) if len(records) else pd.Series([], dtype="str")
 
         lots = pd.DataFrame({
             "account_id": named(self.lots, "account"),
@@ -404,8 +406,7 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
     tx = feed.transactions
     opening = opening or Positions()
     n_accounts = len(parties.accounts)
-    flags = feed.accounts.set_index("account_id")["omnibus"]
-    omnibus_accounts = flags.reindex(parties.accounts, fill_value=False).to_numpy(dtype=bool)
+    omnibus_accounts = parties.omnibus_flags(feed)
     acct = account_codes(feed, parties)
     chosen = None
     if accounts is not None:
@@ -500,14 +501,12 @@ def walk(
 
 
 def _walk_prepared(prepared: Prepared, feed: Feed, progress) -> LedgerChanges:
-    chunks = 20 if progress is not None and len(prepared.accounts) > 1000 else 1
-    bounds = np.linspace(0, len(prepared.accounts), chunks + 1).astype(np.int64)
-    parts = []
-    for k in range(chunks):
-        parts.append(walk_slice(prepared.slice(int(bounds[k]), int(bounds[k + 1]))))
-        if progress is not None:
-            progress("ledger: accounts walked", int(bounds[k + 1]), len(prepared.accounts))
-    return resolve(concat(parts), feed)
+    # one compiled call over every account: slices would have to be put together again
+    # (a copy of every record: seconds and a gigabyte at ten million transactions)
+    changes = walk_slice(prepared)
+    if progress is not None:
+        progress("ledger: accounts walked", len(prepared.accounts), len(prepared.accounts))
+    return resolve(changes, feed)
 
 
 def concat(parts: list[LedgerChanges]) -> LedgerChanges:
@@ -604,7 +603,8 @@ def resolve(changes: LedgerChanges, feed: Feed) -> LedgerChanges:
         "txn_id": tx["txn_id"].iloc[rows].reset_index(drop=True) if len(rows) else pd.Series([], dtype="str"),
         "day": day,
         "price": tx["price"].to_numpy(dtype=float)[rows],
-        "waived": (tx["waiver"].iloc[rows].to_numpy(dtype=object) != "") if len(rows) else np.zeros(0, bool),
+        "waived": pc.not_equal(pc.take(arrow_text(tx["waiver"]), pyarrow.array(rows)), "").fill_null(True).to_numpy(
+            zero_copy_only=False) if len(rows) else np.zeros(0, bool),
         "issue": raw["issue"].to_numpy(dtype=np.int64),
         "shares": raw["shares"].to_numpy(dtype=float),
         "cost": raw["cost"].to_numpy(dtype=float),

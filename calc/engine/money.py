@@ -17,7 +17,7 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pandas as pd
 
-from calc.arrays import increasing
+from calc.arrays import increasing, names_at
 from calc.calendar import days_in_year, month_index
 from calc.engine.ledger import LedgerChanges
 from calc.engine.parties import Parties, Tenures
@@ -91,8 +91,25 @@ def accrue_fees(
     termination = (
         feed.plan_events[feed.plan_events["kind"] == COMPLETE_TERMINATION].groupby("portfolio_id")["date"].min()
     )
-    assignments = feed.assignments
-    party_rows: list[pd.DataFrame] = []
+    # Assignments as plain rows (their days as epoch days), looked at per portfolio.
+    a = feed.assignments
+    assignment_rows = [
+        (pid, holder, assignee, float(fee_fraction), _days([start])[0], None if pd.isna(end) else _days([end])[0])
+        for pid, holder, assignee, fee_fraction, start, end in zip(
+            a["portfolio_id"], a["rights_holder"], a["assignee"], a["fee_fraction"], a["start_date"], a["end_date"],
+            strict=True)
+    ]
+    out: dict[str, list[np.ndarray]] = {c: [] for c in ("month", "kind", "party", "role", "amount", "portfolio_id")}
+
+    def add(month: np.ndarray, kind: str, party, role: str, amount: np.ndarray, pid: str) -> None:
+        n = len(month)
+        out["month"].append(month)
+        out["kind"].append(np.full(n, kind, dtype=object))
+        out["party"].append(party if isinstance(party, np.ndarray) else np.full(n, party, dtype=object))
+        out["role"].append(np.full(n, role, dtype=object))
+        out["amount"].append(amount)
+        out["portfolio_id"].append(np.full(n, pid, dtype=object))
+
     total_rows: list[tuple] = []
     ana_rows: list[tuple] = []
     holders = np.array(parties.holders, dtype=object)
@@ -101,18 +118,25 @@ def accrue_fees(
     nav_rows = feed.nav if opening_nav is None or opening_nav.empty else pd.concat(
         [opening_nav[["portfolio_id", "date", "nav", "shares"]], feed.nav[["portfolio_id", "date", "nav", "shares"]]],
         ignore_index=True)
+    # every portfolio's NAV rows by date (one a day: the order is the dates'), found once
+    nav_code = pd.Index(parties.portfolios).get_indexer(nav_rows["portfolio_id"])
+    nav_day_all = _days(nav_rows["date"]) if len(nav_rows) else np.zeros(0, np.int64)
+    nav_order = np.lexsort((nav_day_all, nav_code))
+    nav_bounds = np.searchsorted(nav_code[nav_order], np.arange(len(parties.portfolios) + 1))
+    nav_value_all = nav_rows["nav"].to_numpy(dtype=float)
+    nav_shares_all = nav_rows["shares"].to_numpy(dtype=float)
     for pi, pid in enumerate(parties.portfolios):
-        nav = nav_rows[nav_rows["portfolio_id"] == pid].sort_values("date")
-        if nav.empty:
+        at = nav_order[nav_bounds[pi]:nav_bounds[pi + 1]]
+        if len(at) == 0:
             continue
-        nav_days = _days(nav["date"])
+        nav_days = nav_day_all[at]
         sel = days_all >= nav_days[0]
         days, mi, year_days = days_all[sel], mi_all[sel], year_days_all[sel]
         if len(days) == 0:
             continue
         row = np.searchsorted(nav_days, days, side="right") - 1
-        nav_v = nav["nav"].to_numpy(dtype=float)
-        sh_v = nav["shares"].to_numpy(dtype=float)
+        nav_v = nav_value_all[at]
+        sh_v = nav_shares_all[at]
         net_assets = nav_v[row] * sh_v[row]
         term = termination.get(pid)
         accruing = fees.accruing(days, _days([term])[0] if term is not None and not pd.isna(term) else None)
@@ -156,49 +180,33 @@ def accrue_fees(
 
         # Assignments (EIGHTH): the assignee's fraction of its rights holder's accrual, day by day.
         own_fraction = np.ones((len(days), n_h))
-        rel = assignments[(assignments["portfolio_id"] == "") | (assignments["portfolio_id"] == pid)]
         assigned: dict[str, np.ndarray] = {}
-        for a in rel.itertuples(index=False):
-            if a.rights_holder not in parties.holder_index:
+        for a_pid, a_holder, assignee, fee_fraction, start, end in assignment_rows:
+            if (a_pid != "" and a_pid != pid) or a_holder not in parties.holder_index:
                 continue
-            h = parties.holder_index[a.rights_holder]
-            window = assign.in_effect(days, _days([a.start_date])[0],
-                                      None if pd.isna(a.end_date) else _days([a.end_date])[0])
-            frac = np.where(window, float(a.fee_fraction), 0.0)
+            h = parties.holder_index[a_holder]
+            window = assign.in_effect(days, start, end)
+            frac = np.where(window, fee_fraction, 0.0)
             own_fraction[:, h] -= frac
-            assigned[a.assignee] = assigned.get(a.assignee, 0.0) + assign.portion(accrued[:, h], float(a.fee_fraction), window)
+            assigned[assignee] = assigned.get(assignee, 0.0) + assign.portion(accrued[:, h], fee_fraction, window)
         n_t = len(months)
         own = np.stack([np.bincount(t, weights=accrued[:, h] * own_fraction[:, h], minlength=n_t) for h in range(n_h)], axis=1)
-        frames = []
         tt_idx, hh_idx = np.nonzero(own != 0.0)
-        frames.append(pd.DataFrame({
-            "month": months[tt_idx], "kind": DISTRIBUTION_FEE, "party": holders[hh_idx],
-            "role": ROLE_RIGHTS_HOLDER, "amount": own[tt_idx, hh_idx],
-        }))
+        add(months[tt_idx], DISTRIBUTION_FEE, holders[hh_idx], ROLE_RIGHTS_HOLDER, own[tt_idx, hh_idx], pid)
         for assignee, weights in assigned.items():
             by_month = np.bincount(t, weights=weights, minlength=n_t)
             nz = np.flatnonzero(by_month != 0.0)
-            frames.append(pd.DataFrame({
-                "month": months[nz], "kind": DISTRIBUTION_FEE, "party": assignee,
-                "role": ROLE_ASSIGNEE, "amount": by_month[nz],
-            }))
+            add(months[nz], DISTRIBUTION_FEE, assignee, ROLE_ASSIGNEE, by_month[nz], pid)
         # Service fee (TENTH, NINETEENTH): to the serving tenure's rights holder, never assigned.
         svc_by = np.zeros((n_t, n_h))
         np.add.at(svc_by, (t, serving), svc)
         tt_idx, hh_idx = np.nonzero(svc_by != 0.0)
-        frames.append(pd.DataFrame({
-            "month": months[tt_idx], "kind": SERVICE_FEE, "party": holders[hh_idx],
-            "role": ROLE_DISTRIBUTOR, "amount": svc_by[tt_idx, hh_idx],
-        }))
-        frame = pd.concat(frames, ignore_index=True)
-        frame["portfolio_id"] = pid
-        party_rows.append(frame)
+        add(months[tt_idx], SERVICE_FEE, holders[hh_idx], ROLE_DISTRIBUTOR, svc_by[tt_idx, hh_idx], pid)
 
-    parties_frame = (
-        pd.concat(party_rows, ignore_index=True)
-        if party_rows
-        else pd.DataFrame({c: [] for c in ["month", "kind", "party", "role", "amount", "portfolio_id"]})
-    )
+    parties_frame = pd.DataFrame({
+        c: np.concatenate(v) if v else np.zeros(0, dtype=np.int64 if c == "month" else float if c == "amount"
+                                                 else object)
+        for c, v in out.items()})
     totals = pd.DataFrame(total_rows, columns=["month", "portfolio_id", "kind", "total"])
     ana = pd.DataFrame(ana_rows, columns=["month", "portfolio_id", "average_net_assets"])
     return Accruals(parties_frame, totals, ana)
@@ -235,12 +243,13 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     amount = rate * base
     exponent = int(amount.exponent.min())
     cents = amount.cents().astype(np.int64) / 100.0
-    names = {what: np.array(getattr(parties, what), dtype=object) for what in ("portfolios", "accounts", "holders")}
+    names = {what: (lambda codes, what=what: names_at(getattr(parties, what), codes))
+             for what in ("portfolios", "accounts", "holders")}
     frame = pd.DataFrame({
         "txn_id": c["txn_id"].reset_index(drop=True),
         "date": day.astype("datetime64[D]").astype("datetime64[ns]"),
-        "portfolio_id": names["portfolios"][c["portfolio"].to_numpy(dtype=np.int64)],
-        "account_id": names["accounts"][c["account"].to_numpy(dtype=np.int64)],
+        "portfolio_id": names["portfolios"](c["portfolio"].to_numpy(dtype=np.int64)),
+        "account_id": names["accounts"](c["account"].to_numpy(dtype=np.int64)),
         "issue_date": issue.astype("datetime64[D]").astype("datetime64[ns]"),
         "shares": shares,
         "year_held": k,
@@ -248,7 +257,7 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
         "base": base.cents().astype(np.int64) / 100.0,
         "cdsc": np.where(waived, 0.0, cents),
         "waived": np.where(waived, cents, 0.0),
-        "rights_holder": names["holders"][c["holder"].to_numpy(dtype=np.int64)],
+        "rights_holder": names["holders"](c["holder"].to_numpy(dtype=np.int64)),
         "portfolio": c["portfolio"].to_numpy(dtype=np.int64),  # codes (``parties``)
         "holder": c["holder"].to_numpy(dtype=np.int64),
         "cdsc_exact": np.where(waived, 0.0, amount.to_float()),
@@ -263,12 +272,13 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     return frame
 
 
-def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed) -> pd.DataFrame:
+def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed, columns: list[str] | None = None) -> pd.DataFrame:
     """The parts by redemption date, then txn_id (as text), each redemption's parts in
     relief order: ``parts.sort_values(["date", "txn_id"], kind="stable")`` without
-    sorting text when the feed's txn_ids already run in its row order."""
+    sorting text when the feed's txn_ids already run in its row order; only ``columns``
+    (default all) are taken."""
     if parts.empty:
-        return parts
+        return parts if columns is None else parts[columns]
     txn = feed.transactions["txn_id"]
     rows = parts["row"].to_numpy(dtype=np.int64)
     if len(txn) == len(feed.transactions) and increasing(txn):
@@ -276,7 +286,7 @@ def cdsc_in_date_order(parts: pd.DataFrame, feed: Feed) -> pd.DataFrame:
     else:
         rank = pd.factorize(parts["txn_id"], sort=True)[0]
     order = np.lexsort((np.arange(len(parts)), rank, parts["date"].to_numpy(dtype="datetime64[ns]").view(np.int64)))
-    return parts.iloc[order]
+    return (parts if columns is None else parts[columns]).iloc[order]
 
 
 def _exact_sums(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:

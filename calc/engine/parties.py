@@ -4,6 +4,7 @@ and the tenures serving each portfolio (RULES.md section 1, "Tenure")."""
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,21 +26,44 @@ class Parties:
     accounts: list[str]
     portfolio_index: dict[str, int] = field(default_factory=dict, compare=False)
     holder_index: dict[str, int] = field(default_factory=dict, compare=False)
-    account_index: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         self.portfolio_index.update({p: i for i, p in enumerate(self.portfolios)})
         self.holder_index.update({h: i for i, h in enumerate(self.holders)})
-        self.account_index.update({a: i for i, a in enumerate(self.accounts)})
+
+    @functools.cached_property
+    def account_index(self) -> dict[str, int]:
+        """Account code by name, made when first asked for (a million accounts take seconds;
+        the engine codes accounts in arrays)."""
+        return {a: i for i, a in enumerate(self.accounts)}
 
     @classmethod
     def of(cls, feed: Feed) -> Parties:
         """The feed's portfolios, the rights holders of its tenures, its accounts."""
-        return cls(
+        ids = feed.accounts["account_id"].to_numpy(dtype=object)
+        order = np.argsort(ids, kind="stable")  # as sorted() orders them
+        parties = cls(
             sorted(feed.portfolios["portfolio_id"].tolist()),
             sorted(set(feed.tenures["rights_holder"])),
-            sorted(feed.accounts["account_id"].tolist()),
+            ids[order].tolist(),
         )
+        codes = np.empty(len(ids), dtype=np.int64)
+        codes[order] = np.arange(len(ids))
+        parties.__dict__["_accounts_of"] = (feed.accounts, codes)  # the accounts table's codes, kept
+        return parties
+
+    def omnibus_flags(self, feed: Feed) -> np.ndarray:
+        """Whether each account (by code) is an omnibus account (``feed.accounts``)."""
+        kept = self.__dict__.get("_accounts_of")
+        if kept is not None and kept[0] is feed.accounts:
+            codes = kept[1]
+        else:
+            from calc.engine.ledger import _codes
+
+            codes = _codes(feed.accounts["account_id"], self.accounts)
+        flags = np.zeros(len(self.accounts), dtype=bool)
+        flags[codes] = feed.accounts["omnibus"].to_numpy(dtype=bool)
+        return flags
 
 
 @dataclass

@@ -40,12 +40,12 @@ def _read_decimals(offsets, data, mantissa, exponent):
         negative = k < end and data[k] == 45  # '-'
         if negative:
             k += 1
-        m = 0
+        m = np.int64(0)
         zeros = 0  # zeros read and not yet known to be followed by a digit
         fraction = 0  # digits after the point
         in_fraction = False
         while k < end and data[k] != 101 and data[k] != 69:  # up to 'e' / 'E'
-            c = data[k]
+            c = np.int64(data[k])  # a byte as a wide integer (also when run uncompiled)
             if c == 46:  # '.'
                 in_fraction = True
             else:
@@ -69,7 +69,7 @@ def _read_decimals(offsets, data, mantissa, exponent):
             elif data[k] == 43:
                 k += 1
             while k < end:
-                e = e * 10 + (data[k] - 48)
+                e = e * 10 + (np.int64(data[k]) - 48)
                 k += 1
             e *= sign
         mantissa[i] = -m if negative else m
