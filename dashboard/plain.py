@@ -19,12 +19,22 @@ Markdown shows it character for character:
 
 Values in ``st.dataframe`` cells, selectbox options and ``st.text`` / ``st.code``
 are already plain text and are passed as they are.
+
+Charts are the other door: plotly draws ``<b>``, ``<i>``, ``<br>`` and
+``<a href=...>`` in trace names, hover text, tick labels and titles.
+:func:`chart_safe` escapes ``&``, ``<`` and ``>`` in the text of whatever a chart
+builder is given (frames, their column names, strings), so a name is drawn as it
+is written; :func:`dashboard.ui.plot` and :func:`dashboard.ui.chart` apply it to
+every chart.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import string
+
+import pandas as pd
 
 WORD_JOINER = "\u2060"
 _ESCAPED = frozenset(string.punctuation)  # the ASCII punctuation CommonMark lets a backslash escape
@@ -55,3 +65,32 @@ def plain_list(values: object, sep: str = ", ") -> str:
 def unescape(markdown: str) -> str:
     """The text :func:`plain` wrote (its escapes and word joiners removed): for tests and logs."""
     return re.sub(r"\\([" + re.escape(string.punctuation) + "])", r"\1", markdown).replace(WORD_JOINER, "")
+
+
+def chart_text(value: str) -> str:
+    """``value`` for plotly's text (names, hover, ticks, titles): its markup characters as entities."""
+    return html.escape(value, quote=False)
+
+
+def _chart_cell(value: object) -> object:
+    return chart_text(value) if isinstance(value, str) else value
+
+
+def chart_safe(value: object) -> object:
+    """What a chart builder is given, with every piece of text as :func:`chart_text`: a frame's text
+    cells, column names and index, a series, a string; anything else (numbers, dates, flags) as it is."""
+    if isinstance(value, str):
+        return chart_text(value)
+    if isinstance(value, pd.DataFrame):
+        out = value.rename(columns=_chart_cell)
+        for col in out.columns:
+            if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_datetime64_any_dtype(out[col])):
+                out[col] = out[col].map(_chart_cell)
+        if not pd.api.types.is_numeric_dtype(out.index) and not isinstance(out.index, pd.DatetimeIndex):
+            out.index = out.index.map(_chart_cell)
+        return out
+    if isinstance(value, pd.Series):
+        out = value.map(_chart_cell) if not pd.api.types.is_numeric_dtype(value) else value.copy()
+        out.name = _chart_cell(value.name)
+        return out
+    return value

@@ -23,7 +23,7 @@ from calc.reports.render import table_csv
 from calc.reports.shares import termination_date
 from dashboard import filters as flt
 from dashboard import theme
-from dashboard.plain import plain
+from dashboard.plain import chart_safe, plain
 
 log = logging.getLogger("dashboard")
 
@@ -246,17 +246,27 @@ def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "a
         )
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _figure(builder: str, *args: object, **kwargs: object) -> object:
+def _build(builder: str, *args: object, **kwargs: object) -> object:
+    """``charts.<builder>`` on its arguments with their text escaped for plotly (:func:`plain.chart_safe`)."""
     from dashboard import charts
 
-    return getattr(charts, builder)(*args, **kwargs)
+    return getattr(charts, builder)(*(chart_safe(a) for a in args), **{k: chart_safe(v) for k, v in kwargs.items()})
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _figure(builder: str, *args: object, **kwargs: object) -> object:
+    return _build(builder, *args, **kwargs)
 
 
 def plot(builder: str, *args: object, key: str, **kwargs: object) -> None:
     """``charts.<builder>(*args)`` drawn full width; the figure is kept for the same frames (a rerun that
-    changes nothing of it does not build it again)."""
+    changes nothing of it does not build it again).  Feed names are drawn as written (no plotly markup)."""
     st.plotly_chart(_figure(builder, *args, **kwargs), width="stretch", key=key)
+
+
+def chart(builder: str, *args: object, key: str, **kwargs: object) -> None:
+    """As :func:`plot`, for a figure not worth keeping (built from a scenario's results)."""
+    st.plotly_chart(_build(builder, *args, **kwargs), width="stretch", key=key)
 
 
 def money_metric(label: str, value: float, prior: float | None = None, prior_label: str = "", help: str | None = None) -> None:

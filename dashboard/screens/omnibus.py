@@ -20,7 +20,7 @@ from calc.reports.omnibus import (
     omnibus_formula_lines,
 )
 from calc.vocabulary import SHARE_TOLERANCE
-from dashboard import charts, data, filters, theme, ui
+from dashboard import data, filters, theme, ui
 from dashboard.filters import KEY_PORTFOLIO, publish
 from dashboard.plain import plain, plain_list
 
@@ -145,8 +145,8 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
     """The account's months, the attribution chart and its exceptions (local switches)."""
     st.subheader("Attribution over time")
     with_k = st.toggle("Show Commission Shares K_h too", value=False, key="omnibus_with_k")
-    st.plotly_chart(charts.omnibus_attribution_chart(omnibus_attribution_series(history), with_commission=with_k),
-                    width="stretch", key="omnibus_chart")
+    ui.chart("omnibus_attribution_chart", omnibus_attribution_series(history), with_commission=with_k,
+             key="omnibus_chart")
     st.subheader("Month by month")
     active_only = st.toggle("Only months with activity (I, R or E)", value=True, key="omnibus_active_only")
     shown = history

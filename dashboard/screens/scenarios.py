@@ -31,7 +31,7 @@ from calc.scenarios.spec import (
     check_against,
     parse_scenario,
 )
-from dashboard import charts, data, theme, ui
+from dashboard import data, theme, ui
 from dashboard.filters import month_key, month_of
 from dashboard.plain import plain, plain_list
 
@@ -388,15 +388,15 @@ def _results(f, form: Scenario | None) -> None:
                       if top["baseline_present_value"] else f"{plain(top['label'])}, new", delta_color="off", delta_arrow="off",
                       help="The party whose present value moves most against the baseline")
     with right:
-        st.plotly_chart(charts.pv_change_chart(by_party, "Present value by party, against the baseline", dark=_dark()),
-                        width="stretch", key="scn_pv_chart")
+        ui.chart("pv_change_chart", by_party, "Present value by party, against the baseline", dark=_dark(),
+                 key="scn_pv_chart")
 
     _fans(f, ours, base, actuals)
     st.subheader("12b-1 Share of each rights holder")
     st.caption("S_h(m) over the complex (each portfolio's share weighted by its shares outstanding): the last two "
                "years of actuals, then the scenario (solid) and the baseline (dotted).")
     path = R.share_path(ours, base, actuals.calculation.allocation, actuals.calculation.summary)
-    st.plotly_chart(charts.share_path_chart(path, ours.start, dark=_dark()), width="stretch", key="scn_share_chart")
+    ui.chart("share_path_chart", path, ours.start, dark=_dark(), key="scn_share_chart")
 
     st.subheader("Present values")
     st.caption("Per party, role and kind of money, discounted to the start"
@@ -448,8 +448,8 @@ def _fans(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
     for col, kind in zip(cols, kinds, strict=False):
         with col:
             frame = R.fan(ours, base, party, kind, history)
-            st.plotly_chart(charts.fan_chart(frame, party, ours.monte_carlo, ours.start, R.KIND_LABELS[kind],
-                                             dark=_dark()), width="stretch", key=f"scn_fan_{kind}")
+            ui.chart("fan_chart", frame, party, ours.monte_carlo, ours.start, R.KIND_LABELS[kind], dark=_dark(),
+                     key=f"scn_fan_{kind}")
 
 
 def _payback(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
@@ -487,8 +487,7 @@ def _payback(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
     else:
         st.caption(f"Under the scenario {plain(assignee)} is not paid back by {end}: it recovers "
                    f"{theme.fmt_pct(pb.recovered)} of its price" + (" on the mean path." if ours.monte_carlo else "."))
-    st.plotly_chart(charts.scenario_payback_chart(pb.curve, price, assignee, ours.start, dark=_dark()),
-                    width="stretch", key="scn_payback_chart")
+    ui.chart("scenario_payback_chart", pb.curve, price, assignee, ours.start, dark=_dark(), key="scn_payback_chart")
 
 
 def _downloads(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
@@ -670,8 +669,7 @@ def _compare(f, names: list[str]) -> None:
     kinds = R.kinds_of(party, *outcomes.values())
     kind = c[1].selectbox("Money", kinds, format_func=R.KIND_LABELS.get, key="scn_compare_kind")
     frame = R.compare_streams(outcomes, party, kind)
-    st.plotly_chart(charts.compare_streams_chart(frame, f"{party}: {R.KIND_LABELS[kind]} by month"), width="stretch",
-                    key="scn_compare_chart")
+    ui.chart("compare_streams_chart", frame, f"{party}: {R.KIND_LABELS[kind]} by month", key="scn_compare_chart")
 
 
 # --- model validation ----------------------------------------------------------------------------
@@ -722,8 +720,8 @@ def _validation_tab(f) -> None:
     m[1].metric("Actual Distribution Fee", _card(total_a), border=True)
     m[2].metric("Error over the months", theme.fmt_change(error) if error is not None else "n/a",
                 border=True, help="(projected - actual) ÷ actual, every party added")
-    st.plotly_chart(charts.backtest_chart(frame, "Distribution Fee by party: projected (dashed) and actual (solid)",
-                                          dark=_dark()), width="stretch", key="scn_bt_chart")
+    ui.chart("backtest_chart", frame, "Distribution Fee by party: projected (dashed) and actual (solid)", dark=_dark(),
+             key="scn_bt_chart")
     shown = summary.assign(role=summary["role"].map(lambda r: ROLE_LABELS.get(r, r)),
                            total_error_pct=summary["total_error_pct"] / 100,
                            mean_abs_monthly_error_pct=summary["mean_abs_monthly_error_pct"] / 100)
