@@ -42,8 +42,12 @@ class StoreUnavailable(RuntimeError):
 
 
 def database_url() -> str | None:
-    """The database named by ``DATABASE_URL`` (None: the store's default SQLite file)."""
-    return os.environ.get(ENV_DATABASE_URL) or None
+    """The database named by ``DATABASE_URL`` in the environment, else in the untracked
+    ``.streamlit/secrets.toml`` (None: the store's default SQLite file)."""
+    url = os.environ.get(ENV_DATABASE_URL)
+    if not url and st.secrets.load_if_toml_exists():
+        url = st.secrets.get(ENV_DATABASE_URL)
+    return str(url) if url else None
 
 
 def _store() -> Any:
@@ -331,19 +335,23 @@ def unzip_feed(data: bytes, into: Path) -> Path:
     """
     root = Path(os.path.realpath(into))
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            planned = _check_members(zf.infolist(), root)
-            budget = MAX_UNZIPPED_BYTES
-            for member, target in planned:
-                budget -= _extract(zf, member, target, budget)
-    except UploadError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        members = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as err:
         raise UploadError("the file is not a zip archive (it could not be opened as one): "
                           "zip the feed's CSV files, or their folder, and upload the zip.") from err
-    except (RuntimeError, NotImplementedError, zlib.error, OSError, ValueError) as err:  # encrypted, unknown method, damaged
-        raise UploadError("the zip file could not be extracted (damaged, encrypted or compressed in a way not "
-                          "supported): zip the feed's CSV files again and upload the zip.") from err
+    with zf:
+        planned = _check_members(members, root)
+        budget = MAX_UNZIPPED_BYTES
+        try:
+            for member, target in planned:
+                budget -= _extract(zf, member, target, budget)
+        except UploadError:
+            raise
+        except (zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError, zlib.error, OSError, ValueError) as err:
+            # a bad CRC or truncated data, an encrypted member, an unknown compression method
+            raise UploadError("the zip file could not be extracted (damaged, encrypted or compressed in a way not "
+                              "supported): zip the feed's CSV files again and upload the zip.") from err
     for candidate in [root, *sorted(p for p in root.rglob("*") if p.is_dir() and not p.is_symlink())]:
         if "__MACOSX" in candidate.parts:
             continue
