@@ -8,7 +8,7 @@ import streamlit as st
 from calc.reports.render import statement_csv, statement_excel, statement_html
 from calc.reports.statement import Statement, sheet_kinds, statement, statement_sheets
 from dashboard import data, theme, ui
-from dashboard.plain import plain, plain_list
+from dashboard.plain import plain
 
 PRINT_CSS = """
 <style>
@@ -42,7 +42,7 @@ def render() -> None:
     st.caption(f"Scope: {plain(f.scope_label)} · {plain(f.party_label)} · run {f.run_id} · amounts payable on the 10th NYSE business "
                f"day after the month end: **{theme.fmt_date(s.due_date)}**")
     if f.party:
-        st.caption(f"The figure cards, Payments and By party are {plain(f.party)}'s; " + plain_list(s.whole)
+        st.caption(f"The figure cards, Payments and By party are {plain(f.party)}'s; " + ", ".join(s.whole)
                    + " are of the whole portfolios (the tie-out checks every party's cents).")
 
     c = st.columns(5 if f.party else 4)
