@@ -12,12 +12,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
 import re
-import shutil
 import struct
 import tomllib
 import zipfile
@@ -26,7 +24,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dashboard_fixtures import APP, HAND_RUN, clear_streamlit_caches
+from dashboard_fixtures import (
+    APP,
+    HAND_RUN,
+    IMAGE,
+    NASTY,
+    build_nasty_store,
+    clear_streamlit_caches,
+)
 from feedkit import EXAMPLES, copy_example, set_cell
 from google.protobuf.message import Message
 from hypothesis import given
@@ -181,16 +186,6 @@ def test_the_data_page_refuses_a_bomb_plainly(own_store):
 
 # --- feed text is plain text ---------------------------------------------------------------------
 
-IMAGE = "![x](http://127.0.0.1:1/x.png)"
-NASTY = {  # the hand example's names -> names an attacker could put in a feed
-    "P": "P<b>html</b>",
-    "Portfolio P": f"{IMAGE} Portfolio",
-    "OD1": "[link](http://evil)",
-    "FIN": f"**bold** {IMAGE}",
-    "OM": "[acct](http://evil) OM",
-    "OR": "@OR <b>x</b>",
-    "AIM FUNDS GROUP": "[fund](http://evil) www.evil.com a@evil.com",
-}
 # In Markdown source, any of these means an image, link, emphasis or HTML tag the browser would draw.
 ACTIVE = re.compile(r"(?<!\\)!(?<!\\)\[|(?<!\\)\]\(|(?<!\\)<[A-Za-z/]|\*\*bold\*\*|https?:(?!\\)|"
                     r"(?<!\\)\[(link|acct|fund)|www\.|@evil")
@@ -200,34 +195,10 @@ PLAIN_FIELDS = {"options", "raw_value", "default", "value", "code_text", "data",
                 "form_id", "formatted_value"}
 
 
-def _rename(folder: Path) -> None:
-    for f in folder.glob("*.csv"):
-        with f.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-        rows = [rows[0]] + [[NASTY.get(c, c) for c in r] for r in rows[1:]]
-        with f.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(rows)
-
-
 @pytest.fixture(scope="module")
 def nasty_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A store holding the hand example with every name replaced by one from :data:`NASTY`."""
-    from calc.feed import read_feed
-    from calc.monthly import monthly_calculation
-
-    folder = tmp_path_factory.mktemp("nasty") / "feed"
-    shutil.copytree(EXAMPLES / "hand" / "feed", folder)
-    _rename(folder)
-    url = f"sqlite:///{folder.parent / 'store.db'}"
-    engine = store.get_engine(url)
-    store.upgrade(engine)
-    feed = read_feed(folder)
-    store.save_calculation(engine, feed, monthly_calculation(feed))
-    set_cell(folder, "offsets", 2, "amount", "6000")  # run 2: another offset, so Compare runs has differences
-    feed = read_feed(folder)
-    store.save_calculation(engine, feed, monthly_calculation(feed))
-    engine.dispose()
-    return url
+    return build_nasty_store(tmp_path_factory.mktemp("nasty"))
 
 
 @pytest.fixture
