@@ -7,6 +7,7 @@ with the headers the reader sees and a file name that says what it holds
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import traceback
@@ -77,6 +78,18 @@ def guarded(render: Callable[[], None]) -> None:
     """Run a page body; an unexpected error becomes a short message, never a traceback."""
     with shielded("page body"):
         render()
+
+
+def fragment(func: Callable[..., None]) -> Callable[..., None]:
+    """``st.fragment`` with its body inside :func:`shielded`: a fragment rerun alone (a slider moved) runs
+    outside the page's handler, and must not show a traceback either."""
+
+    @functools.wraps(func)
+    def body(*args: object, **kwargs: object) -> None:
+        with shielded(f"fragment {func.__name__}"):
+            func(*args, **kwargs)
+
+    return st.fragment(body)
 
 
 SIDEBAR_FAILED = "The filters could not be drawn. The details are in the server log."

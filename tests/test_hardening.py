@@ -438,3 +438,22 @@ def test_no_sql_is_built_from_strings():
                 if SQL_FROM_STRINGS.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not found
+
+
+def test_a_failure_in_a_fragment_rerun_is_a_plain_message(dashboard_db, monkeypatch, caplog):
+    """Moving the period slider reruns the period's fragment alone, outside the page's handler."""
+    from calc.reports import revenue
+
+    at = open_page("revenue")
+    assert not at.exception
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("/srv/secret/fragment.py")
+
+    monkeypatch.setattr(revenue, "party_revenue", broken)
+    clear_streamlit_caches()
+    with caplog.at_level(logging.ERROR, logger="dashboard"):
+        at.select_slider(key="period").set_value(("2016-01", "2016-12")).run()
+    _no_traceback(at)
+    assert any("could not be drawn (KeyError)" in e.value for e in at.error)
+    assert "/srv/secret/fragment.py" in caplog.text

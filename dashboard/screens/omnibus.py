@@ -139,7 +139,7 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
     _history(history, exceptions, pid, account, m, run_id)
 
 
-@st.fragment
+@ui.fragment
 def _history(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp,
              run_id: int) -> None:
     """The account's months, the attribution chart and its exceptions (local switches)."""

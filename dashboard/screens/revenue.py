@@ -158,7 +158,7 @@ def _period_frames(run_id: int, party: str | None, portfolio: str | None, start:
     }
 
 
-@st.fragment
+@ui.fragment
 def _by_period(f: Filters, money: pd.DataFrame) -> None:
     """The sections over a period: the slider reruns them alone."""
     meta, m = f.meta, f.month
@@ -226,7 +226,7 @@ def _delta(change: float, before: str) -> str | None:
     return None if pd.isna(change) else f"{theme.fmt_change(change)} vs {before}"
 
 
-@st.fragment
+@ui.fragment
 def _party_chart(by_party: pd.DataFrame, kinds: pd.DataFrame, events: pd.DataFrame) -> None:
     """Bars by party or by kind of money: a local switch, redrawn alone."""
     view = st.segmented_control("Stack by", ["Party", "Kind of money"], default="Party", key="revenue_stack")

@@ -73,7 +73,7 @@ def render() -> None:
                      labels={"date": "Date", "portfolio_id": "Portfolio", "kind": "Kind", "label": "What happened"})
 
 
-@st.fragment
+@ui.fragment
 def _fee_chart(shares: pd.DataFrame, events: pd.DataFrame) -> None:
     """Percent or dollars: a local switch, redrawn alone."""
     st.subheader("Distribution Fee by party")

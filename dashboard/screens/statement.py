@@ -79,7 +79,7 @@ def render() -> None:
     _views(s, sheets, names)
 
 
-@st.fragment
+@ui.fragment
 def _views(s: Statement, sheets: dict, names: dict) -> None:
     """Tabbed views or the printable page: a local switch, redrawn alone."""
     mode = st.segmented_control("View", ["Tables", "Printable page"], default="Tables", key="statement_mode")
