@@ -13,7 +13,6 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -61,17 +60,17 @@ def failure_message(err: BaseException) -> str:
 
 
 @contextmanager
-def shielded(what: str, where: Any = None) -> Iterator[None]:
-    """Run the block; an unexpected error is logged with its traceback and shown as a short message in
-    ``where`` (default: the page), never as a traceback.  Streamlit's own controls (st.stop, st.rerun,
-    page switches) pass through."""
+def shielded(what: str) -> Iterator[None]:
+    """Run the block; an unexpected error is logged with its traceback (naming ``what`` failed) and shown
+    as a short message, never as a traceback.  Streamlit's own controls (st.stop, st.rerun, page switches)
+    pass through."""
     try:
         yield
     except ScriptControlException:
         raise
     except Exception as err:
         log.error("%s failed: %s", what, traceback.format_exc())
-        (where or st).error(failure_message(err))
+        st.error(failure_message(err))
 
 
 def guarded(render: Callable[[], None]) -> None:

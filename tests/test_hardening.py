@@ -424,10 +424,20 @@ def test_secrets_come_from_the_environment_or_an_untracked_file():
 
 
 SQL_FROM_STRINGS = re.compile(
-    r"""(text|exec_driver_sql|execute|executescript|copy)\(\s*f["']|"""
+    r"""(?:(?<![.\w])|\b(?:sa|sqlalchemy)\.)text\(\s*f["']|"""  # sa.text(f"..."), not st.text(f"...")
+    r"""\.(exec_driver_sql|execute|executemany|executescript|copy)\(\s*f["']|"""
     r"""f["'](SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|COPY|TRUNCATE|WITH)\s|"""
     r"""["'](SELECT|INSERT|UPDATE|DELETE|COPY)\s[^"']*["']\s*(%|\.format\(|\+)""",
     re.IGNORECASE)
+
+
+def test_the_sql_check_finds_sql_built_from_strings():
+    for line in ['conn.execute(sa.text(f"SELECT * FROM {name}"))', 'conn.exec_driver_sql(f"DROP TABLE {t}")',
+                 'q = f"DELETE FROM x WHERE id = {i}"', 'cur.execute("SELECT %s" % v)', 'text(f"select {x}")',
+                 'statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"']:  # the one there was
+        assert SQL_FROM_STRINGS.search(line), line
+    for line in ['line.text(f"{stage}")', 'st.text(f"loading {name}")', 'sa.select(table).where(table.c.id == i)']:
+        assert not SQL_FROM_STRINGS.search(line), line
 
 
 def test_no_sql_is_built_from_strings():
