@@ -122,13 +122,14 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
+    from calc.access import Principal
     from calc.load import load_feed
     from calc.store import get_engine
 
     progress = _Progress(args.quiet)
     engine = get_engine(args.database_url)
     try:
-        run_id = load_feed(args.feed, engine, progress)
+        run_id = load_feed(args.feed, engine, progress, principal=Principal.operator())
     finally:
         engine.dispose()
     print(f"loaded {args.feed} as calculation run {run_id}")
@@ -262,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="start from this saved month-end state of the feed instead of recomputing it")
     scenario.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     scenario.set_defaults(func=_scenario)
+
+    from calc.close import add_commands
+
+    add_commands(sub)  # close, export
     return parser
 
 

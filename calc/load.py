@@ -22,6 +22,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from calc.access import Principal
 from calc.feed import read_feed
 from calc.monthly import Progress, compute
 
@@ -35,6 +36,7 @@ def load_feed(
     engine: sa.Engine | None = None,
     progress: Progress | None = None,
     source: str | None = None,
+    principal: Principal | None = None,
 ) -> int:
     """Read, validate and compute the feed in ``folder`` and store it; returns the run id.
 
@@ -42,6 +44,8 @@ def load_feed(
     i.e. ``$DATABASE_URL`` or the SQLite file; disposed of afterwards).
     ``source``: what the run records as its source instead of the folder's
     path (the dashboard names an uploaded feed after its file).
+    ``principal``: who loads it; a feed that changes a closed month is stored as a
+    restatement only for an admin (``calc.access.AccessDenied`` otherwise, nothing stored).
     """
     from calc.store import get_engine, save_calculation
 
@@ -55,7 +59,8 @@ def load_feed(
     engine = get_engine() if engine is None else engine
     try:
         report(f"storing into {engine.url.render_as_string(hide_password=True)}")
-        run_id = save_calculation(engine, feed, calculation, progress, migrate=True, state=state)
+        run_id = save_calculation(engine, feed, calculation, progress, migrate=True, state=state,
+                                  principal=principal)
         report(f"stored calculation run {run_id}")
         return run_id
     finally:

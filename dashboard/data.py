@@ -376,17 +376,20 @@ def runs_with_checksum(checksum: str) -> list[int]:
     return sorted(int(r) for r in listing.loc[listing["feed_checksum"] == checksum, "run_id"])
 
 
-def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | None = None) -> int:
+def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | None = None,
+                       principal: Any = None) -> int:
     """Unzip ``data`` into a temporary folder and load it (``calc.load.load_feed``); the new run id.
 
     The run is named after the uploaded file (``upload:<name>``).  Raises ``calc.feed.FeedError`` for
     a rejected feed and :class:`UploadError` for a file that is no feed (nothing is written).
+    ``principal``: the signed-in user (a feed that restates a closed month needs an admin).
     """
     from calc.load import load_feed
 
     with tempfile.TemporaryDirectory(prefix="bshare-upload-") as tmp:
         folder = unzip_feed(data, Path(tmp))
-        run_id = load_feed(folder, engine(), progress, source=f"{UPLOAD_PREFIX}{name}")
+        run_id = load_feed(folder, engine(), progress, source=f"{UPLOAD_PREFIX}{name}",
+                           principal=principal)
     clear_caches()
     return int(run_id)
 

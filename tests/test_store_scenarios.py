@@ -132,7 +132,7 @@ def test_migration_0003_up_from_0002_and_down_keeps_the_runs(engine: sa.Engine) 
     assert "scenario" not in sa.inspect(engine).get_table_names()
     feed, calculation, state = hand()
     run_id = store.save_calculation(engine, feed, calculation, state=state)
-    store.upgrade(engine)
+    store.upgrade(engine, "0003")
     assert store_engine_module.current_revision(engine) == "0003"
     store.save_scenario(engine, "kept until the downgrade", SPEC)
 

@@ -6,7 +6,8 @@ computing a feed first is ``calc.load.load_feed``).  Read, for the dashboard:
 ``list_runs``, ``latest_run_id``, ``read_calculation``, ``read_feed``,
 ``read_table``; ``read_state`` (a run's month-end state, to continue from).
 Saved scenarios (TOML text by name): ``save_scenario``, ``list_scenarios``,
-``read_saved_scenario``, ``delete_scenario``.
+``read_saved_scenario``, ``delete_scenario``.  The audit trail: ``record_event``,
+``read_audit`` (admins only, :class:`calc.access.Principal`).
 Database: ``get_engine`` ($DATABASE_URL, else ``data/bshare.db``) and
 ``upgrade`` (alembic migrations to head).  Tables: :mod:`calc.store.models`.
 
@@ -21,6 +22,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from calc.store.audit import read_audit, record_event
     from calc.store.engine import get_engine, resolve_url, upgrade
     from calc.store.read import (
         RunNotFound,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
     from calc.store.write import save_calculation
 
 _HOMES = {
+    "read_audit": "audit",
+    "record_event": "audit",
     "get_engine": "engine",
     "resolve_url": "engine",
     "upgrade": "engine",
@@ -70,11 +74,13 @@ __all__ = [
     "latest_run_id",
     "list_runs",
     "list_scenarios",
+    "read_audit",
     "read_calculation",
     "read_feed",
     "read_saved_scenario",
     "read_state",
     "read_table",
+    "record_event",
     "resolve_url",
     "save_calculation",
     "save_scenario",

@@ -7,7 +7,8 @@ also keeps the month-end state of its last month: its files (Parquet frames and
 ``manifest.json``) as ``run_state_file`` rows, its month end in
 ``calculation_run.state_month_end``.  Saved scenarios (``scenario``) stand apart: a
 scenario is data (its TOML text, ``calc.scenarios.spec``), saved under a unique name and
-run against any run.
+run against any run.  Users (``app_user``: role, bound assignee, password hash, lock-out)
+and the audit trail (``audit_event``: who did what, when) stand apart too.
 
 Column types: money as integer cents (``BigInteger``, column ``info`` unit
 ``cents``), shares, prices and fractions as ``DOUBLE PRECISION``, dates as
@@ -177,6 +178,127 @@ class SavedScenario(StoreModel, table=True):
     toml: str = Field(sa_type=sa.Text(), nullable=False)
     created_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
     updated_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+
+
+# --- users and the audit trail (issue 11) --------------------------------------------
+
+
+class AppUser(StoreModel, table=True):
+    """A user of the app: a role (``calc.access.USER_ROLES``) and, for the assignee role,
+    the one assignee it is bound to (``''`` for none).  ``password_hash`` is an argon2
+    hash (``''``: no local password, sign-in through OIDC only); ``failed_attempts`` and
+    ``locked_until`` make the lock-out after repeated failed sign-ins."""
+
+    __tablename__ = "app_user"
+
+    user_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    name: str = Field(sa_type=sa.String(), nullable=False, unique=True)
+    role: str = Field(sa_type=sa.String(), nullable=False)
+    assignee: str = _text()
+    password_hash: str = _text()
+    failed_attempts: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+    locked_until: dt.datetime | None = Field(default=None, sa_type=sa.DateTime(), nullable=True)
+    created_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+
+
+class AuditEvent(StoreModel, table=True):
+    """One thing done, for ever: who (``actor``, a user name or ``cli:<os user>``), what
+    (``action``: sign-in, failed sign-in, load, close, restatement, user changes), when
+    (UTC), the run it concerns if any and a plain-text ``detail``.  Never updated or
+    deleted by the app; a run's deletion keeps its events (no foreign key)."""
+
+    __tablename__ = "audit_event"
+
+    event_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False, index=True)
+    actor: str = Field(sa_type=sa.String(), nullable=False)
+    action: str = Field(sa_type=sa.String(), nullable=False, index=True)
+    run_id: int | None = Field(default=None, sa_type=sa.Integer(), nullable=True)
+    detail: str = Field(default="", sa_type=sa.Text(), nullable=False)
+
+
+# --- closed months and restatements (issue 11) ----------------------------------------
+
+
+def _restrict_run_ref(**kwargs: Any) -> Any:
+    """A run referenced by a close or a restatement: never deleted while it is (RESTRICT)."""
+    return Field(
+        sa_type=sa.Integer(),
+        foreign_key="calculation_run.run_id",
+        ondelete="RESTRICT",
+        nullable=False,
+        **kwargs,
+    )
+
+
+class ClosedMonth(StoreModel, table=True):
+    """A month whose Monthly Calculation is frozen: run ``run_id``'s six tables of that
+    month as their CSV files (``closed_file``), with the checksums of what they came from.
+
+    One close a month (``month_end`` unique).  ``feed_checksum``: the run's feed files;
+    ``reference_checksum``: the feed's reference tables as of the month end
+    (``calc.engine.state.reference_checksum``); ``inputs_checksum``: those and the NAVs and
+    transactions dated up to the month end; ``tables_checksum``: the six files.  Rows here
+    are never updated or deleted (database triggers, migration 0005).
+    """
+
+    __tablename__ = "closed_month"
+
+    close_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    run_id: int = _restrict_run_ref(index=True)
+    month_end: dt.date = Field(sa_type=sa.Date(), nullable=False, unique=True)
+    closed_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    closed_by: str = Field(sa_type=sa.String(), nullable=False)
+    feed_checksum: str = _text()
+    reference_checksum: str = Field(sa_type=sa.String(), nullable=False)
+    inputs_checksum: str = Field(sa_type=sa.String(), nullable=False)
+    tables_checksum: str = Field(sa_type=sa.String(), nullable=False)
+
+
+class ClosedFile(StoreModel, table=True):
+    """One of a closed month's six files (``summary.csv`` ...), byte for byte as
+    ``calc.report.csv_text`` wrote it at the close, with its SHA-256 and row count."""
+
+    __tablename__ = "closed_file"
+
+    close_id: int | None = Field(
+        default=None,
+        sa_type=sa.Integer(),
+        primary_key=True,
+        foreign_key="closed_month.close_id",
+        ondelete="RESTRICT",
+    )
+    name: str = Field(sa_type=sa.String(), primary_key=True)
+    content: bytes = Field(sa_type=sa.LargeBinary(), nullable=False)
+    sha256: str = Field(sa_type=sa.String(), nullable=False)
+    rows: int = Field(default=0, sa_type=sa.Integer(), nullable=False)
+
+
+class Restatement(StoreModel, table=True):
+    """A later run whose figures for a closed month differ from the closed ones: version
+    ``version`` (the close is version 1) of that month, recorded when the run was loaded.
+    The closed rows stay as they are; the restated figures are the run's own rows."""
+
+    __tablename__ = "restatement"
+    __table_args__ = (
+        sa.UniqueConstraint("close_id", "run_id", name="uq_restatement_close_id_run_id"),
+        sa.UniqueConstraint("close_id", "version", name="uq_restatement_close_id_version"),
+    )
+
+    restatement_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    close_id: int = Field(
+        sa_type=sa.Integer(),
+        foreign_key="closed_month.close_id",
+        ondelete="RESTRICT",
+        nullable=False,
+    )
+    run_id: int = _restrict_run_ref(index=True)
+    month_end: dt.date = Field(sa_type=sa.Date(), nullable=False)
+    version: int = Field(sa_type=sa.Integer(), nullable=False)
+    restated_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    restated_by: str = Field(sa_type=sa.String(), nullable=False)
+    inputs_checksum: str = Field(sa_type=sa.String(), nullable=False)
+    tables_checksum: str = Field(sa_type=sa.String(), nullable=False)
 
 
 # --- the feed (RULES.md section 2, normalised as calc.feed documents) ------------------
@@ -431,6 +553,11 @@ FEED_TABLE: sa.Table = FeedRecord.__table__
 RUN_TABLE: sa.Table = CalculationRun.__table__
 STATE_FILE_TABLE: sa.Table = RunStateFile.__table__
 SCENARIO_TABLE: sa.Table = SavedScenario.__table__
+USER_TABLE: sa.Table = AppUser.__table__
+AUDIT_TABLE: sa.Table = AuditEvent.__table__
+CLOSED_MONTH_TABLE: sa.Table = ClosedMonth.__table__
+CLOSED_FILE_TABLE: sa.Table = ClosedFile.__table__
+RESTATEMENT_TABLE: sa.Table = Restatement.__table__
 
 FEED_KEY = ("feed_id", "row_no")
 RUN_KEY = ("run_id", "row_no")
@@ -446,14 +573,24 @@ def is_money(column: sa.Column) -> bool:
 
 
 __all__ = [
+    "AUDIT_TABLE",
+    "CLOSED_FILE_TABLE",
+    "CLOSED_MONTH_TABLE",
     "FEED_TABLE",
     "FEED_TABLES",
+    "RESTATEMENT_TABLE",
     "RESULT_TABLES",
     "RUN_TABLE",
     "SCENARIO_TABLE",
     "STATE_FILE_TABLE",
+    "USER_TABLE",
+    "AppUser",
+    "AuditEvent",
     "CalculationRun",
+    "ClosedFile",
+    "ClosedMonth",
     "FeedRecord",
+    "Restatement",
     "RunStateFile",
     "SavedScenario",
     "StoreModel",

@@ -27,6 +27,7 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 
 import calc
+from calc.access import Principal
 from calc.engine.state import MonthEndState, state_files
 from calc.feed import Feed
 from calc.report import MonthlyCalculation
@@ -292,6 +293,7 @@ def save_calculation(
     *,
     migrate: bool = False,
     state: MonthEndState | None = None,
+    principal: Principal | None = None,
 ) -> int:
     """Store ``feed``, its ``calculation`` and its month-end ``state`` (what
     ``calc.monthly.compute`` returns beside it; None: no state is stored) in one
@@ -300,8 +302,16 @@ def save_calculation(
     ``migrate``: first bring the schema to head, in the same transaction;
     otherwise it must be at head already (``calc.store.upgrade``).  Any
     failure rolls the whole transaction back: the database is left as it was.
+
+    A run that changes a closed month is recorded as its restatement, in the same
+    transaction (``calc.store.closes.record_restatements``): ``principal`` is who loads
+    it, and a restatement needs an admin (``AccessDenied`` otherwise, nothing stored).
     """
+    from calc.store.closes import record_restatements
+
     with write_transaction(engine) as conn:
         if migrate:
             upgrade_connection(conn)
-        return save_on_connection(conn, feed, calculation, progress, state)
+        run_id = save_on_connection(conn, feed, calculation, progress, state)
+        record_restatements(conn, run_id, principal)
+        return run_id

@@ -16,9 +16,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from calc.access import AccessDenied
 from calc.feed import FeedError
 from calc.reports.data import feed_overview, problems_frame
-from dashboard import data, filters, ui
+from dashboard import closed_months, data, filters, ui
 from dashboard.plain import plain
 
 log = logging.getLogger("dashboard")
@@ -56,7 +57,8 @@ def _load(upload, payload: bytes) -> None:
             line.text(f"{time.perf_counter() - started:6.1f}s · {stage}")
 
         try:
-            run_id = data.load_uploaded_feed(payload, upload.name, progress=progress)
+            run_id = data.load_uploaded_feed(payload, upload.name, progress=progress,
+                                             principal=closed_months.principal())
         except Exception:
             status.update(label=f"{plain(upload.name)} was not loaded", state="error", expanded=False)
             raise
@@ -127,6 +129,8 @@ def _guard(upload, action) -> None:
         _failed(upload.name, f"The upload could not be used: {err}")
     except data.StoreUnavailable:
         _failed(upload.name, "The calculation store is not available on this installation.")
+    except AccessDenied as err:
+        _failed(upload.name, f"{err}.")
     except ScriptControlException:  # st.rerun
         raise
     except Exception as err:
@@ -189,6 +193,8 @@ def _runs() -> None:
 def render() -> None:
     st.title("Data")
     _runs()
+    st.divider()
+    closed_months.section()
     st.divider()
     _upload()
 
