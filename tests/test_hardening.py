@@ -440,12 +440,19 @@ def test_the_sql_check_finds_sql_built_from_strings():
         assert not SQL_FROM_STRINGS.search(line), line
 
 
+# The one exception: a migration's trigger DDL (0005, closed months) is written per table from the
+# migration's own constant table names; identifiers and DDL cannot be bound parameters, and no value
+# from a feed, a link or a user reaches it.
+MIGRATION_DDL = re.compile(r"(CREATE|DROP) (TRIGGER|FUNCTION)")
+
+
 def test_no_sql_is_built_from_strings():
     found = []
     for folder in ("calc", "dashboard"):
         for path in sorted((ROOT / folder).rglob("*.py")):
+            ddl_allowed = "migrations/versions" in path.as_posix()
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                if SQL_FROM_STRINGS.search(line):
+                if SQL_FROM_STRINGS.search(line) and not (ddl_allowed and MIGRATION_DDL.search(line)):
                     found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not found
 
