@@ -90,8 +90,9 @@ if revenue_alias is not None and nav is revenue_alias:
 
 filters.show_link_problems(nav.url_path, st.container())
 ui.style()
-st.session_state["_filters"] = filters.render_sidebar()
+st.session_state["_filters"] = ui.sidebar_filters()  # inside a handler: no traceback from a link's values
 auth.sidebar(principal)
 st.sidebar.caption("Master Distribution Agreement (Class B Shares), AIM and INVESCO funds. "
                    "Filters live in the address bar: copy the link to share this view (it names the run).")
-nav.run()
+with ui.shielded("page"):
+    nav.run()

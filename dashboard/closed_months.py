@@ -18,6 +18,7 @@ from calc.access import AccessDenied, Principal
 from calc.close import zip_files
 from calc.reports.restatement import differences
 from dashboard import data, filters, ui
+from dashboard.plain import plain
 
 log = logging.getLogger("dashboard")
 
@@ -68,7 +69,7 @@ def _close_form(who: Principal, closes: pd.DataFrame) -> None:
             with st.spinner(f"Closing {month:%Y-%m}: its six files and the checksums of their inputs…"):
                 close_id = close_month(data.engine(), f.run_id, month, who)
         except (CloseError, AccessDenied, LookupError) as err:
-            st.error(f"{month:%Y-%m} was not closed: {err}", icon=":material/error:")
+            st.error(f"{month:%Y-%m} was not closed: {plain(err)}", icon=":material/error:")
             return
         st.session_state[_CLOSED_MESSAGE] = (f"Closed {month:%Y-%m} of run {f.run_id} (close {close_id}): its six "
                                              "files and their checksums are stored for ever.")

@@ -23,6 +23,7 @@ import os
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,8 +45,12 @@ class StoreUnavailable(RuntimeError):
 
 
 def database_url() -> str | None:
-    """The database named by ``DATABASE_URL`` (None: the store's default SQLite file)."""
-    return os.environ.get(ENV_DATABASE_URL) or None
+    """The database named by ``DATABASE_URL`` in the environment, else in the untracked
+    ``.streamlit/secrets.toml`` (None: the store's default SQLite file)."""
+    url = os.environ.get(ENV_DATABASE_URL)
+    if not url and st.secrets.load_if_toml_exists():
+        url = st.secrets.get(ENV_DATABASE_URL)
+    return str(url) if url else None
 
 
 def _store() -> Any:
@@ -279,22 +284,97 @@ def source_name(source: object) -> str:
     return parts[-1] if parts else "feed"
 
 
+# An uploaded zip is checked from its directory before a byte is extracted, and counted while it is.
+MAX_UNZIPPED_BYTES = 1 << 30  # 1 GiB: a feed expands to at most this (the large sample is far smaller)
+MAX_COMPRESSION_RATIO = 100  # expanded : compressed; CSV feeds zip about 5-15 to 1, zip bombs 1,000 to 1 and more
+RATIO_FLOOR_BYTES = 1 << 20  # files smaller than 1 MiB expanded are not held to the ratio (tiny files vary)
+MAX_ZIP_MEMBERS = 1_000
+COPY_CHUNK_BYTES = 1 << 20
+_S_IFMT, _S_IFLNK = 0o170000, 0o120000
+
+
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GiB" if n >= 1 << 30 else f"{n / (1 << 20):.1f} MiB"
+
+
+def _check_members(members: list[zipfile.ZipInfo], root: Path) -> list[tuple[zipfile.ZipInfo, Path]]:
+    """Each member with the path it is extracted to, after every check that needs no extraction:
+    names (no ``..``, absolute path or link; the real path inside ``root``), count, sizes, ratio."""
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise UploadError(f"the zip file holds {len(members):,} files, more than the {MAX_ZIP_MEMBERS:,} a feed may have.")
+    out = []
+    for member in members:
+        name = member.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":") or "\0" in name:
+            raise UploadError(f"the zip file holds an unsafe path ({name!r}): no absolute paths or '..' parts.")
+        if (member.external_attr >> 16) & _S_IFMT == _S_IFLNK:
+            raise UploadError(f"the zip file holds a link ({name!r}): zip the files themselves.")
+        target = Path(os.path.realpath(root / name))
+        if not target.is_relative_to(root):
+            raise UploadError(f"the zip file holds an unsafe path ({name!r}): it leads outside the feed's folder.")
+        out.append((member, target))
+    total = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members)
+    if total > MAX_UNZIPPED_BYTES:
+        raise UploadError(f"the zip file expands to {_gib(total)}, more than the {_gib(MAX_UNZIPPED_BYTES)} a feed may "
+                          "have: nothing was extracted.")
+    for member in members:
+        if member.file_size >= RATIO_FLOOR_BYTES and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1):
+            raise UploadError(f"{member.filename!r} in the zip file expands {member.file_size // max(member.compress_size, 1):,} "
+                              f"times, more than the {MAX_COMPRESSION_RATIO} times a feed's files do: nothing was extracted.")
+    if total >= RATIO_FLOOR_BYTES and total > MAX_COMPRESSION_RATIO * max(packed, 1):
+        raise UploadError(f"the zip file expands {total // max(packed, 1):,} times, more than the "
+                          f"{MAX_COMPRESSION_RATIO} times a feed does: nothing was extracted.")
+    return out
+
+
+def _extract(zf: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, budget: int) -> int:
+    """Write one member to ``target``, counting its bytes: never more than it declares or ``budget``."""
+    if member.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    limit = min(member.file_size, budget)
+    with zf.open(member) as src, open(target, "wb") as dst:
+        while chunk := src.read(COPY_CHUNK_BYTES):
+            written += len(chunk)
+            if written > limit:
+                raise UploadError(f"{member.filename!r} in the zip file expands to more than it declares: "
+                                  "the file is damaged or built to mislead.")
+            dst.write(chunk)
+    return written
+
+
 def unzip_feed(data: bytes, into: Path) -> Path:
     """Unzip an uploaded feed; the folder that holds ``portfolios.csv`` (or .parquet) is the feed.
 
-    Raises :class:`UploadError` (a ``ValueError``) for a file that is not a zip or holds no feed.
+    Before anything is extracted the zip's directory is checked (:func:`_check_members`: unsafe
+    names and links are refused, the expanded size and the compression ratio are capped); while it
+    is extracted the bytes are counted.  Raises :class:`UploadError` (a ``ValueError``) for a file
+    that is not a zip, is damaged, breaks a cap or holds no feed.
     """
+    root = Path(os.path.realpath(into))
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for member in zf.infolist():
-                target = (into / member.filename).resolve()
-                if not str(target).startswith(str(into.resolve())):
-                    raise UploadError(f"the zip file holds an unsafe path ({member.filename}).")
-            zf.extractall(into)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as err:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        members = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as err:
         raise UploadError("the file is not a zip archive (it could not be opened as one): "
                           "zip the feed's CSV files, or their folder, and upload the zip.") from err
-    for candidate in [into, *sorted(p for p in into.rglob("*") if p.is_dir())]:
+    with zf:
+        planned = _check_members(members, root)
+        budget = MAX_UNZIPPED_BYTES
+        try:
+            for member, target in planned:
+                budget -= _extract(zf, member, target, budget)
+        except UploadError:
+            raise
+        except (zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError, zlib.error, OSError, ValueError) as err:
+            # a bad CRC or truncated data, an encrypted member, an unknown compression method
+            raise UploadError("the zip file could not be extracted (damaged, encrypted or compressed in a way not "
+                              "supported): zip the feed's CSV files again and upload the zip.") from err
+    for candidate in [root, *sorted(p for p in root.rglob("*") if p.is_dir() and not p.is_symlink())]:
         if "__MACOSX" in candidate.parts:
             continue
         if (candidate / "portfolios.csv").exists() or (candidate / "portfolios.parquet").exists():

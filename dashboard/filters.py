@@ -21,7 +21,8 @@ or changes a filter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ import streamlit as st
 
 from calc.reports.common import portfolio_labels
 from dashboard import data, theme
+from dashboard.plain import plain
 
 log = logging.getLogger("dashboard")
 
@@ -74,6 +76,18 @@ class Filters:
         return bool(self.party and self.meta is not None and self.party in self.meta.assignees)
 
 
+LINK_INT = re.compile(r"[0-9]{1,9}")  # a run id in a link: ASCII digits only ("¹" and "٣" pass str.isdigit)
+
+
+def link_int(raw: str, allowed: Iterable[int]) -> int | None:
+    """The run id a link's text names when it is one of ``allowed``; None for anything else (``¹``, ``-1``,
+    ``1e3``, an empty or huge number), never an exception."""
+    if not LINK_INT.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value in set(allowed) else None
+
+
 def month_key(m: pd.Timestamp) -> str:
     """A month end as it stands in the URL: ``2020-06``."""
     return pd.Timestamp(m).strftime("%Y-%m")
@@ -90,14 +104,16 @@ def month_of(key: str | None) -> pd.Timestamp | None:
 
 
 def link_problem(message: str) -> None:
-    """Record a plain message about a value of the link that could not be used (shown on this page)."""
+    """Record a plain message about a value of the link that could not be used (shown on this page).
+
+    The message quotes the link and names feed values: it is drawn as plain text (:func:`plain.plain`)."""
     problems: list[tuple[str, str]] = st.session_state.setdefault(_PROBLEMS, [])
     page = st.session_state.get(_PAGE, "")
     if (page, message) not in problems:
         problems.append((page, message))
     box = st.session_state.get("_notice_box")
     if box is not None:
-        box.warning(message, icon=":material/link_off:")
+        box.warning(plain(message), icon=":material/link_off:")
 
 
 def clear_link_problems() -> None:
@@ -111,7 +127,7 @@ def show_link_problems(page: str, box: Any) -> None:
     problems = [p for p in st.session_state.get(_PROBLEMS, []) if p[0] == page]
     st.session_state[_PROBLEMS] = problems
     for _, message in problems:
-        box.warning(message, icon=":material/link_off:")
+        box.warning(plain(message), icon=":material/link_off:")  # it quotes the link: plain text
 
 
 def seed(key: str, parse: Callable[[str], Any | None], problem: Callable[[str], str] | None = None) -> None:
@@ -221,7 +237,7 @@ def render_sidebar() -> Filters:
     pending = st.session_state.pop("_select_run", None)  # a run just loaded on the Data page
     if pending in run_ids:
         st.session_state[KEY_RUN] = pending
-    seed(KEY_RUN, lambda raw: int(raw) if raw.isdigit() and int(raw) in run_ids else None,
+    seed(KEY_RUN, lambda raw: link_int(raw, run_ids),
          lambda raw: f"The link's calculation run “{raw}” is not in the store "
                      f"(runs {', '.join(map(str, sorted(run_ids)))}): showing run {run_ids[0]}, the newest. "
                      "Its month, portfolio and party were checked against that run.")

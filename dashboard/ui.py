@@ -7,10 +7,12 @@ with the headers the reader sees and a file name that says what it holds
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
@@ -21,6 +23,7 @@ from calc.reports.render import table_csv
 from calc.reports.shares import termination_date
 from dashboard import filters as flt
 from dashboard import theme
+from dashboard.plain import chart_safe, plain
 
 log = logging.getLogger("dashboard")
 
@@ -48,19 +51,60 @@ def require_data() -> flt.Filters:
     return f
 
 
-def guarded(render: Callable[[], None]) -> None:
-    """Run a page body; an unexpected error becomes a short message, never a traceback."""
+def failure_message(err: BaseException) -> str:
+    """What a reader is told about an unexpected error: plain words, no exception text, path or host."""
+    if is_connection_error(err):
+        return flt.STORE_DOWN
+    return (f"This view could not be drawn ({type(err).__name__}). The other pages still work; "
+            "the details are in the server log.")
+
+
+@contextmanager
+def shielded(what: str) -> Iterator[None]:
+    """Run the block; an unexpected error is logged with its traceback (naming ``what`` failed) and shown
+    as a short message, never as a traceback.  Streamlit's own controls (st.stop, st.rerun, page switches)
+    pass through."""
     try:
-        render()
-    except ScriptControlException:  # st.stop, st.rerun, page switches: not errors
+        yield
+    except ScriptControlException:
         raise
     except Exception as err:
-        log.error("page failed: %s", traceback.format_exc())
-        if is_connection_error(err):
-            st.error(flt.STORE_DOWN)
-            return
-        st.error(f"This view could not be drawn ({type(err).__name__}). The other pages still work; "
-                 "the details are in the server log.")
+        log.error("%s failed: %s", what, traceback.format_exc())
+        st.error(failure_message(err))
+
+
+def guarded(render: Callable[[], None]) -> None:
+    """Run a page body; an unexpected error becomes a short message, never a traceback."""
+    with shielded("page body"):
+        render()
+
+
+def fragment(func: Callable[..., None]) -> Callable[..., None]:
+    """``st.fragment`` with its body inside :func:`shielded`: a fragment rerun alone (a slider moved) runs
+    outside the page's handler, and must not show a traceback either."""
+
+    @functools.wraps(func)
+    def body(*args: object, **kwargs: object) -> None:
+        with shielded(f"fragment {func.__name__}"):
+            func(*args, **kwargs)
+
+    return st.fragment(body)
+
+
+SIDEBAR_FAILED = "The filters could not be drawn. The details are in the server log."
+
+
+def sidebar_filters() -> flt.Filters:
+    """The sidebar's filters (:func:`filters.render_sidebar`) inside a handler: a link's odd value or a
+    failing read leaves the filters empty and every page says so plainly, with no traceback."""
+    try:
+        return flt.render_sidebar()
+    except ScriptControlException:
+        raise
+    except Exception as err:
+        log.error("sidebar failed: %s", traceback.format_exc())
+        st.session_state["_store_problem"] = failure_message(err) if is_connection_error(err) else SIDEBAR_FAILED
+        return flt.Filters(None, None, None, None, None)
 
 
 def is_connection_error(err: BaseException) -> bool:
@@ -115,7 +159,7 @@ def termination_notice(f: flt.Filters) -> None:
     last_day = ended - pd.Timedelta(days=1)
     when = (f"in {theme.fmt_month(f.month)} fees accrued to {theme.fmt_date(last_day)} only"
             if ended + pd.offsets.MonthEnd(0) == f.month else f"no Distribution Fee or service fee accrues in {theme.fmt_month(f.month)}")
-    st.warning(f"{f.portfolio}: Complete Termination of the Plan on {theme.fmt_date(ended)}. From that day on neither the "
+    st.warning(f"{plain(f.portfolio)}: Complete Termination of the Plan on {theme.fmt_date(ended)}. From that day on neither the "
                f"Distribution Fee nor the service fee accrues to anyone: {when}. CDSCs go on, and so does the attribution "
                "of the shares.", icon=":material/block:")
 
@@ -214,17 +258,27 @@ def table(frame: pd.DataFrame, *, key: str | None = None, height: int | str = "a
         )
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
-def _figure(builder: str, *args: object, **kwargs: object) -> object:
+def _build(builder: str, *args: object, **kwargs: object) -> object:
+    """``charts.<builder>`` on its arguments with their text escaped for plotly (:func:`plain.chart_safe`)."""
     from dashboard import charts
 
-    return getattr(charts, builder)(*args, **kwargs)
+    return getattr(charts, builder)(*(chart_safe(a) for a in args), **{k: chart_safe(v) for k, v in kwargs.items()})
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _figure(builder: str, *args: object, **kwargs: object) -> object:
+    return _build(builder, *args, **kwargs)
 
 
 def plot(builder: str, *args: object, key: str, **kwargs: object) -> None:
     """``charts.<builder>(*args)`` drawn full width; the figure is kept for the same frames (a rerun that
-    changes nothing of it does not build it again)."""
+    changes nothing of it does not build it again).  Feed names are drawn as written (no plotly markup)."""
     st.plotly_chart(_figure(builder, *args, **kwargs), width="stretch", key=key)
+
+
+def chart(builder: str, *args: object, key: str, **kwargs: object) -> None:
+    """As :func:`plot`, for a figure not worth keeping (built from a scenario's results)."""
+    st.plotly_chart(_build(builder, *args, **kwargs), width="stretch", key=key)
 
 
 def money_metric(label: str, value: float, prior: float | None = None, prior_label: str = "", help: str | None = None) -> None:
@@ -277,7 +331,7 @@ class ProgressBar:
         overall = (self.index + self.local) / max(len(self.steps), 1)
         self.bar.progress(min(1.0, overall))
         count = f" {done:,}/{total:,}" if done is not None and total else ""
-        self.line.caption(f"{self.steps[self.index]} · {stage}{count} · {time.perf_counter() - self.started:.0f} s")
+        self.line.caption(f"{plain(self.steps[self.index])} · {plain(stage)}{count} · {time.perf_counter() - self.started:.0f} s")
 
     @property
     def elapsed(self) -> float:

@@ -7,12 +7,14 @@ default).  Each is computed by ``calc.monthly`` and stored with
 
 from __future__ import annotations
 
+import csv
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from feedkit import EXAMPLES
+from feedkit import EXAMPLES, set_cell
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 HAND_RUN, RANDOM_RUN = 1, 2
@@ -70,6 +72,45 @@ def build_store(path: Path, examples: tuple[str, ...] = ("hand", "random-1095"))
         runs[name] = save_calculation(engine, feed, monthly_calculation(feed))
     engine.dispose()
     return DashboardStore(url, runs)
+
+
+IMAGE = "![x](http://127.0.0.1:1/x.png)"  # an image the reader's browser would fetch, were it drawn
+NASTY = {  # the hand example's names -> names an attacker could put in a feed
+    "P": "P<b>html</b>",
+    "Portfolio P": f"{IMAGE} Portfolio",
+    "OD1": "[link](http://evil)",
+    "FIN": f"**bold** {IMAGE}",
+    "OM": "[acct](http://evil) OM",
+    "OR": "@OR <b>x</b>",
+    "AIM FUNDS GROUP": "[fund](http://evil) www.evil.com a@evil.com",
+}
+
+
+def build_nasty_store(folder: Path) -> str:
+    """A SQLite store in ``folder`` holding the hand example with every name replaced by one of
+    :data:`NASTY` (run 1, and run 2 with another offset, so that Compare runs has differences)."""
+    from calc.feed import read_feed
+    from calc.monthly import monthly_calculation
+    from calc.store import get_engine, save_calculation, upgrade
+
+    feed_folder = folder / "feed"
+    shutil.copytree(EXAMPLES / "hand" / "feed", feed_folder)
+    for f in feed_folder.glob("*.csv"):
+        with f.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        rows = [rows[0]] + [[NASTY.get(c, c) for c in r] for r in rows[1:]]
+        with f.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+    url = f"sqlite:///{folder / 'nasty.db'}"
+    engine = get_engine(url)
+    upgrade(engine)
+    for amount in (None, "6000"):
+        if amount:
+            set_cell(feed_folder, "offsets", 2, "amount", amount)
+        feed = read_feed(feed_folder)
+        save_calculation(engine, feed, monthly_calculation(feed))
+    engine.dispose()
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from calc import store
 from calc.access import Principal
 from dashboard import theme
+from dashboard.plain import unescape
 
 pytest_plugins = ["dashboard_fixtures"]  # dashboard_store, dashboard_db, empty_db
 TITLES = {  # each page script in dashboard/screens/ and the title it draws
@@ -60,7 +61,7 @@ def open_page(page: str, **params: str) -> AppTest:
 
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [unescape(e.value) for e in at.error]
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -112,7 +113,7 @@ def test_unknown_link_values_are_reported_not_silently_replaced(dashboard_db):
     assert_clean(at)
     selected = {s.key: s.value for s in at.sidebar.selectbox}
     assert selected["run"] == RANDOM_RUN and selected["portfolio"] == "all" and selected["month"] == "2017-03"
-    shown = " ".join(w.value for w in at.warning)
+    shown = " ".join(unescape(w.value) for w in at.warning)
     assert "The link's calculation run “99” is not in the store (runs 1, 2): showing run 2, the newest." in shown
     assert "The link's month “1999-01” is not in run 2" in shown and "showing March 2017" in shown
     assert "The link's portfolio “NOPE” is not in run 2: showing all portfolios." in shown
@@ -130,9 +131,9 @@ def test_unknown_link_values_are_reported_not_silently_replaced(dashboard_db):
 def test_a_bad_value_in_a_link_shows_a_message(dashboard_db, page, params, message):
     at = open_page(page, run=str(RANDOM_RUN), **params)
     assert_clean(at)
-    assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
+    assert any(message in unescape(w.value) for w in at.warning), [unescape(w.value) for w in at.warning]
     at.run()  # still there on the next rerun of the same page
-    assert any(message in w.value for w in at.warning)
+    assert any(message in unescape(w.value) for w in at.warning)
 
 
 def test_a_link_always_names_its_run(dashboard_db):
@@ -263,7 +264,7 @@ def test_choices_survive_navigation(dashboard_db):
 def test_shares_after_complete_termination(dashboard_db):
     at = open_page("shares", run=str(HAND_RUN), portfolio="Q", month="2020-06")
     assert_clean(at)
-    assert any("Complete Termination of the Plan on 2020-06-16" in w.value for w in at.warning)
+    assert any("Complete Termination of the Plan on 2020-06-16" in unescape(w.value) for w in at.warning)
 
 
 def test_shares_table_of_the_month(dashboard_db):
@@ -353,7 +354,7 @@ def test_collateral_unknown_assignee_in_the_link(dashboard_db):
     at = open_page("collateral", run=str(HAND_RUN), assignee="NOBODY")
     assert not at.exception and not at.error
     assert metric(at, "Received to date") == "$699.01"  # FIN, the only assignee of the hand example
-    assert any("“NOBODY” is not in this calculation run: showing FIN" in w.value for w in at.warning)
+    assert any("“NOBODY” is not in this calculation run: showing FIN" in unescape(w.value) for w in at.warning)
 
 
 # --- Omnibus -------------------------------------------------------------------------------
@@ -376,11 +377,11 @@ def test_omnibus_drill_to_another_account_and_exceptions(dashboard_db):
     at = open_page("omnibus", run=str(RANDOM_RUN), portfolio="P1", month="2016-08")
     assert_clean(at)
     assert at.selectbox(key="account").value == "AC011"  # the first flagged account
-    assert any("negative_free_shares" in w.value for w in at.warning)
+    assert any("negative_free_shares" in unescape(w.value) for w in at.warning)
     at.selectbox(key="account").set_value("AC012").run()
     assert_clean(at)
     assert at.query_params.get("account") == "AC012"
-    assert any("zero_denominator" in w.value for w in at.warning)
+    assert any("zero_denominator" in unescape(w.value) for w in at.warning)
     assert any("F(m-1) = 0" in c.value for c in at.code)
 
 
@@ -453,7 +454,7 @@ def test_data_page_rejects_a_bad_feed(own_store, tmp_path):
     assert any("rejected" in e.value for e in at.error)
     problems = at.table[-1].value
     assert list(problems.columns) == ["File", "Line", "Column", "Rule"]
-    assert "tenures.csv" in set(problems["File"])
+    assert "tenures.csv" in set(problems["File"].map(unescape))
     assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 2  # nothing was written
 
 
@@ -464,11 +465,11 @@ def test_data_page_loads_a_feed(own_store):
     at.file_uploader(key="feed_zip").upload("hand.zip", _zip(EXAMPLES / "hand" / "feed", "hand/"), "application/zip").run()
     at.button(key="load_feed").click().run()
     assert_clean(at)
-    assert any("identical to the feed of run 1" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert any("identical to the feed of run 1" in unescape(w.value) for w in at.warning), [unescape(w.value) for w in at.warning]
     assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 2  # not stored yet
     at.button(key="store_again").click().run()
     assert_clean(at)
-    assert any("Loaded hand.zip as calculation run 3" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("Loaded hand.zip as calculation run 3" in unescape(s.value) for s in at.success), [s.value for s in at.success]
     assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 3
     run = at.sidebar.selectbox(key="run")
     assert run.value == 3 and run.options[0] == "Run 3 · hand.zip"
@@ -481,7 +482,7 @@ def test_data_page_upload_errors_read_the_same(own_store):
     at.file_uploader(key="feed_zip").upload("notes.zip", b"this is not a zip file", "application/zip").run()
     at.button(key="load_feed").click().run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [unescape(e.value) for e in at.error]
     assert errors == ["**notes.zip was not loaded.** The upload could not be used: the file is not a zip archive (it "
                       "could not be opened as one): zip the feed's CSV files, or their folder, and upload the zip. "
                       "Nothing was written to the store."]
@@ -491,7 +492,7 @@ def test_data_page_upload_errors_read_the_same(own_store):
         zf.writestr("readme.txt", "no feed here")
     at.file_uploader(key="feed_zip").upload("empty.zip", buf.getvalue(), "application/zip").run()
     at.button(key="load_feed").click().run()
-    assert [e.value.split("**")[1] for e in at.error] == ["empty.zip was not loaded."]
+    assert [unescape(e.value).split("**")[1] for e in at.error] == ["empty.zip was not loaded."]
     assert len(store.list_runs(store.get_engine(own_store), ANALYST)) == 2
 
 
@@ -577,7 +578,7 @@ def test_an_event_before_the_start_says_so_and_runs_nothing(dashboard_db):
     _add_event(at, "complete_termination", "2020-03-31")
     at.button(key="scn_run").click().run()
     assert not at.exception
-    text = " ".join(e.value for e in at.error)
+    text = " ".join(unescape(e.value) for e in at.error)
     assert "cannot run" in text and "2020-03-31 is not after the start 2020-06" in text
     assert "scn_current" not in at.session_state
     assert not any(h.value.startswith("Results") for h in at.subheader)
@@ -597,7 +598,7 @@ def test_save_then_reopen_a_scenario(own_store):
     at.text_input(key="scn_save_name").set_value("ADI out, saved")
     at.button(key="scn_save").click().run()
     assert_clean(at)
-    assert any("Saved as “ADI out, saved”" in s.value for s in at.success)
+    assert any("Saved as “ADI out, saved”" in unescape(s.value) for s in at.success)
     eng = store.get_engine(own_store)
     assert store.list_scenarios(eng)["name"].tolist() == ["ADI out, saved"]
     assert "successor = \"NEWCO\"" in store.read_saved_scenario(eng, "ADI out, saved")
@@ -612,7 +613,7 @@ def test_save_then_reopen_a_scenario(own_store):
     assert at.number_input(key="scn_horizon").value == 4
     assert at.session_state["scn_events"][0]["successor"] == "NEWCO"
     assert at.session_state["scn_tab"] == "Scenario"
-    assert "Results: ADI out, saved" in [h.value for h in at.subheader]  # kept: drawn without running again
+    assert "Results: ADI out, saved" in [unescape(h.value) for h in at.subheader]  # kept: drawn without running again
     assert not any("not those of the results" in i.value for i in at.info)
 
     at.button(key="scn_delete").click().run()

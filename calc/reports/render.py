@@ -8,6 +8,15 @@ shares, percents or dates (``{"money": [...], "shares": [...], "percent":
 this module only writes them in fund-report formats: $1,234.56 with negatives
 in parentheses, six-decimal shares, 71.34%, ISO dates.  A row is a total row
 when its first cell is "Total" or its second "Subtotal".
+
+Text comes from feeds (portfolio, party and account names), and a spreadsheet
+runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage
+return) as a formula.  Following OWASP's guidance on CSV injection, such a text
+cell or header is written with a leading single quote in CSV
+(:func:`formula_safe`); in Excel it is a string cell with the quote-prefix
+style, so it shows as typed and stays text when edited.  Numbers stay numbers:
+a negative amount is written as a number, and text that is only a number
+(``-12.5``) cannot run and is left as it is.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -25,6 +35,22 @@ from calc.reports.statement import SHEET_KINDS, Statement, statement_sheets
 Kinds = Mapping[str, Iterable[str]]
 KINDS = ("money", "shares", "percent", "dates")
 STATEMENT_HTML_SHEETS = ("Summary", "Payments", "By party", "Tie-out", "Exceptions")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet may run a cell that starts so (OWASP)
+FORMULA_ESCAPE = "'"
+CSV_LINE_END = "\r\n"
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def formula_risk(value: object) -> bool:
+    """Whether ``value`` is text a spreadsheet could run as a formula (text that is only a number cannot)."""
+    return isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value)
+
+
+def formula_safe(value: object) -> object:
+    """``value`` for a CSV cell: text that could run as a formula gets a leading single quote; the rest as it is."""
+    return FORMULA_ESCAPE + value if formula_risk(value) else value  # type: ignore[operator]
 
 
 def column_kind(column: str, kinds: Kinds) -> str:
@@ -58,7 +84,8 @@ def _scope(s: Statement) -> str:
 
 
 def table_csv(frame: pd.DataFrame, kinds: Kinds) -> bytes:
-    """``frame`` as CSV bytes: dates as YYYY-MM-DD, money with two decimals, the rest as it is."""
+    """``frame`` as CSV bytes: dates as YYYY-MM-DD, money with two decimals, text that a spreadsheet could
+    run as a formula quoted (:func:`formula_safe`, headers too), the rest as it is."""
     sheet = frame.copy()
     for col in sheet.columns:
         kind = column_kind(col, kinds)
@@ -66,7 +93,12 @@ def table_csv(frame: pd.DataFrame, kinds: Kinds) -> bytes:
             sheet[col] = pd.to_datetime(sheet[col]).dt.strftime("%Y-%m-%d").fillna("")
         elif kind == "money":
             sheet[col] = sheet[col].map(lambda v: "" if pd.isna(v) else f"{round(float(v), 2) + 0.0:.2f}")
-    return sheet.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        elif not (pd.api.types.is_numeric_dtype(sheet[col]) or pd.api.types.is_datetime64_any_dtype(sheet[col])):
+            sheet[col] = sheet[col].map(formula_safe)
+    sheet.columns = [formula_safe(str(c)) for c in sheet.columns]
+    # CRLF line ends (RFC 4180): the csv writer then quotes a text cell holding a lone CR, which would
+    # otherwise end the row early in a spreadsheet.
+    return sheet.to_csv(index=False, lineterminator=CSV_LINE_END).encode("utf-8")
 
 
 def statement_csv(s: Statement, portfolio_names: dict[str, str] | None = None) -> bytes:
@@ -96,14 +128,18 @@ def workbook(sheets: Mapping[str, pd.DataFrame], kinds: Kinds, heading: str, sub
     }
     bold = {k: wb.add_format({"bold": True, "top": 1, **({"num_format": f.num_format} if f.num_format else {})})
             for k, f in fmts.items()}
+    # Text that a spreadsheet could run as a formula: a string cell with the quote-prefix style.
+    quoted = {False: wb.add_format({"quote_prefix": True}), True: wb.add_format({"bold": True, "top": 1, "quote_prefix": True})}
+    head_quoted = wb.add_format({"bold": True, "bg_color": "#1f4e79", "font_color": "#ffffff", "border": 1,
+                                 "text_wrap": True, "valign": "top", "quote_prefix": True})
     for name, frame in sheets.items():
         ws = wb.add_worksheet(name[:31])
-        ws.write(0, 0, f"{heading}: {name}", title)
-        ws.write(1, 0, subheading, sub)
+        ws.write_string(0, 0, f"{heading}: {name}", title)
+        ws.write_string(1, 0, subheading, sub)
         row0 = 3
         totals = [_is_total_row(row) for row in frame.itertuples(index=False)]
         for j, col in enumerate(frame.columns):
-            ws.write(row0, j, col, head)
+            ws.write_string(row0, j, str(col), head_quoted if formula_risk(str(col)) else head)
             kind = column_kind(col, kinds)
             width = max(len(str(col)), 12 if kind != "text" else min(60, max([len(str(v)) for v in frame[col]] + [8])))
             ws.set_column(j, j, width + 2)
@@ -118,10 +154,11 @@ def workbook(sheets: Mapping[str, pd.DataFrame], kinds: Kinds, heading: str, sub
                 elif isinstance(v, (int, float, np.integer, np.floating)):
                     ws.write_number(row0 + 1 + i, j, float(v), f)
                 else:
-                    ws.write_string(row0 + 1 + i, j, str(v), f)
+                    text = str(v)
+                    ws.write_string(row0 + 1 + i, j, text, quoted[totals[i]] if formula_risk(text) else f)
         ws.freeze_panes(row0 + 1, 0)
         if frame.empty:
-            ws.write(row0 + 1, 0, empty_note, sub)
+            ws.write_string(row0 + 1, 0, empty_note, sub)
     wb.close()
     return buf.getvalue()
 
@@ -212,4 +249,4 @@ def document_html(title: str, subtitle: str, sheets: Mapping[str, pd.DataFrame],
             f"{STYLE}</head><body>{content}</body></html>")
 
 
-__all__ = ["column_kind", "document_html", "html_table", "statement_csv", "statement_excel", "statement_html", "table_csv", "workbook"]
+__all__ = ["column_kind", "document_html", "formula_risk", "formula_safe", "html_table", "statement_csv", "statement_excel", "statement_html", "table_csv", "workbook"]

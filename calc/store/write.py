@@ -129,9 +129,14 @@ def _copy_postgres(
     Arrow writes the CSV: text always quoted (so ``""`` is an empty string),
     nulls as empty unquoted fields (NULL), floats in their shortest exact form.
     """
-    quote = conn.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(c) for c in frame.columns)
-    statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    from psycopg import sql
+
+    unknown = [c for c in frame.columns if c not in table.columns]
+    if unknown:  # the columns are the model's own; never a name from elsewhere
+        raise ValueError(f"{table.name} has no column {', '.join(map(str, unknown))}")
+    statement = sql.SQL("COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)").format(
+        table=sql.Identifier(table.name), columns=sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+    )
     rows = _arrow(table, frame)
     options = pa_csv.WriteOptions(include_header=False)
     driver = conn.connection.driver_connection
@@ -145,7 +150,7 @@ def _copy_postgres(
                 tick(block.num_rows)
     except conn.dialect.loaded_dbapi.Error as err:  # as SQLAlchemy's own statements raise it
         raise sa.exc.DBAPIError.instance(
-            statement, None, err, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            statement.as_string(driver), None, err, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
         ) from err
 
 

@@ -36,6 +36,7 @@ from calc.reports.collateral import (
 from calc.reports.render import document_html, table_csv, workbook
 from dashboard import data, filters, theme, ui
 from dashboard.filters import publish
+from dashboard.plain import plain, plain_list
 
 STATEMENT_LABELS = {"month_end": "Month", "portfolio_id": "Portfolio", "name": "Name", "distribution_fee": "12b-1 Portion",
                     "cdsc": "CDSC Portion", "offset": "Offsets", "payable": "Payable", "due_date": "Due date",
@@ -63,7 +64,7 @@ def render() -> None:
         return
     options = _assignees(f)
     if not options:
-        st.info(f"{f.party} has assigned none of its Portions in this run: no assignee's collateral to show. "
+        st.info(f"{plain(f.party)} has assigned none of its Portions in this run: no assignee's collateral to show. "
                 "Choose All parties or an assignee in the Party filter.")
         return
     if f.party in meta.assignees:
@@ -84,9 +85,9 @@ def render() -> None:
     pb = payback(stream, price)
     status = assignment_status(terms, pb, m)
     ret = returns(stream, terms, m)
-    holders = ", ".join(sorted(set(terms["rights_holder"])))
-    party_note = f" (Party filter: {f.party})" if f.party and f.party not in meta.assignees else ""
-    st.caption(f"{assignee}: 12b-1 Portions and CDSC Portions assigned by {holders}{party_note} · as of "
+    holders = plain_list(sorted(set(terms["rights_holder"])))
+    party_note = f" (Party filter: {plain(f.party)})" if f.party and f.party not in meta.assignees else ""
+    st.caption(f"{plain(assignee)}: 12b-1 Portions and CDSC Portions assigned by {holders}{party_note} · as of "
                f"{theme.fmt_month(m)} · run {f.run_id}. Every portfolio of the assignments (the Portfolio filter does "
                "not apply here: the purchase price covers them all).")
 
@@ -102,7 +103,7 @@ def render() -> None:
         ui.metric("Recovered", theme.fmt_pct(pb.recovered) if pb.recovered is not None else "–",
                   help="Collections to date ÷ purchase price")
     with c[3]:
-        ui.metric("Paid back", status.label, help=status.detail)
+        ui.metric("Paid back", status.label, help=plain(status.detail))
     c = st.columns(4)
     with c[0]:
         ui.metric("Multiple", theme.fmt_multiple(ret.multiple), help="Collections to date ÷ purchase price")
@@ -117,11 +118,11 @@ def render() -> None:
         ui.metric("Remaining", theme.fmt_money_card(pb.remaining) if pb.remaining is not None else "–",
                   help="Purchase price less collections to date")
     if status.ended is not None:
-        st.info(status.detail)
+        st.info(plain(status.detail))
 
     this = stream[stream["month_end"] == m]
     if this.empty or this["total"].iloc[0] == 0:
-        st.info(f"No Portion for {assignee} in {theme.fmt_month(m)}.")
+        st.info(f"No Portion for {plain(assignee)} in {theme.fmt_month(m)}.")
     else:
         r = this.iloc[0]
         st.success(f"{theme.fmt_month(m)}: 12b-1 Portion {theme.fmt_money(r['distribution_fee'])}, CDSC Portion "
@@ -173,7 +174,7 @@ def _statement(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, sta
     st.subheader("Statement of Portions")
     rows = investor_statement(payments, meta.portfolios, end=m)
     months = statement_by_month(rows)
-    st.caption(f"{assignee}'s own 12b-1 Portions and CDSC Portions, month by month and portfolio, to "
+    st.caption(f"{plain(assignee)}'s own 12b-1 Portions and CDSC Portions, month by month and portfolio, to "
                f"{theme.fmt_month(m)}, with offsets, what is payable and when.")
     sheets = {"By month": months.rename(columns=STATEMENT_LABELS), "By month and portfolio": rows.rename(columns=STATEMENT_LABELS)}
     title = f"Statement of Portions: {assignee}"
@@ -240,7 +241,7 @@ def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Tim
             ui.metric(f"Net assets behind the stream, {m:%b %Y}", theme.fmt_money_compact(now["net_assets"]),
                       help=theme.fmt_money(now["net_assets"]))
         with c[1]:
-            ui.metric(f"{assignee}'s part (fee fraction)", theme.fmt_money_compact(now["investor_net_assets"]),
+            ui.metric(f"{plain(assignee)}'s part (fee fraction)", theme.fmt_money_compact(now["investor_net_assets"]),
                       help=theme.fmt_money(now["investor_net_assets"]))
         peak = nav["net_assets"].max()
         with c[2]:
@@ -279,7 +280,7 @@ def _runoff(run_id: int, assignee: str, month: pd.Timestamp) -> None:
              else f"{theme.fmt_money(whole_low)} to {theme.fmt_money(whole_high)}")
     st.markdown(f"**At {theme.fmt_month(when)}**: {theme.fmt_shares(at['commission_shares'].sum(), 2)} Commission Shares "
                 f"(cost {theme.fmt_money(at['cost'].sum())}) carry {whole} of CDSC if redeemed at cost; "
-                f"**{assignee}'s share (its CDSC fraction): {span}**.")
+                f"**{plain(assignee)}'s share (its CDSC fraction): {span}**.")
     st.caption("Years held are counted by anniversary, as the CDSC statement counts them. The shares are recorded by "
                "issue year, not date: before December a year's shares are in one of two years held (\"3 or 4\") "
                "depending on the day they were issued, so the CDSC is given as a range.")

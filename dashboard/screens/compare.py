@@ -12,6 +12,7 @@ import streamlit as st
 from calc.reports.compare import compare_by_party, compare_runs, compare_totals
 from dashboard import data, filters, theme, ui
 from dashboard.filters import publish
+from dashboard.plain import plain
 
 LABELS = {"month_end": "Month", "party": "Party", "status": "Status", "total_a": "Money, run A", "total_b": "Money, run B",
           "total_change": "Change in money", "payable_a": "Payable, run A", "payable_b": "Payable, run B",
@@ -31,13 +32,13 @@ def render() -> None:
         return
     default = next((r for r in others if r < f.run_id), others[0])
     filters.choice("compare_with", others, default, "run to compare with",
-                   parse=lambda raw: int(raw) if raw.isdigit() and int(raw) in others else None,
+                   parse=lambda raw: filters.link_int(raw, others),
                    show=lambda r: labels.get(r, f"run {r}"))
     other = st.selectbox("Compare with (run B)", others, key="compare_with", format_func=lambda r: labels.get(r, f"Run {r}"),
                          help="Run A is the run chosen in the sidebar.")
     publish("compare_with", other, None)
-    scope = f"{f.scope_label} · {f.party_label}"
-    st.caption(f"Run A: {labels.get(f.run_id)} · run B: {labels.get(other)} · scope: {scope}. Money is the Distribution "
+    scope = f"{plain(f.scope_label)} · {plain(f.party_label)}"
+    st.caption(f"Run A: {plain(labels.get(f.run_id))} · run B: {plain(labels.get(other))} · scope: {scope}. Money is the Distribution "
                "Fee, service fee and CDSC of each party (after assignments); payable is after offsets.")
 
     pay_a, pay_b = data.table(f.run_id, "payments"), data.table(other, "payments")

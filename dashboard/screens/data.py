@@ -21,6 +21,7 @@ from calc.access import AccessDenied
 from calc.feed import FeedError
 from calc.reports.data import feed_overview, problems_frame
 from dashboard import closed_months, data, filters, ui
+from dashboard.plain import plain
 
 log = logging.getLogger("dashboard")
 
@@ -35,15 +36,18 @@ PENDING = "_duplicate_upload"  # an upload identical to a stored run, waiting fo
 
 
 def _failed(name: str, reason: str, problems: pd.DataFrame | None = None) -> None:
-    """Every upload error, the same way: the file, why, nothing written (and a rejected feed's problems)."""
-    st.error(f"**{name} was not loaded.** {reason} Nothing was written to the store.", icon=":material/error:")
+    """Every upload error, the same way: the file, why, nothing written (and a rejected feed's problems).
+
+    The file's name, the reason and the problems quote the upload: all are drawn as plain text."""
+    st.error(f"**{plain(name)} was not loaded.** {plain(reason)} Nothing was written to the store.",
+             icon=":material/error:")
     if problems is not None and not problems.empty:
-        st.table(problems.rename(columns={"file": "File", "line": "Line", "column": "Column", "rule": "Rule"}),
-                 hide_index=True, border="horizontal")
+        shown = problems.rename(columns={"file": "File", "line": "Line", "column": "Column", "rule": "Rule"})
+        st.table(shown.map(plain), hide_index=True, border="horizontal")  # st.table cells are Markdown
 
 
 def _load(upload, payload: bytes) -> None:
-    with st.status(f"Loading {upload.name}…", expanded=True) as status:
+    with st.status(f"Loading {plain(upload.name)}…", expanded=True) as status:
         bar = st.progress(0.0)
         line = st.empty()
         started = time.perf_counter()
@@ -51,16 +55,16 @@ def _load(upload, payload: bytes) -> None:
         def progress(stage: str, done: int | None = None, total: int | None = None) -> None:
             if done is not None and total:
                 bar.progress(min(1.0, done / total))
-            line.write(f"{time.perf_counter() - started:6.1f}s · {stage}")
+            line.text(f"{time.perf_counter() - started:6.1f}s · {stage}")
 
         try:
             run_id = data.load_uploaded_feed(payload, upload.name, progress=progress)
         except Exception:
-            status.update(label=f"{upload.name} was not loaded", state="error", expanded=False)
+            status.update(label=f"{plain(upload.name)} was not loaded", state="error", expanded=False)
             raise
         bar.progress(1.0)
-        status.update(label=f"Loaded {upload.name} as calculation run {run_id}", state="complete")
-    st.session_state["_loaded_message"] = (f"Loaded {upload.name} as calculation run {run_id}: it is chosen in the "
+        status.update(label=f"Loaded {plain(upload.name)} as calculation run {run_id}", state="complete")
+    st.session_state["_loaded_message"] = (f"Loaded {plain(upload.name)} as calculation run {run_id}: it is chosen in the "
                                            "sidebar and listed above.")
     st.session_state["_select_run"] = run_id  # the sidebar shows it on the rerun below
     st.session_state.pop(PENDING, None)
@@ -85,7 +89,7 @@ def _upload() -> None:
                         key="load_feed")
     if pending and not clicked:
         runs = ", ".join(str(r) for r in pending["runs"])
-        st.warning(f"**{upload.name} is identical to the feed of run {runs}** (the same files, byte for byte): its "
+        st.warning(f"**{plain(upload.name)} is identical to the feed of run {runs}** (the same files, byte for byte): its "
                    "Monthly Calculation is already stored. Store it again as a new run?", icon=":material/content_copy:")
         c = st.columns([1, 1, 4])
         again = c[0].button("Store it again", key="store_again")
@@ -101,7 +105,7 @@ def _upload() -> None:
     def go(payload: bytes) -> None:
         if validate_only:
             feed = data.validate_uploaded_feed(payload)
-            st.success(f"{upload.name}: the feed is valid ({len(feed.months())} months).")
+            st.success(f"{plain(upload.name)}: the feed is valid ({len(feed.months())} months).")
             ui.table(feed_overview(feed), labels={"table": "Table", "rows": "Rows"}, key="feed_overview",
                      file=ui.download_name("feed-overview", upload.name.removesuffix(".zip")))
             return

@@ -20,8 +20,9 @@ from calc.reports.omnibus import (
     omnibus_formula_lines,
 )
 from calc.vocabulary import SHARE_TOLERANCE
-from dashboard import charts, data, filters, theme, ui
+from dashboard import data, filters, theme, ui
 from dashboard.filters import KEY_PORTFOLIO, publish
+from dashboard.plain import plain, plain_list
 
 LINE_LABELS = {"rights_holder": "Rights holder", "line": "Line", "clause": "Clause", "formula": "Formula",
                "value": "Calculated", "by_formula": "By the formula", "note": "Note"}
@@ -63,16 +64,16 @@ def render() -> None:
     pid, m = f.portfolio, f.month
     omnibus, accounts, exceptions = data.omnibus_for(f.run_id, pid)
     if omnibus.empty:
-        st.info(f"No omnibus account holds shares of {f.scope_label}. "
-                + (f"Portfolios with omnibus accounts: {', '.join(with_omnibus)}." if with_omnibus else ""))
+        st.info(f"No omnibus account holds shares of {plain(f.scope_label)}. "
+                + (f"Portfolios with omnibus accounts: {plain_list(with_omnibus)}." if with_omnibus else ""))
         return
 
     ui.termination_notice(f)
 
-    st.subheader(f"{f.scope_label}: accounts at {theme.fmt_month(m)}")
+    st.subheader(f"{plain(f.scope_label)}: accounts at {theme.fmt_month(m)}")
     overview = omnibus_accounts_overview(omnibus, accounts, exceptions, pid, m)
     if overview.empty:
-        st.info(f"No omnibus account of {pid} is open at {theme.fmt_month(m)}; choose a later month.")
+        st.info(f"No omnibus account of {plain(pid)} is open at {theme.fmt_month(m)}; choose a later month.")
     else:
         holders = [c for c in overview.columns if c.startswith("F_")]
         shown = overview.copy()
@@ -95,20 +96,20 @@ def render() -> None:
     holders = sorted(history["rights_holder"].unique())
     if f.party and f.party in holders:
         history = history[history["rights_holder"] == f.party]
-        st.caption(f"Party filter: {f.party}'s lines only (the account's I, R, E, F and K are the whole account's).")
+        st.caption(f"Party filter: {plain(f.party)}'s lines only (the account's I, R, E, F and K are the whole account's).")
     elif f.party:
-        st.caption(f"Party filter: {f.party} is not a rights holder of {account}; omnibus Free Shares are attributed to "
-                   f"rights holders only, so every rights holder ({', '.join(holders)}) is shown.")
+        st.caption(f"Party filter: {plain(f.party)} is not a rights holder of {plain(account)}; omnibus Free Shares are attributed to "
+                   f"rights holders only, so every rights holder ({plain_list(holders)}) is shown.")
     _account(history, exceptions, pid, account, m, f.run_id)
 
 
 def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp,
              run_id: int) -> None:
-    st.subheader(f"{account} in {pid}, {theme.fmt_month(m)}")
+    st.subheader(f"{plain(account)} in {plain(pid)}, {theme.fmt_month(m)}")
     rows = history[history["month_end"] == m]
     if rows.empty:
         first = history["month_end"].min()
-        st.info(f"{account} has no shares of {pid} before {theme.fmt_month(first)}: the month before an account's first "
+        st.info(f"{plain(account)} has no shares of {plain(pid)} before {theme.fmt_month(first)}: the month before an account's first "
                 "transaction holds nothing. Choose a later month.")
     else:
         figures = rows.iloc[[0]][["I", "R", "E", "F_prev", "K_prev", "F", "K"]]
@@ -117,7 +118,7 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
                  labels={"I": "I (issued)", "R": "R (redeemed)", "E": "E (net exchange)", "F_prev": "F(m-1)",
                          "K_prev": "K(m-1)", "F": "F(m)", "K": "K(m)"})
         if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= SHARE_TOLERANCE:
-            st.info(f"No Free Shares issued, redeemed or exchanged in {account} in {theme.fmt_month(m)}: nothing to "
+            st.info(f"No Free Shares issued, redeemed or exchanged in {plain(account)} in {theme.fmt_month(m)}: nothing to "
                     "attribute, every balance carries over. The months with activity are listed below.")
         lines = omnibus_formula_lines(history, m)
         st.download_button(
@@ -127,25 +128,25 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
             mime="text/csv", icon=":material/download:", key="dl_formulas", on_click="ignore", type="tertiary")
         for holder, g in lines.groupby("rights_holder", sort=True):
             hr = rows[rows["rights_holder"] == holder].iloc[0]
-            st.markdown(f"**{holder}**: K_h(m-1) = {theme.fmt_shares(hr['K_h_prev'])}, F_h(m-1) = "
+            st.markdown(f"**{plain(holder)}**: K_h(m-1) = {theme.fmt_shares(hr['K_h_prev'])}, F_h(m-1) = "
                         f"{theme.fmt_shares(hr['F_h_prev'])} → F_h(m) = {theme.fmt_shares(hr['free_shares'])}")
             text = "\n".join(f"{ln.clause:<9} {ln.formula}" + (f"   <- {ln.note}" if ln.note else "") for ln in g.itertuples(index=False))
             st.code(text, language=None, wrap_lines=True)
         ex = exceptions[(exceptions["account_id"] == account) & (exceptions["month_end"] == m)]
         for e in ex.itertuples(index=False):
-            st.warning(f"{e.code}: {e.detail}")
+            st.warning(plain(f"{e.code}: {e.detail}"))
 
     _history(history, exceptions, pid, account, m, run_id)
 
 
-@st.fragment
+@ui.fragment
 def _history(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp,
              run_id: int) -> None:
     """The account's months, the attribution chart and its exceptions (local switches)."""
     st.subheader("Attribution over time")
     with_k = st.toggle("Show Commission Shares K_h too", value=False, key="omnibus_with_k")
-    st.plotly_chart(charts.omnibus_attribution_chart(omnibus_attribution_series(history), with_commission=with_k),
-                    width="stretch", key="omnibus_chart")
+    ui.chart("omnibus_attribution_chart", omnibus_attribution_series(history), with_commission=with_k,
+             key="omnibus_chart")
     st.subheader("Month by month")
     active_only = st.toggle("Only months with activity (I, R or E)", value=True, key="omnibus_active_only")
     shown = history
@@ -166,7 +167,7 @@ def _history(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
         ui.scroll_table_to("omnibus_history_box", int(chosen[0]))
     ex = exceptions[exceptions["account_id"] == account]
     if not ex.empty:
-        with st.expander(f"Exceptions of {account} ({len(ex)})"):
+        with st.expander(f"Exceptions of {plain(account)} ({len(ex)})"):
             ui.table(ex, months=["month_end"], wide=["detail"], key="account_exceptions",
                      file=ui.download_name("omnibus-exceptions", pid, account),
                      labels={"month_end": "Month", "portfolio_id": "Portfolio",

@@ -26,6 +26,7 @@ from calc.reports.revenue import (
 from calc.reports.shares import plan_timeline
 from dashboard import data, theme, ui
 from dashboard.filters import Filters, month_key, month_of, publish, seed
+from dashboard.plain import plain
 
 MONEY = ["distribution_fee", "service_fee", "cdsc", "total"]
 MONEY_LABELS = {"distribution_fee": "Distribution Fee", "service_fee": "Service fee", "cdsc": "CDSC", "total": "Total"}
@@ -68,7 +69,7 @@ def _period(months: list[pd.Timestamp]) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _who(f: Filters) -> str:
-    return f.party or "The complex"
+    return plain(f.party) if f.party else "The complex"
 
 
 def _file(f: Filters, *parts: object) -> str:
@@ -78,18 +79,18 @@ def _file(f: Filters, *parts: object) -> str:
 def render() -> None:
     f = ui.require_data()
     money = data.money(f.run_id, f.party)
-    st.title("Fee revenue" + (f": {f.party}" if f.party else ""))
-    who = (f"{f.party}'s own money (its Portions after assignments, any service fee, offsets taken)" if f.party
+    st.title("Fee revenue" + (f": {plain(f.party)}" if f.party else ""))
+    who = (f"{plain(f.party)}'s own money (its Portions after assignments, any service fee, offsets taken)" if f.party
            else "every party (the whole complex's Distribution Fees, service fees and CDSCs)")
-    st.caption(f"Scope: {f.scope_label} · {who} · run {f.run_id}")
+    st.caption(f"Scope: {plain(f.scope_label)} · {who} · run {f.run_id}")
 
     m = f.month
     comp = revenue_comparison(money, m, f.portfolio_ids)
     assets = net_assets_comparison(money, m, f.portfolio_ids)
     prior = (m - pd.DateOffset(years=1) + pd.offsets.MonthEnd(0))
     if comp.loc["Total", "month"] == 0 and comp.loc["Total", "ytd"] == 0:
-        st.info(f"No fees or CDSCs for {f.party_label} in {theme.fmt_month(m)} or earlier in {m.year} in "
-                f"{f.scope_label}: net assets may not be reported yet for these months, or the Plan has ended "
+        st.info(f"No fees or CDSCs for {plain(f.party_label)} in {theme.fmt_month(m)} or earlier in {m.year} in "
+                f"{plain(f.scope_label)}: net assets may not be reported yet for these months, or the Plan has ended "
                 "(Complete Termination).")
     ui.termination_notice(f)
     st.markdown(f"### {_who(f)} earned {theme.fmt_money(comp.loc['Total', 'month'])} in {theme.fmt_month(m)}, "
@@ -108,9 +109,9 @@ def render() -> None:
                 ui.money_metric(f"{label}, {when}", comp.loc[label, col_now], comp.loc[label, col_prior], prior_when,
                                 help="Received: money less the offsets applied." if label == NET_OF_OFFSETS else None)
     cols = st.columns(4)
-    whose = (f"that {f.party}'s Distribution Fee is earned on (each portfolio's, times {f.party}'s part of its fee)"
+    whose = (f"that {plain(f.party)}'s Distribution Fee is earned on (each portfolio's, times {plain(f.party)}'s part of its fee)"
              if f.party else "of the portfolios")
-    assets_label = f"Net assets behind {f.party}'s fee" if f.party else "Average net assets"
+    assets_label = f"Net assets behind {plain(f.party)}'s fee" if f.party else "Average net assets"
     for col, key, when, before in ((cols[0], "month", f"{m:%b %Y}", f"{prior:%b %Y}"),
                                    (cols[2], "ytd", f"YTD {m.year}", f"YTD {prior.year}")):
         with col:
@@ -157,7 +158,7 @@ def _period_frames(run_id: int, party: str | None, portfolio: str | None, start:
     }
 
 
-@st.fragment
+@ui.fragment
 def _by_period(f: Filters, money: pd.DataFrame) -> None:
     """The sections over a period: the slider reruns them alone."""
     meta, m = f.meta, f.month
@@ -225,7 +226,7 @@ def _delta(change: float, before: str) -> str | None:
     return None if pd.isna(change) else f"{theme.fmt_change(change)} vs {before}"
 
 
-@st.fragment
+@ui.fragment
 def _party_chart(by_party: pd.DataFrame, kinds: pd.DataFrame, events: pd.DataFrame) -> None:
     """Bars by party or by kind of money: a local switch, redrawn alone."""
     view = st.segmented_control("Stack by", ["Party", "Kind of money"], default="Party", key="revenue_stack")

@@ -31,8 +31,9 @@ from calc.scenarios.spec import (
     check_against,
     parse_scenario,
 )
-from dashboard import charts, data, theme, ui
+from dashboard import data, theme, ui
 from dashboard.filters import month_key, month_of
+from dashboard.plain import plain, plain_list
 
 TABS = ["Scenario", "Saved scenarios", "Model validation"]
 EVENT_LABELS = {
@@ -204,10 +205,10 @@ def _setup(f, months: list[str]) -> pd.Timestamp:
                              "free_share_redemption": "Free Share redemptions", "drift": "Drift",
                              "volatility": "Volatility"}, height=320)
             if calibration.notes:
-                st.caption(" · ".join(calibration.notes))
+                st.caption(plain_list(calibration.notes, " · "))
     if st.session_state["scn_by_class"]:
         st.caption("Drift and volatility by asset class, from the opened scenario: " + ", ".join(
-            f"{c}: " + ", ".join(f"{k} {theme.fmt_pct(v)}" for k, v in vals.items() if v is not None)
+            f"{plain(c)}: " + ", ".join(f"{k} {theme.fmt_pct(v)}" for k, v in vals.items() if v is not None)
             for c, vals in sorted(st.session_state["scn_by_class"].items())))
     return start
 
@@ -255,7 +256,7 @@ def _events(meta: data.RunMeta, start: pd.Timestamp) -> None:
         st.caption("No events yet: without events the scenario is its own baseline (the assumptions alone).")
     for i, spec in enumerate(events):
         c = st.columns([0.92, 0.08], vertical_alignment="center")
-        c[0].markdown(f"{i + 1}. {R.describe_event(Event.model_validate(spec))}")
+        c[0].markdown(f"{i + 1}\\. {plain(R.describe_event(Event.model_validate(spec)))}")
         c[1].button("", key=f"scn_remove_{i}", icon=":material/close:", help="Remove this event",
                     on_click=_remove_event, args=(i,))
     st.session_state.setdefault("scn_ev_date", (start + pd.offsets.MonthEnd(6)).date())
@@ -289,7 +290,7 @@ def _events(meta: data.RunMeta, start: pd.Timestamp) -> None:
         st.button("Add event", key="scn_add_event", icon=":material/add:", on_click=_add_event)
         problem = st.session_state.pop("scn_event_error", None)
         if problem:
-            st.error(f"This event cannot be added: {problem}")
+            st.error(f"This event cannot be added: {plain(problem)}")
 
 
 def _cautions(f, form: Scenario | None, start: pd.Timestamp) -> None:
@@ -301,7 +302,7 @@ def _cautions(f, form: Scenario | None, start: pd.Timestamp) -> None:
     late = R.events_after(form, last)
     if late:
         st.warning(f"After the last projected month ({theme.fmt_month(last)}), so without effect in the horizon: "
-                   + "; ".join(late) + ".", icon=":material/schedule:")
+                   + plain_list(late, "; ") + ".", icon=":material/schedule:")
     first = R.first_month_with_net_assets(data.table(f.run_id, "summary"))
     if first is None or start < first:
         st.warning(f"No net assets are reported by {theme.fmt_month(start)} (the first are in "
@@ -315,7 +316,7 @@ def _cautions(f, form: Scenario | None, start: pd.Timestamp) -> None:
 def _run(run_id: int, scenario: Scenario) -> bool:
     """Run the scenario and its baseline (unless kept) with a progress bar; whether it ran."""
     steps = ["scenario"] + (["baseline (no events)"] if scenario.events else [])
-    with st.status(f"Running {scenario.name}…", expanded=True) as status:
+    with st.status(f"Running {plain(scenario.name)}…", expanded=True) as status:
         bar = ui.ProgressBar(steps)
         try:
             data.run_outcome(run_id, scenario, bar)
@@ -323,19 +324,19 @@ def _run(run_id: int, scenario: Scenario) -> bool:
                 bar.step()
                 data.run_outcome(run_id, scenario.baseline(), bar)
         except SpecError as err:
-            status.update(label=f"{scenario.name} cannot run", state="error", expanded=True)
+            status.update(label=f"{plain(scenario.name)} cannot run", state="error", expanded=True)
             _spec_problems(err.problems)
             return False
         bar.finish()
         seconds = bar.elapsed
-        status.update(label=f"{scenario.name}: projected in {seconds:.0f} s", state="complete", expanded=False)
+        status.update(label=f"{plain(scenario.name)}: projected in {seconds:.0f} s", state="complete", expanded=False)
     st.session_state["scn_current"] = {"run": run_id, "toml": scenario.to_toml(), "seconds": seconds}
     st.session_state["scn_save_name"] = scenario.name
     return True
 
 
 def _spec_problems(problems: list[str]) -> None:
-    st.error("The scenario cannot run on this calculation run:\n\n" + "\n".join(f"- {p}" for p in problems),
+    st.error("The scenario cannot run on this calculation run:\n\n" + "\n".join(f"- {plain(p)}" for p in problems),
              icon=":material/error:")
 
 
@@ -351,21 +352,21 @@ def _results(f, form: Scenario | None) -> None:
     scenario = parse_scenario(current["toml"])
     ours, base = data.cached_outcome(f.run_id, scenario), data.cached_outcome(f.run_id, scenario.baseline())
     if ours is None or base is None:
-        st.info(f"The results of {scenario.name} are no longer kept: run it again.")
+        st.info(f"The results of {plain(scenario.name)} are no longer kept: run it again.")
         return
     if form is not None and data.scenario_key(form) != data.scenario_key(scenario):
         st.info("The settings above are not those of the results below: **Run scenario** to update them.",
                 icon=":material/sync_problem:")
     actuals = data.scenario_actuals(f.run_id, scenario.start)
     st.divider()
-    st.subheader(f"Results: {scenario.name}")
+    st.subheader(f"Results: {plain(scenario.name)}")
     kind = f"Monte Carlo, {scenario.paths:,} paths (seed {scenario.seed})" if ours.monte_carlo else "deterministic"
-    events = "; ".join(R.describe_event(e) for e in scenario.events) or "no events (the scenario is its own baseline)"
+    events = plain_list((R.describe_event(e) for e in scenario.events), "; ") or "no events (the scenario is its own baseline)"
     st.caption(f"From {theme.fmt_month(ours.start)} (run {f.run_id}), {scenario.horizon_months} months, {kind}, "
                f"discounted at {scenario.discount_rate:.2%} a year · events: {events} · whole complex"
                + (f" · computed in {current['seconds']:.0f} s" if current.get("seconds") else ""))
     for note in ours.notes:
-        st.caption(f"Calibration: {note}")
+        st.caption(f"Calibration: {plain(note)}")
 
     comparison = R.pv_comparison(ours.present_values, base.present_values)
     totals = R.pv_totals(comparison)
@@ -383,19 +384,19 @@ def _results(f, form: Scenario | None) -> None:
         if scenario.events and not moved.empty and abs(moved["change"].iloc[0]) >= 0.005:
             top = moved.iloc[0]
             st.metric("Largest change", f"{'-' if top['change'] < 0 else '+'}{_card(abs(top['change']))}", border=True,
-                      delta=f"{top['label']}, {theme.fmt_change(top['change'] / top['baseline_present_value'])}"
-                      if top["baseline_present_value"] else f"{top['label']}, new", delta_color="off", delta_arrow="off",
+                      delta=f"{plain(top['label'])}, {theme.fmt_change(top['change'] / top['baseline_present_value'])}"
+                      if top["baseline_present_value"] else f"{plain(top['label'])}, new", delta_color="off", delta_arrow="off",
                       help="The party whose present value moves most against the baseline")
     with right:
-        st.plotly_chart(charts.pv_change_chart(by_party, "Present value by party, against the baseline", dark=_dark()),
-                        width="stretch", key="scn_pv_chart")
+        ui.chart("pv_change_chart", by_party, "Present value by party, against the baseline", dark=_dark(),
+                 key="scn_pv_chart")
 
     _fans(f, ours, base, actuals)
     st.subheader("12b-1 Share of each rights holder")
     st.caption("S_h(m) over the complex (each portfolio's share weighted by its shares outstanding): the last two "
                "years of actuals, then the scenario (solid) and the baseline (dotted).")
     path = R.share_path(ours, base, actuals.calculation.allocation, actuals.calculation.summary)
-    st.plotly_chart(charts.share_path_chart(path, ours.start, dark=_dark()), width="stretch", key="scn_share_chart")
+    ui.chart("share_path_chart", path, ours.start, dark=_dark(), key="scn_share_chart")
 
     st.subheader("Present values")
     st.caption("Per party, role and kind of money, discounted to the start"
@@ -447,8 +448,8 @@ def _fans(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
     for col, kind in zip(cols, kinds, strict=False):
         with col:
             frame = R.fan(ours, base, party, kind, history)
-            st.plotly_chart(charts.fan_chart(frame, party, ours.monte_carlo, ours.start, R.KIND_LABELS[kind],
-                                             dark=_dark()), width="stretch", key=f"scn_fan_{kind}")
+            ui.chart("fan_chart", frame, party, ours.monte_carlo, ours.start, R.KIND_LABELS[kind], dark=_dark(),
+                     key=f"scn_fan_{kind}")
 
 
 def _payback(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
@@ -477,17 +478,16 @@ def _payback(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
                     help="Received to date and projected, of the purchase price, at the end of the horizon")
     end = theme.fmt_month(ours.months[-1]) if ours.months else "the end of the horizon"
     if not price:
-        st.caption(f"{assignee} has no purchase price in the run's assignments: its collections are shown alone.")
+        st.caption(f"{plain(assignee)} has no purchase price in the run's assignments: its collections are shown alone.")
     elif pb.paid_back_before:
-        st.caption(f"{assignee} was paid back in {theme.fmt_month(pb.payback_month)}, before the start.")
+        st.caption(f"{plain(assignee)} was paid back in {theme.fmt_month(pb.payback_month)}, before the start.")
     elif pb.payback_month is not None:
-        st.caption(f"Under the scenario {assignee} is paid back in **{theme.fmt_month(pb.payback_month)}**"
+        st.caption(f"Under the scenario {plain(assignee)} is paid back in **{theme.fmt_month(pb.payback_month)}**"
                    + (" (on the mean path)." if ours.monte_carlo else "."))
     else:
-        st.caption(f"Under the scenario {assignee} is not paid back by {end}: it recovers "
+        st.caption(f"Under the scenario {plain(assignee)} is not paid back by {end}: it recovers "
                    f"{theme.fmt_pct(pb.recovered)} of its price" + (" on the mean path." if ours.monte_carlo else "."))
-    st.plotly_chart(charts.scenario_payback_chart(pb.curve, price, assignee, ours.start, dark=_dark()),
-                    width="stretch", key="scn_payback_chart")
+    ui.chart("scenario_payback_chart", pb.curve, price, assignee, ours.start, dark=_dark(), key="scn_payback_chart")
 
 
 def _downloads(f, ours: R.Outcome, base: R.Outcome, actuals) -> None:
@@ -529,7 +529,7 @@ def _save(scenario: Scenario) -> None:
             return
         existed = name in set(data.saved_scenarios()["name"])
         data.save_scenario(name, scenario.model_copy(update={"name": name}).to_toml())
-        st.success(f"Saved as “{name}”" + (" (it replaces the scenario saved under that name)." if existed else ".")
+        st.success(f"Saved as “{plain(name)}”" + (" (it replaces the scenario saved under that name)." if existed else ".")
                    + " Reopen and compare it on the Saved scenarios tab.", icon=":material/check_circle:")
 
 
@@ -548,7 +548,7 @@ def _open(scenario: Scenario, months: list[str], run_id: int) -> None:
     ss["scn_name"] = scenario.name
     key = month_key(scenario.start) if scenario.start is not None else months[0]
     if key not in months:
-        ss["scn_open_note"] = (f"{scenario.name} starts at {key}, a month this run does not have: it starts at "
+        ss["scn_open_note"] = (f"{plain(scenario.name)} starts at {key}, a month this run does not have: it starts at "
                                f"{theme.fmt_month(month_of(months[0]))} instead.")
         key = months[0]
     ss["scn_start"] = key
@@ -570,7 +570,7 @@ def _open(scenario: Scenario, months: list[str], run_id: int) -> None:
         ss["scn_save_name"] = scenario.name
     else:
         ss.pop("scn_current", None)
-        ss.setdefault("scn_open_note", f"Opened {scenario.name}: **Run scenario** to see its results.")
+        ss.setdefault("scn_open_note", f"Opened {plain(scenario.name)}: **Run scenario** to see its results.")
 
 
 def _open_saved(name: str, months: list[str], run_id: int) -> None:
@@ -586,7 +586,7 @@ def _saved_tab(f, months: list[str]) -> None:
     saved = data.saved_scenarios()
     deleted = st.session_state.pop("scn_deleted", None)
     if deleted:
-        st.success(f"Deleted “{deleted}”.")
+        st.success(f"Deleted “{plain(deleted)}”.")
     if saved.empty:
         st.info("No saved scenarios yet: run one on the Scenario tab and save it.")
     else:
@@ -600,7 +600,7 @@ def _saved_tab(f, months: list[str]) -> None:
         c[1].button("Open", key="scn_open", icon=":material/open_in_new:", on_click=_open_saved, args=(pick, months, f.run_id),
                     help="Fill the Scenario tab's form with it", type="primary")
         c[2].button("Delete", key="scn_delete", icon=":material/delete:", on_click=_delete_saved, args=(pick,))
-        with st.expander(f"{pick} as TOML"):
+        with st.expander(f"{plain(pick)} as TOML"):
             st.code(data.saved_scenario_text(pick), language="toml")
         _compare(f, names)
     with st.expander("Open a scenario file (TOML)", icon=":material/upload_file:"):
@@ -609,9 +609,9 @@ def _saved_tab(f, months: list[str]) -> None:
             try:
                 scenario = parse_scenario(upload.getvalue().decode("utf-8"), upload.name)
             except (SpecError, UnicodeDecodeError) as err:
-                st.error(f"{upload.name} is not a scenario: {err}")
+                st.error(f"{plain(upload.name)} is not a scenario: {plain(err)}")
             else:
-                st.button(f"Open {scenario.name}", key="scn_open_file", on_click=_open,
+                st.button(f"Open {plain(scenario.name)}", key="scn_open_file", on_click=_open,
                           args=(scenario, months, f.run_id))
 
 
@@ -628,7 +628,7 @@ def _compare(f, names: list[str]) -> None:
     missing = [n for n, s in scenarios.items()
                if data.cached_outcome(f.run_id, s) is None or data.cached_outcome(f.run_id, s.baseline()) is None]
     if missing:
-        st.caption(f"Not run yet on run {f.run_id}: {', '.join(missing)}.")
+        st.caption(f"Not run yet on run {f.run_id}: {plain_list(missing)}.")
         if not st.button("Run the comparison", key="scn_compare_run", type="primary", icon=":material/play_arrow:"):
             return
         with st.status("Running the scenarios…", expanded=True) as status:
@@ -656,7 +656,7 @@ def _compare(f, names: list[str]) -> None:
     totals = R.compare_totals(table)
     cards = st.columns(len(totals))
     for card, (name, total) in zip(cards, totals.items(), strict=True):
-        card.metric(name, _card(total), border=True, help="Present value of every party's money (Monte Carlo: the mean)")
+        card.metric(plain(name), _card(total), border=True, help="Present value of every party's money (Monte Carlo: the mean)")
     st.markdown("**Present values** (Monte Carlo: the mean)")
     ui.table(shown, key="scn_compare_table", money=list(outcomes), labels={"party": "Party", "role": "Role",
                                                                            "kind": "Kind of money"},
@@ -669,8 +669,7 @@ def _compare(f, names: list[str]) -> None:
     kinds = R.kinds_of(party, *outcomes.values())
     kind = c[1].selectbox("Money", kinds, format_func=R.KIND_LABELS.get, key="scn_compare_kind")
     frame = R.compare_streams(outcomes, party, kind)
-    st.plotly_chart(charts.compare_streams_chart(frame, f"{party}: {R.KIND_LABELS[kind]} by month"), width="stretch",
-                    key="scn_compare_chart")
+    ui.chart("compare_streams_chart", frame, f"{party}: {R.KIND_LABELS[kind]} by month", key="scn_compare_chart")
 
 
 # --- model validation ----------------------------------------------------------------------------
@@ -721,8 +720,8 @@ def _validation_tab(f) -> None:
     m[1].metric("Actual Distribution Fee", _card(total_a), border=True)
     m[2].metric("Error over the months", theme.fmt_change(error) if error is not None else "n/a",
                 border=True, help="(projected - actual) ÷ actual, every party added")
-    st.plotly_chart(charts.backtest_chart(frame, "Distribution Fee by party: projected (dashed) and actual (solid)",
-                                          dark=_dark()), width="stretch", key="scn_bt_chart")
+    ui.chart("backtest_chart", frame, "Distribution Fee by party: projected (dashed) and actual (solid)", dark=_dark(),
+             key="scn_bt_chart")
     shown = summary.assign(role=summary["role"].map(lambda r: ROLE_LABELS.get(r, r)),
                            total_error_pct=summary["total_error_pct"] / 100,
                            mean_abs_monthly_error_pct=summary["mean_abs_monthly_error_pct"] / 100)

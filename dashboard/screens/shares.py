@@ -13,6 +13,7 @@ from calc.reports.shares import (
     twelve_b1_shares,
 )
 from dashboard import data, theme, ui
+from dashboard.plain import plain
 
 
 def render() -> None:
@@ -23,8 +24,8 @@ def render() -> None:
     payments = data.table(f.run_id, "payments", **scope)
     allocation = data.table(f.run_id, "allocation", **scope)
     st.title("Shares of the Distribution Fee")
-    who = f"{f.party} only" if f.party else "every rights holder and assignee"
-    st.caption(f"Scope: {f.scope_label} · {who} · rights holders' own Portions and assignees' 12b-1 Portions, "
+    who = f"{plain(f.party)} only" if f.party else "every rights holder and assignee"
+    st.caption(f"Scope: {plain(f.scope_label)} · {who} · rights holders' own Portions and assignees' 12b-1 Portions, "
                "month by month; ↔ marks a change of distributor (tenure), ✕ a Complete Termination of the Plan.")
 
     events = plan_timeline(meta.tenures, meta.plan_events, f.portfolio_ids)
@@ -32,7 +33,7 @@ def render() -> None:
     if f.portfolio:
         ended = termination_date(meta.plan_events, f.portfolio)
         if ended is not None and ended > f.month:
-            st.info(f"{f.portfolio}: Complete Termination of the Plan on {theme.fmt_date(ended)} (after the chosen month).")
+            st.info(f"{plain(f.portfolio)}: Complete Termination of the Plan on {theme.fmt_date(ended)} (after the chosen month).")
 
     shares = distribution_fee_shares(payments, f.portfolio_ids)
     s12 = twelve_b1_shares(allocation, summary, f.portfolio_ids)
@@ -40,7 +41,7 @@ def render() -> None:
         shares = shares[shares["party"] == f.party]
         s12 = s12[s12["rights_holder"] == f.party]
     if shares.empty and s12.empty:
-        st.info(f"Nothing to show for {f.party or 'these parties'} in {f.scope_label}.")
+        st.info(f"Nothing to show for {plain(f.party or 'these parties')} in {plain(f.scope_label)}.")
         return
 
     _fee_chart(shares, events)
@@ -50,7 +51,7 @@ def render() -> None:
                "starts, then attributed shares ÷ shares outstanding. It applies to the following month's fee."
                + ("" if f.portfolio else " Over the complex: each portfolio's share weighted by its shares outstanding."))
     if f.party and s12.empty:
-        st.info(f"{f.party} holds no shares of its own (an assignee receives a fraction of a rights holder's "
+        st.info(f"{plain(f.party)} holds no shares of its own (an assignee receives a fraction of a rights holder's "
                 "Portions): it has no 12b-1 Share. Its part of the fee is in the chart above.")
     else:
         ui.plot("twelve_b1_chart", s12, events, key="s12_chart")
@@ -59,7 +60,7 @@ def render() -> None:
     st.subheader(f"{theme.fmt_month(m)}")
     at = shares[shares["month_end"] == m]
     if at.empty or at["distribution_fee"].abs().sum() == 0:
-        st.info(f"No Distribution Fee in {theme.fmt_month(m)} for {f.scope_label}.")
+        st.info(f"No Distribution Fee in {theme.fmt_month(m)} for {plain(f.scope_label)}.")
     else:
         shown = at.drop(columns=["month_end"]).assign(role=at["role"].map(lambda r: ROLE_LABELS.get(r, r)))
         ui.table(shown, money=["distribution_fee"], percent=["fee_share"], key="shares_month",
@@ -72,7 +73,7 @@ def render() -> None:
                      labels={"date": "Date", "portfolio_id": "Portfolio", "kind": "Kind", "label": "What happened"})
 
 
-@st.fragment
+@ui.fragment
 def _fee_chart(shares: pd.DataFrame, events: pd.DataFrame) -> None:
     """Percent or dollars: a local switch, redrawn alone."""
     st.subheader("Distribution Fee by party")

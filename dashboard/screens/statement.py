@@ -8,6 +8,7 @@ import streamlit as st
 from calc.reports.render import statement_csv, statement_excel, statement_html
 from calc.reports.statement import Statement, sheet_kinds, statement, statement_sheets
 from dashboard import data, theme, ui
+from dashboard.plain import plain
 
 PRINT_CSS = """
 <style>
@@ -34,14 +35,14 @@ def render() -> None:
     names = dict(zip(meta.portfolios["portfolio_id"].astype(str), meta.portfolios["name"].astype(str), strict=False))
     st.title(f"Monthly Calculation: {theme.fmt_month(m)}")
     if s.empty:
-        st.info(f"No Monthly Calculation for {theme.fmt_month(m)} in {f.scope_label}.")
+        st.info(f"No Monthly Calculation for {theme.fmt_month(m)} in {plain(f.scope_label)}.")
         return
     sheets = statement_sheets(s, names)
     ui.termination_notice(f)
-    st.caption(f"Scope: {f.scope_label} · {f.party_label} · run {f.run_id} · amounts payable on the 10th NYSE business "
+    st.caption(f"Scope: {plain(f.scope_label)} · {plain(f.party_label)} · run {f.run_id} · amounts payable on the 10th NYSE business "
                f"day after the month end: **{theme.fmt_date(s.due_date)}**")
     if f.party:
-        st.caption(f"The figure cards, Payments and By party are {f.party}'s; " + ", ".join(s.whole)
+        st.caption(f"The figure cards, Payments and By party are {plain(f.party)}'s; " + ", ".join(s.whole)
                    + " are of the whole portfolios (the tie-out checks every party's cents).")
 
     c = st.columns(5 if f.party else 4)
@@ -50,15 +51,15 @@ def render() -> None:
                                          ("Service fee", s.totals[f"{key}service_fee"]),
                                          ("CDSC", s.totals[f"{key}cdsc"])], strict=False):
         with col:
-            ui.money_metric(f"{f.party}: {label}" if f.party else label, amount)
+            ui.money_metric(f"{plain(f.party)}: {label}" if f.party else label, amount)
     if f.party:
         with c[3]:
-            ui.money_metric(f"{f.party}: Offsets", s.totals["payments_offset"])
+            ui.money_metric(f"{plain(f.party)}: Offsets", s.totals["payments_offset"])
     with c[-1]:
-        ui.money_metric(f"{f.party}: Payable" if f.party else "Payable", s.totals["payments_payable"],
-                        help=f"Money less offsets, to {f.party or 'every party'}, due {theme.fmt_date(s.due_date)}")
+        ui.money_metric(f"{plain(f.party)}: Payable" if f.party else "Payable", s.totals["payments_payable"],
+                        help=f"Money less offsets, to {plain(f.party or 'every party')}, due {theme.fmt_date(s.due_date)}")
     if s.totals["distribution_fee"] == 0 and s.totals["service_fee"] == 0 and s.totals["cdsc"] == 0:
-        st.info(f"No activity with money in {theme.fmt_month(m)} for {f.scope_label}: no fee accrued (no net assets "
+        st.info(f"No activity with money in {theme.fmt_month(m)} for {plain(f.scope_label)}: no fee accrued (no net assets "
                 "reported, or after a Complete Termination) and no CDSC was collected.")
     if s.ties_out:
         st.success("Every total ties out: the parties' cents add up to each portfolio's Distribution Fee, service fee and "
@@ -78,7 +79,7 @@ def render() -> None:
     _views(s, sheets, names)
 
 
-@st.fragment
+@ui.fragment
 def _views(s: Statement, sheets: dict, names: dict) -> None:
     """Tabbed views or the printable page: a local switch, redrawn alone."""
     mode = st.segmented_control("View", ["Tables", "Printable page"], default="Tables", key="statement_mode")

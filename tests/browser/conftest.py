@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dashboard_fixtures import APP, BROWSER_USERS, add_users, build_store
+from dashboard_fixtures import APP, BROWSER_USERS, add_users, build_nasty_store, build_store
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -151,6 +151,21 @@ def own_app_url(own_store_url: str, tmp_path: Path) -> Iterator[str]:
     """A server of its own on a store of its own (a test may load another run into it)."""
     with serve(own_store_url, tmp_path) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def nasty_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on a store whose names hold Markdown and HTML (``dashboard_fixtures.NASTY``)."""
+    folder = tmp_path_factory.mktemp("nasty-browser")
+    with serve(build_nasty_store(folder), folder) as url:
+        yield url
+
+
+@pytest.fixture
+def nasty_page(browser, nasty_app_url: str) -> Iterator[object]:
+    """A browser page on the server of :func:`nasty_app_url`."""
+    with _open_page(browser, nasty_app_url) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="session")

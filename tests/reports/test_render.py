@@ -137,3 +137,60 @@ def test_printable_pages_are_paper_white_in_any_theme():
                          {"By month": pd.DataFrame({"Month": [pd.Timestamp("2020-06-30")], "Payable": [699.01]})},
                          {"money": ["Payable"], "dates": ["Month"]})
     assert "<h1>Statement of Portions: FIN</h1>" in page and "$699.01" in page and "2020-06-30" in page
+
+
+# --- formulas in text (OWASP CSV injection) -------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def test_csv_quotes_text_a_spreadsheet_would_run_and_keeps_numbers():
+    frame = pd.DataFrame({
+        "=party": [*FORMULAS, "ADI", "-12.5", "–"],
+        "amount": [-1.5, -2.0, 3.0, -4.25, 5.0, 6.0, -7.0, 8.0, 9.0],
+        "shares": [-1.0] * 9,
+    })
+    text = render.table_csv(frame, {"money": ["amount"]}).decode()
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert list(back.columns) == ["'=party", "amount", "shares"]
+    assert back["'=party"].tolist() == [f"'{v}" for v in FORMULAS] + ["ADI", "-12.5", "–"]
+    assert back["amount"].tolist() == ["-1.50", "-2.00", "3.00", "-4.25", "5.00", "6.00", "-7.00", "8.00", "9.00"]
+    assert back["shares"].tolist() == ["-1.0"] * 9  # numbers stay numbers, negative or not
+    assert not any(line.startswith(("=", "+", "@")) for line in text.splitlines())
+
+
+def test_formula_risk_is_text_only():
+    assert all(render.formula_risk(v) for v in FORMULAS)
+    assert not any(render.formula_risk(v) for v in [-1, -1.5, "-1", "+2.5e3", "ADI", "", None, "a=b"])
+    assert render.formula_safe(-3) == -3 and render.formula_safe("=1") == "'=1"
+
+
+def _quote_prefixed(xlsx: bytes) -> dict[str, set[tuple[int, int]]]:
+    """Per sheet, the cells whose style has Excel's quote prefix (text that stays text when edited)."""
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as zf:
+        styles = ElementTree.fromstring(zf.read("xl/styles.xml"))
+        xfs = styles.find("m:cellXfs", XLSX).findall("m:xf", XLSX)
+        prefixed = {i for i, xf in enumerate(xfs) if xf.get("quotePrefix") == "1"}
+        names = [s.get("name") for s in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter(f"{{{XLSX['m']}}}sheet")]
+        out = {}
+        for i, name in enumerate(names, start=1):
+            cells = set()
+            for c in ElementTree.fromstring(zf.read(f"xl/worksheets/sheet{i}.xml")).iter(f"{{{XLSX['m']}}}c"):
+                if int(c.get("s", 0)) in prefixed:
+                    assert c.get("t") == "s" and c.find("m:f", XLSX) is None  # a shared string, never a formula
+                    letters, digits = re.fullmatch(r"([A-Z]+)(\d+)", c.get("r")).groups()
+                    cells.add((int(digits) - 1, ord(letters) - 65))
+            out[name] = cells
+    return out
+
+
+def test_excel_writes_formula_text_as_quoted_strings_and_numbers_as_numbers():
+    frame = pd.DataFrame({"=party": [*FORMULAS, "ADI"], "amount": [-1.5, -2.0, 3.0, -4.25, 5.0, 6.0, -7.0]})
+    xlsx = render.workbook({"Sheet": frame}, {"money": ["amount"]}, "=heading", "@sub")
+    cells = _cells(xlsx)["Sheet"]
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as zf:
+        assert b"<f>" not in zf.read("xl/worksheets/sheet1.xml")  # no formula anywhere
+    as_stored = [v.replace("\r", "_x000D_") for v in FORMULAS]  # OOXML's escape of a CR, which Excel reads back
+    assert [cells[(4 + i, 0)] for i in range(len(FORMULAS))] == as_stored  # the text as typed
+    assert [cells[(4 + i, 1)] for i in range(7)] == [-1.5, -2.0, 3.0, -4.25, 5.0, 6.0, -7.0]
+    assert _quote_prefixed(xlsx)["Sheet"] == {(3, 0), *((4 + i, 0) for i in range(len(FORMULAS)))}
