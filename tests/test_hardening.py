@@ -31,6 +31,7 @@ from dashboard_fixtures import (
     NASTY,
     build_nasty_store,
     clear_streamlit_caches,
+    signed_in,
 )
 from feedkit import EXAMPLES, copy_example, set_cell
 from google.protobuf.message import Message
@@ -39,6 +40,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from calc import store
+from calc.access import Principal
 from dashboard import data
 from dashboard.plain import WORD_JOINER, chart_safe, plain, unescape
 
@@ -49,8 +51,9 @@ PAGES = ["revenue", "shares", "collateral", "scenarios", "omnibus", "statement",
 
 
 def open_page(page: str, **params: str | list[str]) -> AppTest:
-    """The app opened on ``page`` with a link's query parameters (see tests/test_dashboard.py)."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    """The app opened on ``page`` by a signed-in admin with a link's query parameters (see
+    tests/test_dashboard.py)."""
+    at = signed_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT))
     at.query_params.update(params)
     if page != "revenue":
         at.switch_page(f"screens/{page}.py")
@@ -181,7 +184,7 @@ def test_the_data_page_refuses_a_bomb_plainly(own_store):
     shown = [unescape(e.value) for e in at.error]
     assert len(shown) == 1 and shown[0].startswith("**bomb.zip was not loaded.** The upload could not be used: ")
     assert "Nothing was written to the store." in shown[0]
-    assert len(store.list_runs(store.get_engine(own_store))) == 1
+    assert len(store.list_runs(store.get_engine(own_store), Principal("tester", "admin"))) == 1
 
 
 # --- feed text is plain text ---------------------------------------------------------------------
