@@ -157,7 +157,9 @@ def own_app_url(own_store_url: str, tmp_path: Path) -> Iterator[str]:
 def nasty_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server on a store whose names hold Markdown and HTML (``dashboard_fixtures.NASTY``)."""
     folder = tmp_path_factory.mktemp("nasty-browser")
-    with serve(build_nasty_store(folder), folder) as url:
+    store_url = build_nasty_store(folder)
+    add_users(store_url)
+    with serve(store_url, folder) as url:
         yield url
 
 
