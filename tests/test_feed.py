@@ -366,7 +366,7 @@ def test_unreadable_file_is_rejected(tmp_path: Path) -> None:
     folder = copy_example(tmp_path)
     latin1 = "account_id,omnibus,holder\nOM,true,Soci\xe9t\xe9\n".encode("latin-1")
     (folder / "accounts.csv").write_bytes(latin1)
-    find_problem(problems_of(folder), "accounts.csv", None, None, "the file cannot be read")
+    find_problem(problems_of(folder), "accounts.csv", 2, None, "the file cannot be read: it is not UTF-8 text")
 
 
 def test_validate_takes_source_names(tmp_path: Path) -> None:

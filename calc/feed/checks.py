@@ -138,8 +138,12 @@ def _text_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
     text_at = [i for i, t in enumerate(typed) if not t]
     columns: dict[str, pd.Series] = {}
     if frame.size <= SMALL_TABLE_CELLS and text_at:  # one numpy pass: fewer pandas calls
-        values = frame.iloc[:, text_at].to_numpy(dtype=object)
-        values = np.char.strip(np.where(pd.isna(values), "", values).astype(str))
+        # element by element: a fixed-width numpy text array would be as wide as the
+        # longest cell in every cell (one long cell, gigabytes)
+        cells = frame.iloc[:, text_at].to_numpy(dtype=object)
+        missing = pd.isna(cells)
+        values = np.array([str(v).strip() for v in cells.ravel()], dtype=object).reshape(cells.shape)
+        values[missing] = ""
         for j, i in enumerate(text_at):
             columns[names[i]] = pd.Series(values[:, j], dtype=str)
     for i, name in enumerate(names):
@@ -152,6 +156,40 @@ def _text_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
     text.index = pd.RangeIndex(len(frame))
     filled = np.logical_or.reduce([~_empty(text[c]).to_numpy() for c in text.columns]) if len(names) else None
     return text if filled is None or filled.all() else text[filled]
+
+
+def _cell_problems(table: str, file: str, frame: pd.DataFrame | None) -> Problems:
+    """Pass 0, before any value is read: at most MAX_COLUMNS columns, no value longer than
+    MAX_CELL_CHARS characters, no NUL character (a database cannot store it in text)."""
+    if frame is None or len(frame.columns) == 0:
+        return []
+    if len(frame.columns) > V.MAX_COLUMNS:
+        rule = f"the table has {len(frame.columns):,} columns; a table may have at most {V.MAX_COLUMNS}"
+        return [(table, F.Problem(file, 1, None, rule))]
+    out: Problems = []
+    for name in frame.columns:
+        label = str(name).replace("\x00", "").strip()[:40]
+        if len(str(name)) > V.MAX_CELL_CHARS or "\x00" in str(name):
+            out.append((table, F.Problem(file, 1, label, _cell_rule("a column name", str(name)))))
+    for i, name in enumerate(frame.columns):
+        s = frame.iloc[:, i]
+        if s.dtype == object:  # a Parquet column of objects: as the text it will be read as
+            s = s.astype(str)
+        elif not pd.api.types.is_string_dtype(s.dtype):
+            continue
+        long = s.str.len() > V.MAX_CELL_CHARS
+        nul = s.str.contains("\x00", regex=False)
+        bad = np.flatnonzero((long.fillna(False) | nul.fillna(False)).to_numpy(dtype=bool))
+        label = str(name).replace("\x00", "").replace("\ufeff", "").strip()[:40]
+        for row in bad[: F.MAX_PROBLEMS]:
+            out.append((table, F.Problem(file, int(row) + 2, label, _cell_rule(label, s.iloc[row]))))
+    return out
+
+
+def _cell_rule(what: str, value: str) -> str:
+    if len(value) > V.MAX_CELL_CHARS:
+        return f"{what} must be at most {V.MAX_CELL_CHARS:,} characters long (got {len(value):,} characters)"
+    return f"{what} must not contain a NUL character"
 
 
 def _is_typed(name: str, s: pd.Series) -> bool:
@@ -1286,6 +1324,9 @@ def validate(
     """
     files = _source_names(raw, sources)
     problems = _missing_tables(raw, files)
+    oversized = [p for t in F.TABLES for p in _cell_problems(t, files[t], raw.get(t))]
+    if oversized:  # nothing more is read of such a feed
+        raise F.FeedError(_report(problems + oversized))
     text = {}
     for t in F.TABLES:
         text[t] = _text_frame(raw.pop(t, None) if consume else raw.get(t))
