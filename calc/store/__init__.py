@@ -21,7 +21,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from calc.store.engine import get_engine, resolve_url, upgrade
+    from calc.store.engine import StoreBusy, get_engine, resolve_url, upgrade
     from calc.store.read import (
         RunNotFound,
         StateNotStored,
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from calc.store.write import save_calculation
 
 _HOMES = {
+    "StoreBusy": "engine",
     "get_engine": "engine",
     "resolve_url": "engine",
     "upgrade": "engine",
@@ -65,6 +66,7 @@ __all__ = [
     "RunNotFound",
     "ScenarioNotFound",
     "StateNotStored",
+    "StoreBusy",
     "delete_scenario",
     "get_engine",
     "latest_run_id",
