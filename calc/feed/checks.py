@@ -581,9 +581,10 @@ def _value_problems(table: str, file: str, frame: pd.DataFrame, rules: list[_Rul
     ruled = cases[is_rule].copy()
     ruled["rule"] = ruled["check"].astype(int).map(dict(enumerate(rules)))
     # a row rule's failures come once per column: its own column's count; a row rule that
-    # raised comes with no column (a DataFrameSchema-level case) and must count too
+    # raised comes once, at the table's level (no index, the schema's name as its column)
     own = ruled["rule"].map(lambda rule: rule.column) == ruled["column"]
-    ruled = ruled[own | (ruled["index"].isna() & ruled["column"].isna())]
+    raised = ruled["index"].isna() & (ruled["schema_context"] == "DataFrameSchema")
+    ruled = ruled[own | raised]
     ruled = ruled.drop_duplicates(["check", "index"])
     # a check that could not run at all (pandera gives no row): say so rather than pass
     for rule, value in zip(
