@@ -580,7 +580,7 @@ def test_a_header_of_too_many_columns_is_rejected_before_it_is_read(tmp_path: Pa
     folder = copy_example(tmp_path)
     rows = read_rows(folder, "accounts")
     extra = 200_000
-    rows[0] += [f"c{i}" for i in range(extra)]
+    rows[0] += [""] * extra  # 200 kB of commas
     write_rows(folder, "accounts", rows)
     (problem,) = problems_of(folder)
     assert str(problem) == "accounts.csv, line 1: the header has 200,002 columns; a table may have at most 100"
