@@ -38,12 +38,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--cli-every", type=int, default=0, help="also run every Nth case as its own process")
     parser.add_argument("--json", default=None, help="write the counts and crashes here")
+    parser.add_argument("--first", type=int, default=0, help="the first case (to replay a crash)")
     args = parser.parse_args()
     counts: collections.Counter[str] = collections.Counter()
     by_op: collections.Counter[str] = collections.Counter()
     crashes = []
     started = time.perf_counter()
-    for case in range(args.cases):
+    for case in range(args.first, args.first + args.cases):
         rng = random.Random(args.seed * 1_000_003 + case)
         name = rng.choice(EXAMPLES_FUZZED)
         changes = [random_mutation(rng) for _ in range(rng.randint(1, 3))]
@@ -66,9 +67,10 @@ def main() -> int:
                 ended = "crash"
                 crashes.append({"case": case, "example": name, "mutations": [str(c) for c in changes],
                                 "error": "".join(traceback.format_exception_only(err)).strip()[-1500:]})
+                print(json.dumps(crashes[-1], indent=2), file=sys.stderr, flush=True)
         counts[ended] += 1
         by_op[f"{changes[0].op}: {ended}"] += 1
-        if (case + 1) % 100 == 0:
+        if (case + 1 - args.first) % 100 == 0:
             print(f"{case + 1} cases, {dict(counts)}, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     summary = {"cases": args.cases, "seed": args.seed, "outcomes": dict(counts), "by_first_mutation": dict(sorted(by_op.items())),
                "crashes": crashes, "seconds": round(time.perf_counter() - started, 1)}

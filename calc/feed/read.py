@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from calc.vocabulary import MAX_CELL_CHARS, MAX_COLUMNS, MAX_FILE_BYTES, MAX_LIN
 
 SCAN_CHUNK_BYTES = 8 * 2**20  # a CSV file is scanned (line lengths, UTF-8) this much at a time
 NEWLINE = 10
+PARSER_LINE = re.compile(r"\bline (\d+)\b")  # where pandas' CSV parser says it stopped
 
 
 def _problem(path: Path, rule: str, line: int | None = None) -> FeedError:
@@ -48,7 +50,7 @@ def _check_size(path: Path) -> None:
         try:
             meta = pq.ParquetFile(path).metadata
         except (ValueError, OSError) as err:
-            raise _problem(path, f"the file cannot be read: {err}") from err
+            raise _problem(path, f"the file cannot be read: {' '.join(str(err).split())}") from err
         if meta.num_columns > MAX_COLUMNS:
             raise _problem(path, f"the table has {meta.num_columns:,} columns; a table may have at most {MAX_COLUMNS}", 1)
         size = max(size, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)))
@@ -125,8 +127,11 @@ def _read_raw(path: Path) -> pd.DataFrame:
         found = _bad_utf8_line(path)
         line, why = found if found is not None else (None, err.reason)
         raise _problem(path, f"the file cannot be read: it is not UTF-8 text ({why})", line) from err
-    except (ValueError, OSError) as err:  # unreadable: not UTF-8, broken CSV or Parquet
-        raise FeedError([Problem(path.name, None, None, f"the file cannot be read: {err}")]) from err
+    except (ValueError, OSError) as err:  # unreadable: broken CSV or Parquet
+        why = " ".join(str(err).split())  # pandas' messages end in a newline
+        found = PARSER_LINE.search(why) if isinstance(err, pd.errors.ParserError) else None
+        line = int(found.group(1)) if found else None
+        raise _problem(path, f"the file cannot be read: {why}", line) from err
     frame.attrs["source"] = path.name
     return frame
 
