@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from calc.feed.model import OPTIONAL_TABLES, TABLES, FeedError, Problem
@@ -49,7 +50,7 @@ def _check_size(path: Path) -> None:
     if path.suffix == ".parquet":
         try:
             meta = pq.ParquetFile(path).metadata
-        except (ValueError, OSError) as err:
+        except (ValueError, OSError, pa.ArrowException) as err:
             raise _problem(path, f"the file cannot be read: {' '.join(str(err).split())}") from err
         if meta.num_columns > MAX_COLUMNS:
             raise _problem(path, f"the table has {meta.num_columns:,} columns; a table may have at most {MAX_COLUMNS}", 1)
@@ -127,7 +128,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
         found = _bad_utf8_line(path)
         line, why = found if found is not None else (None, err.reason)
         raise _problem(path, f"the file cannot be read: it is not UTF-8 text ({why})", line) from err
-    except (ValueError, OSError) as err:  # unreadable: broken CSV or Parquet
+    except (ValueError, OSError, pa.ArrowException) as err:  # unreadable: broken CSV or Parquet
         why = " ".join(str(err).split())  # pandas' messages end in a newline
         found = PARSER_LINE.search(why) if isinstance(err, pd.errors.ParserError) else None
         line = int(found.group(1)) if found else None
