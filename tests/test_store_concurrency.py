@@ -1,6 +1,6 @@
 """Loads at the same time (issue 11): a busy SQLite store ends in a plain message; on
 PostgreSQL, first loads into an empty database and loads of the same new feed wait for
-each other instead of failing."""
+each other instead of failing (the ``database_url`` fixture: SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import BACKENDS
 from feedkit import example_feed
 
 from calc.cli import EXIT_STORE_BUSY, main
@@ -60,7 +59,6 @@ def _hold_then_commit(engine: sa.Engine, work, started: threading.Event) -> None
         time.sleep(HOLD_S)  # the other load reaches its lock meanwhile
 
 
-@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_first_loads_into_an_empty_database_wait_for_each_other(database_url: str) -> None:
     feed = read_feed(example_feed("hand"))
     calculation, state = compute(feed)
@@ -84,7 +82,6 @@ def test_first_loads_into_an_empty_database_wait_for_each_other(database_url: st
     second.dispose()
 
 
-@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_two_loads_of_the_same_new_feed_store_it_once(database_url: str) -> None:
     feed = read_feed(example_feed("hand"))
     calculation, state = compute(feed)
