@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 from calc.feed import FeedError
 
 EXIT_REJECTED = 2
+EXIT_STORE_BUSY = 3  # load: the store's write lock stayed taken; nothing was stored
 
 DESCRIPTION = """\
 Class B share distribution-fee accounting (Master Distribution Agreement,
@@ -90,16 +92,41 @@ class _Progress:
             print(msg, file=sys.stderr, flush=True)
 
 
+def _check_target(flag: str, target: str | None, names: Sequence[str] = ()) -> None:
+    """Before any work: ``target`` can become a folder holding ``names`` (FeedError if not),
+    so that a bad ``--out`` is found in a second, not after the whole computation."""
+    from calc.feed import Problem
+
+    if target is None:
+        return
+    path = Path(target)
+
+    def refuse(why: str) -> FeedError:
+        return FeedError([Problem(str(target), None, None, f"{flag} {why}")])
+
+    if path.is_symlink() and not path.exists():
+        raise refuse("names a link to nothing, not a folder")
+    if path.exists() and not path.is_dir():
+        raise refuse("names a file that exists, not a folder")
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise refuse(f"lies inside {existing}, a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise refuse(f"cannot be written: {existing} is not writable")
+    for name in names:
+        if (path / name).is_dir():
+            raise refuse(f"holds a folder named {name} where a file is to be written")
+
+
 def _monthly(args: argparse.Namespace) -> int:
     from calc.engine.state import StateError, load_state, save_state
     from calc.feed import Problem, read_feed
     from calc.monthly import compute
-    from calc.report import write_csv
+    from calc.report import TABLE_NAMES, write_csv
 
     progress = _Progress(args.quiet)
-    for flag, target in (("--out", args.out), ("--save-state", args.save_state)):
-        if target is not None and Path(target).exists() and not Path(target).is_dir():
-            raise FeedError([Problem(str(target), None, None, f"{flag} names a file that exists, not a folder")])
+    _check_target("--out", args.out, [f"{name}.csv" for name in TABLE_NAMES])
+    _check_target("--save-state", args.save_state)
     opening = None
     if args.from_state:
         try:
@@ -128,8 +155,10 @@ def _monthly(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    from calc.feed import TABLES
     from calc.sample import generate
 
+    _check_target("--out", args.out, [f"{name}.csv" for name in TABLES])
     progress = _Progress(args.quiet)
     generate(Path(args.out), size=args.size, seed=args.seed, progress=progress)
     return 0
@@ -138,7 +167,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     from calc.access import Principal
     from calc.load import load_feed
-    from calc.store import get_engine
+    from calc.store import StoreBusy, get_engine
     from calc.store.audit import ACTION_LOAD, record_event
 
     progress = _Progress(args.quiet)
@@ -146,6 +175,9 @@ def _load(args: argparse.Namespace) -> int:
     try:
         run_id = load_feed(args.feed, engine, progress, principal=Principal.operator())
         record_event(engine, Principal.operator().name, ACTION_LOAD, run_id=run_id, detail=str(args.feed))
+    except StoreBusy as err:
+        print(f"The feed was not loaded: {err}.", file=sys.stderr)
+        return EXIT_STORE_BUSY
     finally:
         engine.dispose()
     print(f"loaded {args.feed} as calculation run {run_id}")
@@ -196,18 +228,21 @@ written.
 """
 
 
+SCENARIO_FILES = ("summary.csv", "allocation.csv", "payments.csv", "present_values.csv", "bands.csv",
+                  "assumptions.csv", "scenario.toml")  # what calc.scenarios.run.write_result may write
+
+
 def _scenario(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from calc.engine.state import StateError, load_state
-    from calc.feed import Problem, read_feed
+    from calc.feed import read_feed
     from calc.scenarios.calibrate import asset_classes
     from calc.scenarios.run import Actuals, actuals_until, run_scenario, write_result
     from calc.scenarios.spec import SpecError, read_scenario
 
     progress = _Progress(args.quiet)
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise FeedError([Problem(str(args.out), None, None, "--out names a file that exists, not a folder")])
+    _check_target("--out", args.out, SCENARIO_FILES)
     try:
         scenario = read_scenario(args.spec)
         update = {k: v for k, v in (("paths", args.paths), ("seed", args.seed)) if v is not None}

@@ -73,3 +73,23 @@ def format_cdsc_schedule(percents: Iterable[float]) -> str:
     """(5.0, 4.0, ...) -> ``"5.0;4.0;..."``: each entry as the shortest text that reads back
     as the same float, so that ``parse_cdsc_schedule`` returns exactly ``percents``."""
     return CDSC_SCHEDULE_SEPARATOR.join(repr(float(x)) for x in percents)
+
+# --- plausible input (RULES.md section 2; docs/feed.md "Limits") ---------------
+# Dates: every date of a feed lies in these years; an end date written OPEN_END_DATE
+# (the usual way to write "no end") means open, as an empty one does.  The range
+# keeps every date, and a month or a 50-year projection after it, inside pandas'
+# nanosecond calendar (1677-09-21 to 2262-04-11).
+EARLIEST_DATE = "1900-01-01"
+LATEST_DATE = "2199-12-31"
+OPEN_END_DATE = "9999-12-31"
+# Numbers: far above any real fund, far below where exact cents (Decimal) or float
+# products lose their meaning.
+MAX_SHARES = 1e12  # shares in one transaction, or a portfolio's shares outstanding
+MAX_PRICE = 1e6  # dollars per share: a NAV or a transaction's price
+MAX_AMOUNT = 1e12  # dollars: an offset, an assignment's purchase price
+MAX_CONVERSION_YEARS = 100  # a portfolio's conversion_years
+# Files: validation holds a table in memory, so its size is bounded before it is read.
+MAX_FILE_BYTES = 4 * 2**30  # a table's file: 4 GiB (ten million transactions take about 0.7 GiB)
+MAX_LINE_BYTES = 1 * 2**20  # one line of a CSV file: 1 MiB
+MAX_COLUMNS = 100  # columns of a table (the widest has ten; unknown ones are ignored)
+MAX_CELL_CHARS = 1_000  # characters of one value

@@ -65,3 +65,26 @@ def test_existing_output_untouched_when_rejected(hand_feed: Path, tmp_path: Path
     (hand_feed / "accounts.csv").write_text("account_id,omnibus\nOM,maybe\nOR,false\n")
     assert main(["monthly", str(hand_feed), "--out", str(out), "-q"]) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("where", ["inside a file", "a link to nothing", "a folder in a file's place"])
+def test_a_bad_out_is_refused_before_the_computation(
+    hand_feed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, where: str
+) -> None:
+    import calc.monthly
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("computed before --out was checked")
+
+    monkeypatch.setattr(calc.monthly, "compute", never)
+    (tmp_path / "file").write_text("x")
+    out = {"inside a file": tmp_path / "file" / "out", "a link to nothing": tmp_path / "link",
+           "a folder in a file's place": tmp_path / "out"}[where]
+    if where == "a link to nothing":
+        out.symlink_to(tmp_path / "nowhere")
+    if where == "a folder in a file's place":
+        (out / "payments.csv").mkdir(parents=True)
+    assert main(["monthly", str(hand_feed), "--out", str(out), "-q"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["scenario", str(hand_feed), "--spec", str(tmp_path / "s.toml"), "--out", str(tmp_path / "file"), "-q"]) == 2
+    assert main(["sample", "--out", str(tmp_path / "file" / "feed"), "-q"]) == 2

@@ -185,6 +185,43 @@ BAD_FEEDS: dict[str, tuple] = {
     "offset after the last month": (_set("offsets", 2, "date", "2020-07-01"), ("offsets.csv", 2, "date", "the date 2020-07-01 falls outside the feed's months (the feed's months run from 2012-03 to 2020-06)")),
     "offset before the first month": (_set("offsets", 2, "date", "2012-02-29"), ("offsets.csv", 2, "date", "the date 2012-02-29 falls outside the feed's months")),
     "plan event after the last month": (_set("plan_events", 2, "date", "2020-07-01"), ("plan_events.csv", 2, "date", "the date 2020-07-01 falls outside the feed's months")),
+    # bad input (issue 11): dates outside pandas' calendar, absurd numbers, odd digits, cells
+    "dates outside the years allowed": (
+        _all(_set("transactions", 5, "date", "9999-12-31"), _set("nav", 2, "date", "2262-04-12"),
+             _set("tenures", 2, "start_date", "0001-01-01"), _set("offsets", 2, "date", "1899-12-31"),
+             _set("plan_events", 2, "date", "2200-01-01")),
+        (TX, 5, "date", "date must lie between 1900-01-01 and 2199-12-31 (got 9999-12-31)"),
+        ("nav.csv", 2, "date", "date must lie between 1900-01-01 and 2199-12-31 (got 2262-04-12)"),
+        ("tenures.csv", 2, "start_date", "start_date must lie between 1900-01-01 and 2199-12-31 (got 0001-01-01)"),
+        ("offsets.csv", 2, "date", "(got 1899-12-31)"),
+        ("plan_events.csv", 2, "date", "(got 2200-01-01)"),
+    ),
+    "end dates beyond the years allowed, other than the open end": (
+        _all(_set("tenures", 3, "end_date", "2262-04-11"), _set("assignments", 2, "end_date", "9999-12-30")),
+        ("tenures.csv", 3, "end_date", "end_date must lie between 1900-01-01 and 2199-12-31 (or be empty or 9999-12-31 for an open end) (got 2262-04-11)"),
+        ("assignments.csv", 2, "end_date", "(or be empty or 9999-12-31 for an open end) (got 9999-12-30)"),
+    ),
+    "purchase issue_date far away": (_set("transactions", 2, "issue_date", "9999-12-31"), (TX, 2, "issue_date", "a purchase's issue_date, when given, must be the purchase's date (got 9999-12-31)")),
+    "dates in other digits": (
+        _all(_set("transactions", 5, "date", "\uff12\uff10\uff12\uff10-01-20"), _set("tenures", 2, "start_date", "\u0662\u0660\u0661\u0660-01-01")),
+        (TX, 5, "date", "date must be a date written YYYY-MM-DD (got \uff12\uff10\uff12\uff10-01-20)"),
+        ("tenures.csv", 2, "start_date", "start_date must be a date written YYYY-MM-DD"),
+    ),
+    "absurd numbers": (
+        _all(_set("transactions", 5, "shares", "1.7e308"), _set("transactions", 6, "price", "2000000"),
+             _set("nav", 2, "nav", "1e300"), _set("nav", 3, "shares", "1e13"), _set("offsets", 2, "amount", "1.2e29"),
+             _set("assignments", 2, "purchase_price", "-5"), _set("portfolios", 2, "conversion_years", "1e300")),
+        (TX, 5, "shares", "shares must be at most 1,000,000,000,000 (got 1.7e308)"),
+        (TX, 6, "price", "price must be at most 1,000,000 (got 2000000)"),
+        ("nav.csv", 2, "nav", "nav must be at most 1,000,000 (got 1e300)"),
+        ("nav.csv", 3, "shares", "shares must be at most 1,000,000,000,000 (got 1e13)"),
+        ("offsets.csv", 2, "amount", "amount must be at most 1,000,000,000,000 (got 1.2e29)"),
+        ("assignments.csv", 2, "purchase_price", "purchase_price must be between 0 and 1,000,000,000,000 (got -5)"),
+        ("portfolios.csv", 2, "conversion_years", "conversion_years must be at most 100 (got 1e300)"),
+    ),
+    "a NUL character in a name": (_set("portfolios", 2, "name", "Port\x00folio"), ("portfolios.csv", 2, "name", "name must not contain a NUL character")),
+    "a value too long": (_set("accounts", 3, "holder", "x" * 5_000), ("accounts.csv", 3, "holder", "holder must be at most 1,000 characters long (got 5,000 characters)")),
+    "a value of 5 MB": (_set("accounts", 3, "holder", "x" * 5_000_000), ("accounts.csv", 3, None, "the line is longer than 1,048,576 bytes; no value may be longer than 1,000 characters")),
 }
 # fmt: on
 
@@ -227,6 +264,8 @@ GOOD_FEEDS: dict[str, Edit] = {
         _set("offsets", 2, "date", "2012-03-01"),  # first day of the first month
     ),
     "no optional files": _all(_delete("assignments"), _delete("offsets"), _delete("plan_events")),
+    "open ends written 9999-12-31": _all(_set("tenures", 3, "end_date", "9999-12-31"), _set("tenures", 5, "end_date", " 9999-12-31 ")),
+    "the years allowed, at both ends": _all(_set("tenures", 2, "start_date", "1900-01-01"), _set("tenures", 3, "end_date", "2199-12-31")),
 }
 # fmt: on
 
@@ -366,7 +405,7 @@ def test_unreadable_file_is_rejected(tmp_path: Path) -> None:
     folder = copy_example(tmp_path)
     latin1 = "account_id,omnibus,holder\nOM,true,Soci\xe9t\xe9\n".encode("latin-1")
     (folder / "accounts.csv").write_bytes(latin1)
-    find_problem(problems_of(folder), "accounts.csv", None, None, "the file cannot be read")
+    find_problem(problems_of(folder), "accounts.csv", 2, None, "the file cannot be read: it is not UTF-8 text")
 
 
 def test_validate_takes_source_names(tmp_path: Path) -> None:
@@ -492,3 +531,92 @@ def test_defaults_and_written_forms(tmp_path: Path) -> None:
     assert feed.assignments["purchase_price"].isna().all()
     tenures = feed.tenures.set_index(["portfolio_id", "distributor"])
     assert tenures.loc[("P", "OD1"), "rights_holder"] == "OD1"
+
+
+# --------------------------------------------------------------------------- bad input (issue 11)
+
+
+def test_an_open_end_written_9999_12_31_is_an_empty_one(tmp_path: Path) -> None:
+    written = copy_example(tmp_path / "written")
+    set_cell(written, "assignments", 2, "end_date", "9999-12-31")
+    empty = copy_example(tmp_path / "empty")
+    set_cell(empty, "assignments", 2, "end_date", "")
+    pd.testing.assert_frame_equal(F.read_feed(written).assignments, F.read_feed(empty).assignments)
+
+
+def test_a_value_check_that_raises_rejects_the_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row rule that cannot run is reported, never dropped (docs/feed.md)."""
+
+    def broken() -> R._Rule:
+        def test(df: pd.DataFrame) -> pd.Series:
+            raise RuntimeError("a defect")
+
+        return R._Rule("exchange_id", "an exchange_out or exchange_in must have an exchange_id", test,
+                       row=True, needs=("kind", "exchange_id"))
+
+    monkeypatch.setattr(R, "_exchange_leg_has_id", broken)
+    problems = problems_of(copy_example(tmp_path))
+    find_problem(problems, TX, None, "exchange_id", "must have an exchange_id: could not be checked (RuntimeError")
+
+
+def test_a_row_check_that_raises_rejects_the_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: object) -> list:
+        raise ValueError("a defect")
+
+    broken.__doc__ = "No account ever holds fewer than zero shares."
+    monkeypatch.setattr(R, "ROW_CHECKS", (*R.ROW_CHECKS, broken))
+    (problem,) = problems_of(copy_example(tmp_path))
+    assert problem.rule == "No account ever holds fewer than zero shares: could not be checked (ValueError: a defect)"
+
+
+def test_a_link_to_nothing_is_no_absent_table(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path)
+    (folder / "offsets.csv").unlink()
+    (folder / "offsets.csv").symlink_to(tmp_path / "nowhere.csv")
+    find_problem(problems_of(folder), "offsets.csv", None, None, "the file is a link to nothing")
+
+
+def test_a_header_of_too_many_columns_is_rejected_before_it_is_read(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path)
+    rows = read_rows(folder, "accounts")
+    extra = 200_000
+    rows[0] += [""] * extra  # 200 kB of commas
+    write_rows(folder, "accounts", rows)
+    (problem,) = problems_of(folder)
+    assert str(problem) == "accounts.csv, line 1: the header has 200,002 columns; a table may have at most 100"
+
+
+def test_a_line_too_long_is_rejected_before_it_is_read(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path)
+    with (folder / "accounts.csv").open("a") as handle:  # one cell of 2 MiB on line 4
+        handle.write("OX,false," + "n" * (2 * 2**20) + "\n")
+    (problem,) = problems_of(folder)
+    assert (problem.file, problem.line) == ("accounts.csv", 4)
+    assert "the line is longer than 1,048,576 bytes" in problem.rule
+
+
+def test_nul_bytes_are_rejected_with_their_line(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path)
+    (folder / "nav.csv").write_bytes((folder / "nav.csv").read_bytes() + b"\x00" * (3 * 2**20))
+    (problem,) = problems_of(folder)
+    assert (problem.file, problem.line) == ("nav.csv", 4)
+    assert "the line is longer than" in problem.rule
+
+
+def test_an_encoding_error_names_its_line(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path)
+    set_cell(folder, "transactions", 20, "waiver", "caf\N{LATIN SMALL LETTER E WITH ACUTE}")
+    text = (folder / TX).read_bytes().replace("é".encode(), b"\xe9")
+    (folder / TX).write_bytes(text)
+    (problem,) = problems_of(folder)
+    assert (problem.file, problem.line) == (TX, 20)
+    assert "not UTF-8 text" in problem.rule
+
+
+def test_a_parquet_text_cell_is_capped_too(tmp_path: Path) -> None:
+    folder = copy_example(tmp_path)
+    text = pd.read_csv(folder / "accounts.csv", dtype=str, keep_default_na=False)
+    text.loc[1, "account_id"] = "OR\x00"
+    text.to_parquet(folder / "accounts.parquet")
+    (folder / "accounts.csv").unlink()
+    find_problem(problems_of(folder), "accounts.parquet", 3, "account_id", "must not contain a NUL character")

@@ -104,8 +104,12 @@ PORTFOLIO_REFERENCES = ("tenures", "nav", "transactions", "assignments", "offset
 FREE_TEXT_COLUMNS = frozenset({("portfolios", "name"), ("portfolios", "fund")})
 
 BOOLEAN_WORDS = ("true", "false")
-# ISO date; a Parquet timestamp at midnight reads as "YYYY-MM-DD 00:00:00".
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}(?:[ T]00:00:00)?"
+# ISO date in ASCII digits (``\\d`` would take any script's, as ``２０２０``); a Parquet
+# timestamp at midnight reads as "YYYY-MM-DD 00:00:00".
+DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T]00:00:00)?"
+FIRST_DAY, LAST_DAY = pd.Timestamp(V.EARLIEST_DATE), pd.Timestamp(V.LATEST_DATE)
+OPEN_END_COLUMNS = frozenset({"end_date"})  # where OPEN_END_DATE means open
+DAY_UNIT = "datetime64[us]"  # wide enough for any year 1-9999, unlike nanoseconds
 ONE_DAY = pd.Timedelta(days=1)
 SMALL_TABLE_CELLS = 50_000  # up to this many cells, a table is stripped in one numpy pass
 FLOAT_SLACK = 1e-9  # relative slack for float products compared with a tolerance
@@ -134,8 +138,12 @@ def _text_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
     text_at = [i for i, t in enumerate(typed) if not t]
     columns: dict[str, pd.Series] = {}
     if frame.size <= SMALL_TABLE_CELLS and text_at:  # one numpy pass: fewer pandas calls
-        values = frame.iloc[:, text_at].to_numpy(dtype=object)
-        values = np.char.strip(np.where(pd.isna(values), "", values).astype(str))
+        # element by element: a fixed-width numpy text array would be as wide as the
+        # longest cell in every cell (one long cell, gigabytes)
+        cells = frame.iloc[:, text_at].to_numpy(dtype=object)
+        missing = pd.isna(cells)
+        values = np.array([str(v).strip() for v in cells.ravel()], dtype=object).reshape(cells.shape)
+        values[missing] = ""
         for j, i in enumerate(text_at):
             columns[names[i]] = pd.Series(values[:, j], dtype=str)
     for i, name in enumerate(names):
@@ -148,6 +156,40 @@ def _text_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
     text.index = pd.RangeIndex(len(frame))
     filled = np.logical_or.reduce([~_empty(text[c]).to_numpy() for c in text.columns]) if len(names) else None
     return text if filled is None or filled.all() else text[filled]
+
+
+def _cell_problems(table: str, file: str, frame: pd.DataFrame | None) -> Problems:
+    """Pass 0, before any value is read: at most MAX_COLUMNS columns, no value longer than
+    MAX_CELL_CHARS characters, no NUL character (a database cannot store it in text)."""
+    if frame is None or len(frame.columns) == 0:
+        return []
+    if len(frame.columns) > V.MAX_COLUMNS:
+        rule = f"the table has {len(frame.columns):,} columns; a table may have at most {V.MAX_COLUMNS}"
+        return [(table, F.Problem(file, 1, None, rule))]
+    out: Problems = []
+    for name in frame.columns:
+        label = str(name).replace("\x00", "").strip()[:40]
+        if len(str(name)) > V.MAX_CELL_CHARS or "\x00" in str(name):
+            out.append((table, F.Problem(file, 1, label, _cell_rule("a column name", str(name)))))
+    for i, name in enumerate(frame.columns):
+        s = frame.iloc[:, i]
+        if s.dtype == object:  # a Parquet column of objects: as the text it will be read as
+            s = s.astype(str)
+        elif not pd.api.types.is_string_dtype(s.dtype):
+            continue
+        long = s.str.len() > V.MAX_CELL_CHARS
+        nul = s.str.contains("\x00", regex=False)
+        bad = np.flatnonzero((long.fillna(False) | nul.fillna(False)).to_numpy(dtype=bool))
+        label = str(name).replace("\x00", "").replace("\ufeff", "").strip()[:40]
+        for row in bad[: F.MAX_PROBLEMS]:
+            out.append((table, F.Problem(file, int(row) + 2, label, _cell_rule(label, s.iloc[row]))))
+    return out
+
+
+def _cell_rule(what: str, value: str) -> str:
+    if len(value) > V.MAX_CELL_CHARS:
+        return f"{what} must be at most {V.MAX_CELL_CHARS:,} characters long (got {len(value):,} characters)"
+    return f"{what} must not contain a NUL character"
 
 
 def _is_typed(name: str, s: pd.Series) -> bool:
@@ -183,23 +225,48 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _is_date(s: pd.Series) -> pd.Series:
-    """True where the text is a real calendar date written YYYY-MM-DD (a typed date: at midnight)."""
-    return _parse_dates(s).notna()
+    """True where the text is a real calendar date written YYYY-MM-DD (a typed date: at
+    midnight), whatever its year."""
+    return _calendar_days(s).notna()
+
+
+def _calendar_days(s: pd.Series) -> pd.Series:
+    """Dates as ``datetime64[us]`` at midnight, any year from 1 to 9999; NaT where empty
+    or not a date (a typed timestamp not at midnight, or with a time zone, is not a date)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if getattr(s.dtype, "tz", None) is not None:
+            return pd.Series(pd.NaT, index=s.index, dtype=DAY_UNIT)
+        days = s.astype(DAY_UNIT)
+        return days.where(days == days.dt.normalize())
+    return _per_distinct(s, _parse_date_values)
+
+
+def _far(s: pd.Series, column: str = "") -> pd.Series:
+    """True where a date lies outside EARLIEST_DATE..LATEST_DATE (an open end excepted)."""
+    days = _calendar_days(s)
+    far = days.notna() & ~days.between(FIRST_DAY, LAST_DAY)
+    if column in OPEN_END_COLUMNS:
+        far &= ~_is_open_end(s, days)
+    return far
+
+
+def _is_open_end(s: pd.Series, days: pd.Series | None = None) -> pd.Series:
+    """True where an end date is written OPEN_END_DATE (open, as an empty one)."""
+    days = _calendar_days(s) if days is None else days
+    return days == pd.Timestamp(V.OPEN_END_DATE).as_unit("us")
 
 
 def _parse_dates(s: pd.Series) -> pd.Series:
-    """Dates as ``datetime64[ns]`` at midnight; NaT where empty or not a date (a typed
-    timestamp not at midnight is not a date)."""
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        days = s.astype("datetime64[ns]")
-        return days.where(days == days.dt.normalize())
-    return _per_distinct(s, _parse_date_values)
+    """Dates as ``datetime64[ns]`` at midnight; NaT where empty, not a date, or outside
+    EARLIEST_DATE..LATEST_DATE (an open end, OPEN_END_DATE, included)."""
+    days = _calendar_days(s)
+    return days.where(days.between(FIRST_DAY, LAST_DAY)).astype("datetime64[ns]")
 
 
 def _parse_date_values(s: pd.Series) -> pd.Series:
     shaped = s.str.fullmatch(DATE_PATTERN)
     dates = pd.to_datetime(s.str.slice(0, 10).where(shaped), format="%Y-%m-%d", errors="coerce")
-    return dates.astype("datetime64[ns]")
+    return dates.astype(DAY_UNIT)
 
 
 def _parse_numbers(s: pd.Series) -> pd.Series:
@@ -274,9 +341,23 @@ def _required(col: str) -> _Rule:
 
 
 def _date(col: str, v: pd.DataFrame) -> _Rule:
-    return _Rule(
-        col, f"{col} must be a date written YYYY-MM-DD", lambda s: _empty(s) | v[col].notna()
-    )
+    # a date outside the years allowed, or an open end, is a date: judged by _date_in_range
+    def test(s: pd.Series) -> pd.Series:
+        return _empty(s) | v[col].notna() | _is_date(s)
+
+    return _Rule(col, f"{col} must be a date written YYYY-MM-DD", test)
+
+
+def _dates(col: str, v: pd.DataFrame) -> tuple[_Rule, _Rule]:
+    """A date column's rules: a date, in the years allowed."""
+    return _date(col, v), _date_in_range(col)
+
+
+def _date_in_range(col: str) -> _Rule:
+    words = f"{col} must lie between {V.EARLIEST_DATE} and {V.LATEST_DATE}"
+    if col in OPEN_END_COLUMNS:
+        words += f" (or be empty or {V.OPEN_END_DATE} for an open end)"
+    return _Rule(col, words, lambda s: ~_far(s, col))
 
 
 def _number(col: str, v: pd.DataFrame) -> _Rule:
@@ -289,6 +370,15 @@ def _positive(col: str, v: pd.DataFrame) -> _Rule:
 
 def _not_negative(col: str, v: pd.DataFrame) -> _Rule:
     return _Rule(col, f"{col} must be zero or more", lambda s: ~(v[col] < 0))
+
+
+def _at_most(col: str, v: pd.DataFrame, limit: float) -> _Rule:
+    return _Rule(col, f"{col} must be at most {limit:,.0f}", lambda s: ~(v[col] > limit))
+
+
+def _between(col: str, v: pd.DataFrame, low: float, high: float) -> _Rule:
+    return _Rule(col, f"{col} must be between {low:,.0f} and {high:,.0f}",
+                 lambda s: ~((v[col] < low) | (v[col] > high)))
 
 
 def _fraction(col: str, v: pd.DataFrame) -> _Rule:
@@ -351,9 +441,9 @@ def _purchase_issue_date_is_date() -> _Rule:
 
 
 def _purchase_issue_date_is_its_date(v: pd.DataFrame) -> _Rule:
-    def test(df: pd.DataFrame) -> pd.Series:
-        issued = _parse_dates(df["issue_date"]).where(df["kind"] == V.PURCHASE)
-        return issued.isna() | v["date"].isna() | (issued == v["date"])
+    def test(df: pd.DataFrame) -> pd.Series:  # any year: 9999-12-31 is no purchase's date
+        issued = _calendar_days(df["issue_date"]).where(df["kind"] == V.PURCHASE)
+        return issued.isna() | v["date"].isna() | (issued == v["date"].astype(DAY_UNIT))
 
     message = "a purchase's issue_date, when given, must be the purchase's date"
     return _Rule("issue_date", message, test, row=True, needs=("kind", "issue_date", "date"))
@@ -376,24 +466,29 @@ def _table_rules(table: str, v: pd.DataFrame) -> list[_Rule]:
             *(rule(c, v) for c in rates for rule in (_number, _fraction)),
             _cdsc_schedule("cdsc_schedule"),
             _whole_years("conversion_years", v),
+            _at_most("conversion_years", v, V.MAX_CONVERSION_YEARS),
         ]
     if table == "tenures":
-        return [_date("start_date", v), _date("end_date", v), _end_after_start(v)]
+        return [*_dates("start_date", v), *_dates("end_date", v), _end_after_start(v)]
     if table == "accounts":
         return [_boolean("omnibus")]
     if table == "nav":
         return [
-            _date("date", v),
+            *_dates("date", v),
             _number("nav", v),
             _positive("nav", v),
+            _at_most("nav", v, V.MAX_PRICE),
             _number("shares", v),
             _not_negative("shares", v),
+            _at_most("shares", v, V.MAX_SHARES),
         ]
     if table == "transactions":
         return [
-            _date("date", v),
+            *_dates("date", v),
             _one_of("kind", F.TRANSACTION_KINDS, "one of " + ", ".join(F.TRANSACTION_KINDS)),
             *(rule(c, v) for c in ("shares", "price") for rule in (_number, _positive)),
+            _at_most("shares", v, V.MAX_SHARES),
+            _at_most("price", v, V.MAX_PRICE),
             _purchase_issue_date_is_date(),
             _purchase_issue_date_is_its_date(v),
             _exchange_leg_has_id(),
@@ -401,15 +496,17 @@ def _table_rules(table: str, v: pd.DataFrame) -> list[_Rule]:
     if table == "assignments":
         fractions = ("fee_fraction", "cdsc_fraction")
         return [
-            _date("start_date", v),
-            _date("end_date", v),
+            *_dates("start_date", v),
+            *_dates("end_date", v),
             _end_after_start(v),
             *(rule(c, v) for c in fractions for rule in (_number, _fraction)),
             _number("purchase_price", v),
+            _between("purchase_price", v, 0, V.MAX_AMOUNT),
         ]
     if table == "offsets":
-        return [_date("date", v), _number("amount", v), _positive("amount", v)]
-    return [_date("date", v), _one_of("kind", F.PLAN_EVENT_KINDS, " or ".join(F.PLAN_EVENT_KINDS))]
+        return [*_dates("date", v), _number("amount", v), _positive("amount", v),
+                _at_most("amount", v, V.MAX_AMOUNT)]
+    return [*_dates("date", v), _one_of("kind", F.PLAN_EVENT_KINDS, " or ".join(F.PLAN_EVENT_KINDS))]
 
 
 def _value_rules(
@@ -483,7 +580,11 @@ def _value_problems(table: str, file: str, frame: pd.DataFrame, rules: list[_Rul
     is_rule = cases["check"].astype(str).str.fullmatch(r"\d+").fillna(False).astype(bool)
     ruled = cases[is_rule].copy()
     ruled["rule"] = ruled["check"].astype(int).map(dict(enumerate(rules)))
-    ruled = ruled[ruled["rule"].map(lambda rule: rule.column) == ruled["column"]]
+    # a row rule's failures come once per column: its own column's count; a row rule that
+    # raised comes once, at the table's level (no index, the schema's name as its column)
+    own = ruled["rule"].map(lambda rule: rule.column) == ruled["column"]
+    raised = ruled["index"].isna() & (ruled["schema_context"] == "DataFrameSchema")
+    ruled = ruled[own | raised]
     ruled = ruled.drop_duplicates(["check", "index"])
     # a check that could not run at all (pandera gives no row): say so rather than pass
     for rule, value in zip(
@@ -1099,6 +1200,25 @@ ROW_CHECKS: tuple[Callable[[_Context], Problems], ...] = (
     _holdings,
     _inside_feed_months,
 )
+# The file a row check that could not run is reported against (its main table).
+ROW_CHECK_TABLES: dict[Callable[[_Context], Problems], str] = {
+    _after_opening: "transactions", _unique_ids: "transactions", _one_nav_per_day: "nav",
+    _every_portfolio_has_a_tenure: "portfolios", _tenures_chain: "tenures", _tenures_cover: "tenures",
+    _assignment_fractions: "assignments", _exchanges: "transactions", _holdings: "transactions",
+    _inside_feed_months: "offsets",
+}  # fmt: skip
+
+
+def _run_row_check(check: Callable[[_Context], Problems], ctx: _Context) -> Problems:
+    """The problems ``check`` finds; a check that raises rejects the feed (docs/feed.md:
+    "could not be checked"), never lets it through."""
+    try:
+        return check(ctx)
+    except Exception as err:  # a defect of ours must reject the feed, not pass it or crash
+        table = ROW_CHECK_TABLES.get(check, "transactions")
+        what = (check.__doc__ or check.__name__).strip().splitlines()[0].rstrip(".")
+        rule = f"{what}: could not be checked ({type(err).__name__}: {err})"
+        return [(table, F.Problem(ctx.files[table], None, None, rule))]
 
 
 # --------------------------------------------------------------------------- pass 3: the Feed
@@ -1205,6 +1325,9 @@ def validate(
     """
     files = _source_names(raw, sources)
     problems = _missing_tables(raw, files)
+    oversized = [p for t in F.TABLES for p in _cell_problems(t, files[t], raw.get(t))]
+    if oversized:  # nothing more is read of such a feed
+        raise F.FeedError(_report(problems + oversized))
     text = {}
     for t in F.TABLES:
         text[t] = _text_frame(raw.pop(t, None) if consume else raw.get(t))
@@ -1221,7 +1344,7 @@ def validate(
     for table in present:  # a missing column cannot be combined either
         ctx.bad |= {(table, c) for c in REQUIRED_COLUMNS[table] if c not in text[table].columns}
     for check in ROW_CHECKS:
-        problems += check(ctx)
+        problems += _run_row_check(check, ctx)
     if problems:
         raise F.FeedError(_report(problems))
     feed = _normalise(ctx.parsed)

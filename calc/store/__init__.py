@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from calc.store.audit import read_audit, record_event
-    from calc.store.engine import get_engine, resolve_url, upgrade
+    from calc.store.engine import StoreBusy, get_engine, resolve_url, upgrade
     from calc.store.read import (
         RunNotFound,
         StateNotStored,
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "read_audit": "audit",
     "record_event": "audit",
+    "StoreBusy": "engine",
     "get_engine": "engine",
     "resolve_url": "engine",
     "upgrade": "engine",
@@ -72,6 +73,7 @@ __all__ = [
     "RunNotFound",
     "ScenarioNotFound",
     "StateNotStored",
+    "StoreBusy",
     "delete_scenario",
     "get_engine",
     "latest_run_id",

@@ -24,7 +24,14 @@ ENV_DATABASE_URL = "DATABASE_URL"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "bshare.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_S = 30.0
+# How long a writer waits for another's write lock before giving up with StoreBusy
+# (SQLite's busy timeout): a load of the large sample holds it for about a minute.
+SQLITE_BUSY_TIMEOUT_S = 300.0
+SQLITE_LOCKED = "database is locked"
+# PostgreSQL advisory locks (two int4 keys, held to the end of the transaction): the first
+# key is the project's, the second what is locked: the migrations, or one feed's content.
+ADVISORY_LOCK_SPACE = 0x62_73_68_66  # "bshf"
+MIGRATION_LOCK_KEY = 0
 PSYCOPG_DRIVER = "postgresql+psycopg"
 _POSTGRES_PREFIXES = ("postgresql://", "postgres://")
 
@@ -42,6 +49,21 @@ def resolve_url(url: str | None = None) -> str:
 
 
 WRITE_OPTION = "bshare_write"  # execution option: this transaction will write
+
+
+class StoreBusy(Exception):
+    """Another writer held the store's write lock for longer than the busy timeout."""
+
+
+def _is_locked(err: sa.exc.OperationalError) -> bool:
+    return SQLITE_LOCKED in str(err.orig if err.orig is not None else err)
+
+
+def _busy(err: sa.exc.OperationalError) -> StoreBusy:
+    return StoreBusy(
+        f"the store is busy: another process has held its write lock for more than "
+        f"{SQLITE_BUSY_TIMEOUT_S:g} s; nothing was stored, try again when it has finished"
+    )
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
@@ -85,16 +107,40 @@ def alembic_config() -> Config:
 
 @contextmanager
 def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A connection in a transaction that will write (SQLite: BEGIN IMMEDIATE)."""
-    with engine.connect() as connection:
-        connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            yield connection
+    """A connection in a transaction that will write (SQLite: BEGIN IMMEDIATE, waiting up to
+    SQLITE_BUSY_TIMEOUT_S for another writer; StoreBusy when it is still held then)."""
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+    except sa.exc.OperationalError as err:
+        if _is_locked(err):
+            raise _busy(err) from err
+        raise
+
+
+def advisory_lock(connection: sa.Connection, key: int) -> None:
+    """PostgreSQL: wait for, then hold to the end of the transaction, the project's lock
+    ``key``; other databases serialise writers already (SQLite: BEGIN IMMEDIATE)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_SPACE, key)))
 
 
 def upgrade_connection(connection: sa.Connection, revision: str = "head") -> None:
-    """Run the migrations up to ``revision`` inside the caller's transaction."""
+    """Run the migrations up to ``revision`` inside the caller's transaction.
+
+    On PostgreSQL, two first loads into an empty database would both create the
+    tables: a database not yet at ``revision`` is migrated under an advisory lock,
+    so the second waits for the first to commit and then finds nothing to do."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = alembic_config()
+    target = ScriptDirectory.from_config(config).get_revision(revision)
+    heads = {target.revision} if target is not None else set()
+    if set(MigrationContext.configure(connection).get_current_heads()) != heads:
+        advisory_lock(connection, MIGRATION_LOCK_KEY)
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
 

@@ -32,7 +32,7 @@ from calc.engine.state import MonthEndState, state_files
 from calc.feed import Feed
 from calc.report import MonthlyCalculation
 from calc.store.convert import to_columns
-from calc.store.engine import upgrade_connection, write_transaction
+from calc.store.engine import advisory_lock, upgrade_connection, write_transaction
 from calc.store.models import FEED_TABLE, FEED_TABLES, RESULT_TABLES, RUN_TABLE, STATE_FILE_TABLE
 from calc.vocabulary import format_cdsc_schedule
 
@@ -75,6 +75,14 @@ def content_hash(frames: dict[str, pd.DataFrame]) -> str:
         if len(frame):
             digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+FEED_LOCK_HEX_DIGITS = 7  # of the content hash: a positive int4, never MIGRATION_LOCK_KEY
+
+
+def feed_lock_key(content: str) -> int:
+    """The advisory lock key of a feed's content (1 .. 2**28)."""
+    return int(content[:FEED_LOCK_HEX_DIGITS], 16) + 1
 
 
 def _feed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -236,6 +244,9 @@ def save_on_connection(
     results = _result_frames(calculation)
     months = feed.months()
 
+    # Two loads of the same new feed at once: the second waits for the first to commit,
+    # then finds the feed stored (content_hash is unique) instead of failing on it.
+    advisory_lock(conn, feed_lock_key(content))
     feed_id = conn.scalar(
         sa.select(FEED_TABLE.c.feed_id).where(FEED_TABLE.c.content_hash == content)
     )

@@ -20,6 +20,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from calc.access import AccessDenied
 from calc.feed import FeedError
 from calc.reports.data import feed_overview, problems_frame
+from calc.store.engine import StoreBusy
 from dashboard import closed_months, data, filters, ui
 from dashboard.plain import plain
 
@@ -131,6 +132,8 @@ def _guard(upload, action) -> None:
         _failed(upload.name, "The calculation store is not available on this installation.")
     except AccessDenied as err:
         _failed(upload.name, f"{err}.")
+    except StoreBusy as err:
+        _failed(upload.name, f"The store is busy: {err}.")
     except ScriptControlException:  # st.rerun
         raise
     except Exception as err:
