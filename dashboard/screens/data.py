@@ -133,7 +133,7 @@ def _guard(upload, action) -> None:
     except AccessDenied as err:
         _failed(upload.name, f"{err}.")
     except StoreBusy as err:
-        _failed(upload.name, f"The store is busy: {err}.")
+        _failed(upload.name, f"{str(err)[:1].upper()}{str(err)[1:]}.")
     except ScriptControlException:  # st.rerun
         raise
     except Exception as err:
