@@ -177,7 +177,7 @@ class _Opening:
         account_code = {}  # each ledger frame's account codes (-1: not in accounts.csv)
         for name in ("lots", "free_shares", "omnibus_positions", "omnibus"):
             frame = frames[name]
-            account_code[name] = codes = _codes(frame["account_id"], parties.accounts)
+            account_code[name] = codes = parties.account_codes(frame["account_id"])
             unknown = sorted(set(frame["account_id"][codes < 0]))
             if unknown:
                 problems.append(f"accounts {', '.join(unknown[:5])} of the state are not in accounts.csv")
@@ -226,7 +226,7 @@ class _Opening:
         oh = state.omnibus_holders
         if len(oh):
             j = np.array([j_of[pair] for pair in zip(_codes(oh["portfolio_id"], parties.portfolios).tolist(),
-                                                      _codes(oh["account_id"], parties.accounts).tolist(),
+                                                      parties.account_codes(oh["account_id"]).tolist(),
                                                       strict=True)])
             h = np.array([h_ix[x] for x in oh["rights_holder"]])
             f_h[j, h] = oh["free_shares"].to_numpy(dtype=float)

@@ -95,8 +95,9 @@ class Positions:
         given = dict(zip((id(lots), id(free), id(omnibus)), account_codes or (), strict=False))
 
         def codes(frame: pd.DataFrame, column: str, names: list[str]) -> np.ndarray:
-            if column == "account_id" and id(frame) in given:
-                return given[id(frame)].astype(np.int32)
+            if column == "account_id":
+                found = given[id(frame)] if id(frame) in given else parties.account_codes(frame[column])
+                return found.astype(np.int32)
             return _codes(frame[column], names).astype(np.int32)
 
         out_lots = np.zeros(len(lots), OPEN_LOT)
@@ -134,7 +135,7 @@ class Positions:
     def frames(self, parties: Parties) -> dict[str, pd.DataFrame]:
         """The state's ledger frames (lots, free_shares, omnibus_positions, accounts) with
         names for codes, in code order (names are sorted: the same order)."""
-        names = {"account": parties.accounts, "portfolio": parties.portfolios, "holder": parties.holders}
+        names = {"account": parties.account_names, "portfolio": parties.portfolios, "holder": parties.holders}
 
         def named(records: np.ndarray, column: str) -> pd.Series:
             return names_at(names[column], records[column]) if len(records) else pd.Series([], dtype="str")
@@ -321,7 +322,7 @@ def _codes(series: pd.Series, names: list[str] | tuple[str, ...]) -> np.ndarray:
 
 def account_codes(feed: Feed, parties: Parties) -> np.ndarray:
     """Each transaction's account code."""
-    return _codes(feed.transactions["account_id"], parties.accounts)
+    return parties.account_codes(feed.transactions["account_id"])
 
 
 def _ranks(text: pd.Series) -> np.ndarray:
