@@ -127,7 +127,9 @@ class Positions:
             seq["next_seq"] = accounts["next_seq"].to_numpy(dtype=np.int64)
 
         def ordered(records: np.ndarray, by: tuple[str, ...]) -> np.ndarray:
-            return records[np.lexsort(tuple(records[c] for c in reversed(by)))] if len(records) else records
+            if _sorted_by(records, by):  # a state's frames are in code order already
+                return records
+            return records[np.lexsort(tuple(records[c] for c in reversed(by)))]
 
         return cls(ordered(out_lots, ("account", "portfolio")), ordered(out_free, ("account", "portfolio")),
                    ordered(out_om, ("account", "portfolio")), ordered(seq, ("account",)))
@@ -433,17 +435,15 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
         zero_copy_only=False) if len(tx) else np.zeros(0, dtype=bool)
 
     def keep(records: np.ndarray) -> np.ndarray:
-        records = records[np.argsort(records["account"], kind="stable")]
+        if not _sorted_by(records, ("account",)):
+            records = records[np.argsort(records["account"], kind="stable")]
         return records if chosen is None else records[chosen[records["account"]]]
 
     opening = Positions(*(keep(getattr(opening, f)) for f in ("lots", "free", "omnibus", "next_seq")))
     known = np.array([(p, a, 0) for p, a in sorted(omnibus_known or (), key=lambda pa: (pa[1], pa[0]))],
                      dtype=FIRST_MONTH)
     known = keep(known)
-    held = opening.accounts()
-    with_rows = acct_sorted[np.concatenate([[True], acct_sorted[1:] != acct_sorted[:-1]])] if len(acct_sorted) \
-        else acct_sorted
-    walked = np.union1d(with_rows, held).astype(np.int64)
+    walked = _walked(acct_sorted, opening, n_accounts)
     row_ptr = np.searchsorted(acct_sorted, np.append(walked, n_accounts)).astype(np.int64)
     row_ptr[-1] = len(order)
     conv_years = feed.portfolios.set_index("portfolio_id").loc[parties.portfolios, "conversion_years"]
@@ -461,6 +461,33 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
         n_holders=len(parties.holders), last_month=int(last_month), opening=opening, known=known,
         omnibus_accounts=omnibus_accounts,
     )
+
+
+def _sorted_by(records: np.ndarray, by: tuple[str, ...]) -> bool:
+    """Whether ``records`` are in ascending order of the fields ``by`` (then a stable sort
+    of them is the identity)."""
+    if len(records) < 2:
+        return True
+    undecided = np.ones(len(records) - 1, dtype=bool)  # pairs equal on the fields so far
+    for name in by:
+        a, b = records[name][:-1], records[name][1:]
+        if np.any(undecided & (b < a)):
+            return False
+        undecided &= a == b
+    return True
+
+
+def _walked(acct_sorted: np.ndarray, opening: Positions, n_accounts: int) -> np.ndarray:
+    """The accounts walked (ascending codes): those with a transaction or an opening
+    position; a mark per account instead of sorting the codes."""
+    held = [getattr(opening, f)["account"] for f in ("lots", "free", "omnibus")]
+    if len(acct_sorted) and acct_sorted[0] < 0:  # unknown accounts (no code)
+        return np.union1d(np.unique(acct_sorted), opening.accounts()).astype(np.int64)
+    mark = np.zeros(n_accounts, dtype=bool)
+    mark[acct_sorted] = True
+    for codes in held:
+        mark[codes] = True
+    return np.flatnonzero(mark).astype(np.int64)
 
 
 def _months_of_days(day: np.ndarray) -> np.ndarray:

@@ -113,11 +113,17 @@ def epoch_days(values) -> np.ndarray:
 
 
 def build_tenures(feed: Feed, parties: Parties) -> Tenures:
-    starts, holders = [], []
-    for pid in parties.portfolios:
-        t = feed.tenures[feed.tenures["portfolio_id"] == pid].sort_values("start_date")
-        starts.append(epoch_days(t["start_date"]))
-        holders.append(np.array([parties.holder_index[h] for h in t["rights_holder"]], dtype=np.int64))
+    """Each portfolio's tenures by start date (one sort of the table, not one filter and
+    sort per portfolio)."""
+    t = feed.tenures
+    portfolio = np.array([parties.portfolio_index.get(p, -1) for p in t["portfolio_id"]], dtype=np.int64)
+    start = epoch_days(t["start_date"])
+    holder = np.array([parties.holder_index[h] for h in t["rights_holder"]], dtype=np.int64)
+    order = np.lexsort((start, portfolio))  # stable: tenures starting the same day keep the table's order
+    order = order[portfolio[order] >= 0]
+    cuts = np.searchsorted(portfolio[order], np.arange(len(parties.portfolios) + 1))
+    starts = [start[order[a:b]] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    holders = [holder[order[a:b]] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     return Tenures(starts, holders)
 
 
