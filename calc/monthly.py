@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ from calc.engine.state import MonthEndState, empty_frame, reference_checksum
 from calc.feed import Feed, FeedError, Problem
 from calc.report import COLUMNS, LOT_COLUMNS, MonthlyCalculation, empty_table
 from calc.rules.payment import due_dates
-from calc.rules.rounding import round_cents, split_cents
+from calc.rules.rounding import CENT, round_cents, split_cents
 from calc.vocabulary import (
     DISTRIBUTION_FEE,
     KINDS_OF_MONEY,
@@ -424,7 +424,9 @@ def _summary(parties, months, att: Attribution, accruals, cdsc_totals, month_end
         frame["waived"] = None
 
     def cents(col):
-        return [float(round_cents(v)) if isinstance(v, Decimal) else 0.0 for v in frame.get(col, [None] * len(frame))]
+        # round_cents inline: a call per value was a third of this table's time
+        return [float(v.quantize(CENT, rounding=ROUND_HALF_UP)) if type(v) is Decimal else 0.0
+                for v in frame.get(col, [None] * len(frame))]
 
     frame["average_net_assets"] = cents("ana")
     frame["distribution_fee"] = cents(DISTRIBUTION_FEE)
