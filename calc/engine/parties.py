@@ -59,8 +59,11 @@ class Parties:
         ids = ids.cast(pa.large_string())
         # Arrow orders strings by their UTF-8 bytes: the order of sorted(), code point by
         # code point; the sort is stable
-        order = pc.sort_indices(ids).to_numpy()
-        names = ids.take(order)
+        if len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+            order, names = np.arange(len(ids)), ids  # the table is in id order already (the usual feed)
+        else:
+            order = pc.sort_indices(ids).to_numpy()
+            names = ids.take(order)
         parties = cls(
             sorted(feed.portfolios["portfolio_id"].tolist()),
             sorted(set(feed.tenures["rights_holder"])),
