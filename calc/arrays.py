@@ -58,3 +58,84 @@ def names_at(names, codes: np.ndarray) -> pd.Series:
     times faster than a column made from an object array of Python strings."""
     table = names if isinstance(names, pa.Array) else pa.array(list(names), type=pa.string())
     return pa.array(table).take(pa.array(np.asarray(codes, dtype=np.int64))).to_pandas()
+
+
+@njit(cache=True, inline="always")
+def _compare(a, a0, a1, b, b0, b1) -> int:
+    """-1, 0 or 1: bytes ``a[a0:a1]`` against ``b[b0:b1]`` (UTF-8 byte order is code point
+    order, so this is Python's order of the strings)."""
+    la, lb = a1 - a0, b1 - b0
+    for t in range(min(la, lb)):
+        x, y = a[a0 + t], b[b0 + t]
+        if x != y:
+            return -1 if x < y else 1
+    return -1 if la < lb else (1 if la > lb else 0)
+
+
+@njit(cache=True)
+def _positions_in_sorted(v_off, v_data, n_off, n_data):
+    # For each value, an exponential then binary search for the first name >= it, from
+    # just after where the previous value was found while the values ascend: one pass
+    # when both are sorted.  Invariant: every name before ``lo`` is less than the value.
+    n, m = len(v_off) - 1, len(n_off) - 1
+    out = np.full(n, -1, np.int64)
+    lo = 0
+    for i in range(n):
+        v0, v1 = v_off[i], v_off[i + 1]
+        if i > 0:
+            c = _compare(v_data, v_off[i - 1], v0, v_data, v0, v1)
+            if c == 0:  # the same value again
+                out[i] = out[i - 1]
+                continue
+            if c > 0:  # the values went down: search from the start
+                lo = 0
+        a = lo
+        if a < m:
+            c = _compare(n_data, n_off[a], n_off[a + 1], v_data, v0, v1)
+            if c < 0:  # beyond names[lo]: gallop, then bisect
+                a, step = a + 1, 1
+                b = a + 1
+                while b <= m and _compare(n_data, n_off[b - 1], n_off[b], v_data, v0, v1) < 0:
+                    a = b
+                    step *= 2
+                    b = a + step
+                hi = min(b, m)
+                while a < hi:
+                    mid = (a + hi) // 2
+                    if _compare(n_data, n_off[mid], n_off[mid + 1], v_data, v0, v1) < 0:
+                        a = mid + 1
+                    else:
+                        hi = mid
+                c = _compare(n_data, n_off[a], n_off[a + 1], v_data, v0, v1) if a < m else 1
+        if a < m and c == 0:
+            out[i] = a
+            lo = a + 1
+        else:
+            lo = a
+    return out
+
+
+def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets and bytes of an Arrow string array (no copy)."""
+    kind = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets = np.frombuffer(text.buffers()[1], dtype=kind)[text.offset:text.offset + len(text) + 1]
+    data = text.buffers()[2]
+    return offsets, (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8))
+
+
+def sorted_codes(values: pd.Series | pa.Array | pa.ChunkedArray, names: pa.Array) -> np.ndarray:
+    """Each value's position in ``names`` (-1 if absent), where ``names`` are distinct and
+    sorted (``Parties.accounts``).  A search in the sorted names instead of a hash of them:
+    a state's or a month's few hundred thousand account ids against a million accounts
+    take milliseconds, not the half second of building the hash each time; fastest when
+    the values are sorted too (a state's frames)."""
+    text = arrow_text(values) if isinstance(values, pd.Series) else values
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks() if text.num_chunks != 1 else text.chunk(0)
+    if len(text) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if text.null_count or names.null_count or not pa.types.is_string(names.type) and not pa.types.is_large_string(
+            names.type):
+        found = pc.index_in(text.cast(names.type), value_set=names)
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return _positions_in_sorted(*_buffers(text), *_buffers(names))

@@ -4,32 +4,74 @@ Stock Exchange business days.
 Business days (for the due dates of ``calc.rules.payment``) come from the
 maintained ``exchange_calendars`` XNYS calendar (weekends, holidays and the
 exchange's special closures such as 11-14 September 2001 or 29-30 October 2012).
+Building that calendar takes about half a second (its holiday rules evaluated
+year by year), more than the rest of a monthly close, so its sessions are kept
+on disk beside the package's compiled code, under the installed version of
+``exchange_calendars``: another version (new holidays, new closures) builds
+them afresh.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import os
+import tempfile
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
 _CALENDAR_FIRST_YEAR = 1990
 _CALENDAR_LAST_YEAR = 2045
+_SESSIONS_CACHE = Path(__file__).parent / "__pycache__"
+
+
+def _xnys(first_year: int, last_year: int):
+    import exchange_calendars as xcals  # imported when the sessions are built: half a second
+
+    return xcals.get_calendar("XNYS", start=f"{first_year}-01-01", end=f"{last_year}-12-31")
 
 
 @lru_cache(maxsize=4)
-def _xnys(first_year: int, last_year: int) -> xcals.ExchangeCalendar:
-    return xcals.get_calendar("XNYS", start=f"{first_year}-01-01", end=f"{last_year}-12-31")
+def _xnys_sessions(first_year: int, last_year: int) -> np.ndarray:
+    """The XNYS sessions of the years ``first_year`` to ``last_year`` (datetime64[ns]),
+    from the cache file of this ``exchange_calendars`` version, else built (and kept)."""
+    try:
+        version = metadata.version("exchange_calendars")
+    except metadata.PackageNotFoundError:
+        version = None
+    path = _SESSIONS_CACHE / f"xnys-sessions-{version}-{first_year}-{last_year}.npy"
+    if version is not None:
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            pass
+    sessions = _xnys(first_year, last_year).sessions.values.astype("datetime64[ns]")
+    if version is not None:
+        try:  # written whole or not at all: another process may read it meanwhile
+            path.parent.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    np.save(f, sessions, allow_pickle=False)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass
+    return sessions
 
 
 def nyse_sessions(start: pd.Timestamp | str, end: pd.Timestamp | str) -> pd.DatetimeIndex:
     """NYSE business days from ``start`` to ``end`` inclusive."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    cal = _xnys(min(start.year - 1, _CALENDAR_FIRST_YEAR), max(end.year + 1, _CALENDAR_LAST_YEAR))
-    sessions = cal.sessions
-    return sessions[(sessions >= start) & (sessions <= end)]
+    sessions = _xnys_sessions(min(start.year - 1, _CALENDAR_FIRST_YEAR), max(end.year + 1, _CALENDAR_LAST_YEAR))
+    lo = np.searchsorted(sessions, np.datetime64(start.asm8, "ns"), side="left")
+    hi = np.searchsorted(sessions, np.datetime64(end.asm8, "ns"), side="right")
+    return pd.DatetimeIndex(sessions[lo:hi])
 
 
 EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()  # epoch-day numbers count from 1970-01-01

@@ -95,8 +95,9 @@ class Positions:
         given = dict(zip((id(lots), id(free), id(omnibus)), account_codes or (), strict=False))
 
         def codes(frame: pd.DataFrame, column: str, names: list[str]) -> np.ndarray:
-            if column == "account_id" and id(frame) in given:
-                return given[id(frame)].astype(np.int32)
+            if column == "account_id":
+                found = given[id(frame)] if id(frame) in given else parties.account_codes(frame[column])
+                return found.astype(np.int32)
             return _codes(frame[column], names).astype(np.int32)
 
         out_lots = np.zeros(len(lots), OPEN_LOT)
@@ -126,7 +127,9 @@ class Positions:
             seq["next_seq"] = accounts["next_seq"].to_numpy(dtype=np.int64)
 
         def ordered(records: np.ndarray, by: tuple[str, ...]) -> np.ndarray:
-            return records[np.lexsort(tuple(records[c] for c in reversed(by)))] if len(records) else records
+            if _sorted_by(records, by):  # a state's frames are in code order already
+                return records
+            return records[np.lexsort(tuple(records[c] for c in reversed(by)))]
 
         return cls(ordered(out_lots, ("account", "portfolio")), ordered(out_free, ("account", "portfolio")),
                    ordered(out_om, ("account", "portfolio")), ordered(seq, ("account",)))
@@ -134,7 +137,7 @@ class Positions:
     def frames(self, parties: Parties) -> dict[str, pd.DataFrame]:
         """The state's ledger frames (lots, free_shares, omnibus_positions, accounts) with
         names for codes, in code order (names are sorted: the same order)."""
-        names = {"account": parties.accounts, "portfolio": parties.portfolios, "holder": parties.holders}
+        names = {"account": parties.account_names, "portfolio": parties.portfolios, "holder": parties.holders}
 
         def named(records: np.ndarray, column: str) -> pd.Series:
             return names_at(names[column], records[column]) if len(records) else pd.Series([], dtype="str")
@@ -321,7 +324,7 @@ def _codes(series: pd.Series, names: list[str] | tuple[str, ...]) -> np.ndarray:
 
 def account_codes(feed: Feed, parties: Parties) -> np.ndarray:
     """Each transaction's account code."""
-    return _codes(feed.transactions["account_id"], parties.accounts)
+    return parties.account_codes(feed.transactions["account_id"])
 
 
 def _ranks(text: pd.Series) -> np.ndarray:
@@ -432,17 +435,15 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
         zero_copy_only=False) if len(tx) else np.zeros(0, dtype=bool)
 
     def keep(records: np.ndarray) -> np.ndarray:
-        records = records[np.argsort(records["account"], kind="stable")]
+        if not _sorted_by(records, ("account",)):
+            records = records[np.argsort(records["account"], kind="stable")]
         return records if chosen is None else records[chosen[records["account"]]]
 
     opening = Positions(*(keep(getattr(opening, f)) for f in ("lots", "free", "omnibus", "next_seq")))
     known = np.array([(p, a, 0) for p, a in sorted(omnibus_known or (), key=lambda pa: (pa[1], pa[0]))],
                      dtype=FIRST_MONTH)
     known = keep(known)
-    held = opening.accounts()
-    with_rows = acct_sorted[np.concatenate([[True], acct_sorted[1:] != acct_sorted[:-1]])] if len(acct_sorted) \
-        else acct_sorted
-    walked = np.union1d(with_rows, held).astype(np.int64)
+    walked = _walked(acct_sorted, opening, n_accounts)
     row_ptr = np.searchsorted(acct_sorted, np.append(walked, n_accounts)).astype(np.int64)
     row_ptr[-1] = len(order)
     conv_years = feed.portfolios.set_index("portfolio_id").loc[parties.portfolios, "conversion_years"]
@@ -460,6 +461,33 @@ def prepare(feed: Feed, parties: Parties, tenures: Tenures, last_month: int, *,
         n_holders=len(parties.holders), last_month=int(last_month), opening=opening, known=known,
         omnibus_accounts=omnibus_accounts,
     )
+
+
+def _sorted_by(records: np.ndarray, by: tuple[str, ...]) -> bool:
+    """Whether ``records`` are in ascending order of the fields ``by`` (then a stable sort
+    of them is the identity)."""
+    if len(records) < 2:
+        return True
+    undecided = np.ones(len(records) - 1, dtype=bool)  # pairs equal on the fields so far
+    for name in by:
+        a, b = records[name][:-1], records[name][1:]
+        if np.any(undecided & (b < a)):
+            return False
+        undecided &= a == b
+    return True
+
+
+def _walked(acct_sorted: np.ndarray, opening: Positions, n_accounts: int) -> np.ndarray:
+    """The accounts walked (ascending codes): those with a transaction or an opening
+    position; a mark per account instead of sorting the codes."""
+    held = [getattr(opening, f)["account"] for f in ("lots", "free", "omnibus")]
+    if len(acct_sorted) and acct_sorted[0] < 0:  # unknown accounts (no code)
+        return np.union1d(np.unique(acct_sorted), opening.accounts()).astype(np.int64)
+    mark = np.zeros(n_accounts, dtype=bool)
+    mark[acct_sorted] = True
+    for codes in held:
+        mark[codes] = True
+    return np.flatnonzero(mark).astype(np.int64)
 
 
 def _months_of_days(day: np.ndarray) -> np.ndarray:

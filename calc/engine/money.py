@@ -244,12 +244,12 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     exponent = int(amount.exponent.min())
     cents = amount.cents().astype(np.int64) / 100.0
     names = {what: (lambda codes, what=what: names_at(getattr(parties, what), codes))
-             for what in ("portfolios", "accounts", "holders")}
+             for what in ("portfolios", "account_names", "holders")}
     frame = pd.DataFrame({
         "txn_id": c["txn_id"].reset_index(drop=True),
         "date": day.astype("datetime64[D]").astype("datetime64[ns]"),
         "portfolio_id": names["portfolios"](c["portfolio"].to_numpy(dtype=np.int64)),
-        "account_id": names["accounts"](c["account"].to_numpy(dtype=np.int64)),
+        "account_id": names["account_names"](c["account"].to_numpy(dtype=np.int64)),
         "issue_date": issue.astype("datetime64[D]").astype("datetime64[ns]"),
         "shares": shares,
         "year_held": k,

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from calc.arrays import arrow_text, sorted_codes
 from calc.feed import Feed
 
 
@@ -37,16 +40,36 @@ class Parties:
         the engine codes accounts in arrays)."""
         return {a: i for i, a in enumerate(self.accounts)}
 
+    @functools.cached_property
+    def account_names(self) -> pa.Array:
+        """The account names as one Arrow string array (code order): what account ids are
+        looked up in (:meth:`account_codes`) and names taken from (``calc.arrays.names_at``)."""
+        return pa.array(self.accounts, type=pa.large_string())
+
+    def account_codes(self, ids: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Each account id's code (-1: not an account), by search in the sorted names."""
+        return sorted_codes(ids, self.account_names)
+
     @classmethod
     def of(cls, feed: Feed) -> Parties:
         """The feed's portfolios, the rights holders of its tenures, its accounts."""
-        ids = feed.accounts["account_id"].to_numpy(dtype=object)
-        order = np.argsort(ids, kind="stable")  # as sorted() orders them
+        ids = arrow_text(feed.accounts["account_id"])
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
+        ids = ids.cast(pa.large_string())
+        # Arrow orders strings by their UTF-8 bytes: the order of sorted(), code point by
+        # code point; the sort is stable
+        if len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+            order, names = np.arange(len(ids)), ids  # the table is in id order already (the usual feed)
+        else:
+            order = pc.sort_indices(ids).to_numpy()
+            names = ids.take(order)
         parties = cls(
             sorted(feed.portfolios["portfolio_id"].tolist()),
             sorted(set(feed.tenures["rights_holder"])),
-            ids[order].tolist(),
+            names.to_pylist(),
         )
+        parties.__dict__["account_names"] = names
         codes = np.empty(len(ids), dtype=np.int64)
         codes[order] = np.arange(len(ids))
         parties.__dict__["_accounts_of"] = (feed.accounts, codes)  # the accounts table's codes, kept
@@ -58,9 +81,7 @@ class Parties:
         if kept is not None and kept[0] is feed.accounts:
             codes = kept[1]
         else:
-            from calc.engine.ledger import _codes
-
-            codes = _codes(feed.accounts["account_id"], self.accounts)
+            codes = self.account_codes(feed.accounts["account_id"])
         flags = np.zeros(len(self.accounts), dtype=bool)
         flags[codes] = feed.accounts["omnibus"].to_numpy(dtype=bool)
         return flags
@@ -95,11 +116,17 @@ def epoch_days(values) -> np.ndarray:
 
 
 def build_tenures(feed: Feed, parties: Parties) -> Tenures:
-    starts, holders = [], []
-    for pid in parties.portfolios:
-        t = feed.tenures[feed.tenures["portfolio_id"] == pid].sort_values("start_date")
-        starts.append(epoch_days(t["start_date"]))
-        holders.append(np.array([parties.holder_index[h] for h in t["rights_holder"]], dtype=np.int64))
+    """Each portfolio's tenures by start date (one sort of the table, not one filter and
+    sort per portfolio)."""
+    t = feed.tenures
+    portfolio = np.array([parties.portfolio_index.get(p, -1) for p in t["portfolio_id"]], dtype=np.int64)
+    start = epoch_days(t["start_date"])
+    holder = np.array([parties.holder_index[h] for h in t["rights_holder"]], dtype=np.int64)
+    order = np.lexsort((start, portfolio))  # stable: tenures starting the same day keep the table's order
+    order = order[portfolio[order] >= 0]
+    cuts = np.searchsorted(portfolio[order], np.arange(len(parties.portfolios) + 1))
+    starts = [start[order[a:b]] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    holders = [holder[order[a:b]] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     return Tenures(starts, holders)
 
 

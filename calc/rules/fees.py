@@ -40,6 +40,30 @@ def _scaled_integers(values: np.ndarray) -> tuple[list[int], int] | None:
     return None
 
 
+def _int64_sums(a: np.ndarray, b: np.ndarray, tt: np.ndarray, row: np.ndarray, acc: np.ndarray, n: np.ndarray
+                ) -> tuple[dict[int, int], dict[int, int], dict[int, int]] | None:
+    """The sums of ``a[row] * b[row] * n`` by period ``tt`` (ascending), all and accruing,
+    and the day counts, in int64 when no sum can pass 2**63 (integer sums are exact in
+    any order); else None (the caller adds Python integers)."""
+    if len(tt) == 0:
+        return {}, {}, {}
+    bound = int(np.abs(a).max()) * int(np.abs(b).max()) * int(n.sum())  # Python integers: no overflow
+    if bound >= 2**63:
+        return None
+    amount = a[row] * b[row] * n
+    starts = np.flatnonzero(np.concatenate([[True], tt[1:] != tt[:-1]]))
+    keys = tt[starts].tolist()
+    all_sums = np.add.reduceat(amount, starts).tolist()
+    counts = np.add.reduceat(n, starts).tolist()
+    accruing = acc.astype(bool)
+    acc_tt = tt[accruing]
+    acc_starts = np.flatnonzero(np.concatenate([[True], acc_tt[1:] != acc_tt[:-1]])) if len(acc_tt) else acc_tt
+    acc_sums = np.add.reduceat(amount[accruing], acc_starts).tolist() if len(acc_tt) else []
+    return (dict(zip(keys, all_sums, strict=True)),
+            dict(zip(acc_tt[acc_starts].tolist(), acc_sums, strict=True)),
+            dict(zip(keys, counts, strict=True)))
+
+
 def exact_net_asset_sums(
     nav: np.ndarray, shares: np.ndarray, t: np.ndarray, row: np.ndarray, accrues: np.ndarray
 ) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, int]]:
@@ -51,6 +75,19 @@ def exact_net_asset_sums(
     tt_u, rest = np.divmod(uniq, n_rows * 2)
     row_u, acc_u = np.divmod(rest, 2)
     a, b = _scaled_integers(nav), _scaled_integers(shares)
+    if a is not None and b is not None:
+        sums = _int64_sums(np.array(a[0], dtype=np.int64), np.array(b[0], dtype=np.int64), tt_u, row_u, acc_u,
+                           counts)
+        if sums is not None:
+            unit = Decimal(1).scaleb(-(a[1] + b[1]))
+            all_int, acc_int, count = sums
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                return (
+                    {k: Decimal(v) * unit for k, v in all_int.items()},
+                    {k: Decimal(v) * unit for k, v in acc_int.items()},
+                    count,
+                )
     if a is not None and b is not None:
         products = [x * y for x, y in zip(a[0], b[0], strict=True)]
         unit = Decimal(1).scaleb(-(a[1] + b[1]))
