@@ -56,6 +56,8 @@ test: $(INSTALLED)
 	rc=0; \
 	echo "== ruff check calc dashboard tests"; \
 	$(PY) -m ruff check calc dashboard tests || { rc=$$?; echo "make test: ruff found problems"; }; \
-	echo "== pytest -n 2"; \
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS) || rc=$$?; \
+	echo "== pytest -n 2 (all but the browser tests)"; \
+	$(PY) -m pytest -n 2 -m "not browser" $(PYTEST_ARGS) || rc=$$?; \
+	echo "== pytest -n 2 (the browser tests, on an otherwise idle machine: their servers keep to time)"; \
+	$(PY) -m pytest -n 2 -m browser $(PYTEST_ARGS) || { s=$$?; [ "$$s" -eq 5 ] || rc=$$s; }; \
 	exit $$rc
