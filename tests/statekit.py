@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 
@@ -31,6 +32,26 @@ def split(feed: Feed, month_end: pd.Timestamp) -> tuple[Feed, Feed]:
                                opening_month_end=end)
     return first, rest
 
+
+
+def split_folder(feed: Path, end: str, first: Path, rest: Path) -> tuple[Path, Path]:
+    """The CSV feed folder ``feed`` up to the month end ``end`` (ISO text) into ``first`` and
+    after it into ``rest``: reference tables whole in both, offsets and plan events dated by
+    then in ``first`` and all of them in ``rest``."""
+    first.mkdir()
+    rest.mkdir()
+    for path in feed.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if path.stem in ("transactions", "nav"):
+            frame[frame["date"] <= end].to_csv(first / path.name, index=False)
+            frame[frame["date"] > end].to_csv(rest / path.name, index=False)
+        elif path.stem in ("offsets", "plan_events"):
+            frame[frame["date"] <= end].to_csv(first / path.name, index=False)
+            frame.to_csv(rest / path.name, index=False)
+        else:
+            frame.to_csv(first / path.name, index=False)
+            frame.to_csv(rest / path.name, index=False)
+    return first, rest
 
 def after_month(calc: MonthlyCalculation, month_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """The six tables' rows of the months after ``month_end``, as written to CSV."""

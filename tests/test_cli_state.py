@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from feedkit import copy_example
+from statekit import split_folder
 
 from calc.cli import main
 
@@ -15,21 +16,7 @@ END = "2020-02-29"  # the hand example has activity every month of January-June 
 
 def _split(feed: Path, tmp_path: Path, end: str = END) -> tuple[Path, Path]:
     """Folders with the hand feed up to ``end`` and after it (reference tables whole)."""
-    first, rest = tmp_path / "first", tmp_path / "rest"
-    first.mkdir()
-    rest.mkdir()
-    for path in feed.glob("*.csv"):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if path.stem in ("transactions", "nav"):
-            frame[frame["date"] <= end].to_csv(first / path.name, index=False)
-            frame[frame["date"] > end].to_csv(rest / path.name, index=False)
-        elif path.stem in ("offsets", "plan_events"):
-            frame[frame["date"] <= end].to_csv(first / path.name, index=False)
-            frame.to_csv(rest / path.name, index=False)
-        else:
-            frame.to_csv(first / path.name, index=False)
-            frame.to_csv(rest / path.name, index=False)
-    return first, rest
+    return split_folder(feed, end, tmp_path / "first", tmp_path / "rest")
 
 
 @pytest.fixture

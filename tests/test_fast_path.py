@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from feedkit import EXAMPLE_NAMES, example_feed
+from statekit import split_folder
 
 from calc.cli import main
 from calc.report import TABLE_NAMES
@@ -60,24 +61,6 @@ def test_compiled_kernels_write_what_plain_python_writes(name, small_sample, tmp
     assert _files(tmp_path / "plain") == _files(tmp_path / "compiled")
 
 
-def _split(feed: Path, end: str, first: Path, rest: Path) -> None:
-    """``feed`` (CSV) up to the month end ``end`` into ``first`` and after it into ``rest``
-    (reference tables whole in both; offsets and plan events dated by then in ``first``)."""
-    first.mkdir()
-    rest.mkdir()
-    for path in feed.glob("*.csv"):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if path.stem in ("transactions", "nav"):
-            frame[frame["date"] <= end].to_csv(first / path.name, index=False)
-            frame[frame["date"] > end].to_csv(rest / path.name, index=False)
-        elif path.stem in ("offsets", "plan_events"):
-            frame[frame["date"] <= end].to_csv(first / path.name, index=False)
-            frame.to_csv(rest / path.name, index=False)
-        else:
-            frame.to_csv(first / path.name, index=False)
-            frame.to_csv(rest / path.name, index=False)
-
-
 def _lines_after(folder: Path, name: str, end: str) -> bytes:
     """The CSV file's header and its lines of the months after ``end``, as bytes."""
     lines = (folder / name).read_bytes().splitlines(keepends=True)
@@ -92,7 +75,7 @@ def test_one_more_month_from_the_state_as_typed_parquet_equals_the_whole_run(sma
     lines of the six files, byte for byte those of one run over everything."""
     end = "2012-11-30"
     first, rest = tmp_path / "first", tmp_path / "rest"
-    _split(small_sample, end, first, rest)
+    split_folder(small_sample, end, first, rest)
     typed = typed_parquet(rest, tmp_path / "rest-typed")
     state = tmp_path / "state"
     assert main(["monthly", str(small_sample), "--out", str(tmp_path / "whole"), "-q"]) == 0
