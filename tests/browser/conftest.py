@@ -47,6 +47,44 @@ def _need(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so that fixtures can tell a failed test at teardown."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _failed(request) -> bool:
+    report = getattr(request.node, "rep_call", None)
+    return report is not None and report.failed
+
+
+def _tell_failure(request, pg, folder: Path | None = None) -> None:
+    """On a failed test: what the page showed (URL, script state, text, a screenshot), and the server log's end.
+
+    Printed at teardown, so pytest shows it under the failure ("Captured stdout teardown")."""
+    if not _failed(request):
+        return
+    try:
+        state = pg.locator('[data-testid="stApp"]').first.get_attribute("data-test-script-state", timeout=5_000)
+        print(f"page URL: {pg.url}\nscript state: {state}")
+        print("page text:\n" + pg.locator("body").inner_text(timeout=5_000)[:4000])
+        if folder is not None:
+            shot = folder / "failure.png"
+            pg.screenshot(path=str(shot), full_page=True, timeout=10_000)
+            print(f"screenshot: {shot}")
+    except Exception as err:  # the page may be gone: say so and go on
+        print(f"the page could not be read: {err!r}")
+
+
+def _tell_log(request, folder: Path) -> None:
+    if not _failed(request):
+        return
+    for log_path in sorted(folder.glob("streamlit-*.log")):
+        print(f"--- {log_path.name} (last 4000 characters)\n{log_path.read_text(errors='replace')[-4000:]}")
+
+
 @pytest.fixture(scope="session")
 def app_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The URL of a SQLite store of the worked examples and the users of BROWSER_USERS,
@@ -57,10 +95,14 @@ def app_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def sign_in(page, name: str = "tester") -> None:
-    """Fill in and send the sign-in form that a page opened in a new session shows first."""
+    """Fill in and send the sign-in form that a page opened in a new session shows first; return once
+    the rerun it starts has drawn the sidebar's sign-out and finished (on a loaded machine that rerun
+    may begin after a plain wait for an idle script has already returned)."""
     page.get_by_label("User name", exact=True).fill(name)
     page.locator("input[type=password]").fill(BROWSER_USERS[name][2])
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector('[data-testid="stSidebar"] button:has-text("Sign out")', timeout=90_000)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
 
 
 @pytest.fixture
@@ -79,7 +121,6 @@ def _signing_in(pg, name: str = "tester"):
         pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
         if pg.get_by_role("button", name="Sign in").count():
             sign_in(pg, name)
-            pg.wait_for_selector('[data-testid="stSidebar"] button:has-text("Sign out")', timeout=90_000)
         return response
 
     pg.goto = goto
@@ -132,10 +173,11 @@ def app_url(app_store: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture
-def fresh_app_url(app_store: str, tmp_path: Path) -> Iterator[str]:
+def fresh_app_url(app_store: str, tmp_path: Path, request) -> Iterator[str]:
     """A server of its own that no session has visited yet (for links opened first on a page URL)."""
     with serve(app_store, tmp_path) as url:
         yield url
+    _tell_log(request, tmp_path)
 
 
 @pytest.fixture
@@ -147,10 +189,11 @@ def own_store_url(app_store: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def own_app_url(own_store_url: str, tmp_path: Path) -> Iterator[str]:
+def own_app_url(own_store_url: str, tmp_path: Path, request) -> Iterator[str]:
     """A server of its own on a store of its own (a test may load another run into it)."""
     with serve(own_store_url, tmp_path) as url:
         yield url
+    _tell_log(request, tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -164,9 +207,9 @@ def nasty_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def nasty_page(browser, nasty_app_url: str) -> Iterator[object]:
+def nasty_page(browser, nasty_app_url: str, request, tmp_path: Path) -> Iterator[object]:
     """A browser page on the server of :func:`nasty_app_url`."""
-    with _open_page(browser, nasty_app_url) as pg:
+    with _open_page(browser, nasty_app_url, request, tmp_path) as pg:
         yield pg
 
 
@@ -185,32 +228,34 @@ def browser() -> Iterator[object]:
 
 
 @contextmanager
-def _open_page(browser, base_url: str) -> Iterator[object]:
+def _open_page(browser, base_url: str, request=None, folder: Path | None = None) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, base_url=base_url)
     pg = _signing_in(context.new_page())
     pg.set_default_timeout(60_000)
     try:
         yield pg
+        if request is not None:
+            _tell_failure(request, pg, folder)
     finally:
         context.close()
 
 
 @pytest.fixture
-def page(browser, app_url: str) -> Iterator[object]:
+def page(browser, app_url: str, request, tmp_path: Path) -> Iterator[object]:
     """A fresh browser page (its own Streamlit session), with downloads allowed."""
-    with _open_page(browser, app_url) as pg:
+    with _open_page(browser, app_url, request, tmp_path) as pg:
         yield pg
 
 
 @pytest.fixture
-def own_page(browser, own_app_url: str) -> Iterator[object]:
+def own_page(browser, own_app_url: str, request, tmp_path: Path) -> Iterator[object]:
     """A browser page on a server with a store of its own."""
-    with _open_page(browser, own_app_url) as pg:
+    with _open_page(browser, own_app_url, request, tmp_path) as pg:
         yield pg
 
 
 @pytest.fixture
-def fresh_page(browser, fresh_app_url: str) -> Iterator[object]:
+def fresh_page(browser, fresh_app_url: str, request, tmp_path: Path) -> Iterator[object]:
     """A browser page on a server that has served no one yet."""
-    with _open_page(browser, fresh_app_url) as pg:
+    with _open_page(browser, fresh_app_url, request, tmp_path) as pg:
         yield pg

@@ -44,11 +44,23 @@ def no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox labelled ``label`` (a combobox with its list of options)."""
-    page.get_by_role("combobox", name=label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
-    settle(page)
+def choose(page, label: str, option: str, attempts: int = 3) -> None:
+    """Pick ``option`` in the selectbox labelled ``label`` (a combobox with its list of options).
+
+    A rerun that redraws the sidebar while its list is open (on a loaded machine, the rerun
+    that follows the sign-in may start late) can swallow the click on the option and leave the
+    list open: then the list is closed and the choice made again.  (Some boxes go away once
+    chosen, the omnibus page's portfolio box among them, so the list is what is checked.)"""
+    for _ in range(attempts):
+        page.get_by_role("combobox", name=label, exact=True).click()
+        page.get_by_role("option", name=option, exact=True).click()
+        settle(page)
+        still_open = page.get_by_role("option", name=option, exact=True)
+        if still_open.count() == 0 or not still_open.first.is_visible():
+            return
+        page.keyboard.press("Escape")
+        settle(page)
+    raise AssertionError(f"choosing {option!r} in {label!r}: the list stayed open after {attempts} clicks")
 
 
 def nav_link(page, name: str):
