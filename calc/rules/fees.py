@@ -79,15 +79,7 @@ def exact_net_asset_sums(
         sums = _int64_sums(np.array(a[0], dtype=np.int64), np.array(b[0], dtype=np.int64), tt_u, row_u, acc_u,
                            counts)
         if sums is not None:
-            unit = Decimal(1).scaleb(-(a[1] + b[1]))
-            all_int, acc_int, count = sums
-            with localcontext() as ctx:
-                ctx.prec = PRECISION
-                return (
-                    {k: Decimal(v) * unit for k, v in all_int.items()},
-                    {k: Decimal(v) * unit for k, v in acc_int.items()},
-                    count,
-                )
+            return _scaled_sums(*sums, unit=Decimal(1).scaleb(-(a[1] + b[1])))
     if a is not None and b is not None:
         products = [x * y for x, y in zip(a[0], b[0], strict=True)]
         unit = Decimal(1).scaleb(-(a[1] + b[1]))
@@ -103,6 +95,13 @@ def exact_net_asset_sums(
         count[tt] = count.get(tt, 0) + n
         if acc:
             acc_int[tt] = acc_int.get(tt, 0) + amount
+    return _scaled_sums(all_int, acc_int, count, unit=unit)
+
+
+def _scaled_sums(
+    all_int: dict[int, int | Decimal], acc_int: dict[int, int | Decimal], count: dict[int, int], unit: Decimal
+) -> tuple[dict[int, Decimal], dict[int, Decimal], dict[int, int]]:
+    """The sums of scaled integers (or Decimals) back in dollars: each times ``unit``, at the rulebook's precision."""
     with localcontext() as ctx:
         ctx.prec = PRECISION
         return (
