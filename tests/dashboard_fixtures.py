@@ -136,6 +136,18 @@ def dashboard_db(dashboard_store: DashboardStore, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.fixture
+def own_store(dashboard_store: DashboardStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A copy of the examples' store (run 1 hand, run 2 random-1095) that a test may write to."""
+    path = tmp_path / "own.db"
+    shutil.copy(dashboard_store.url.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    clear_streamlit_caches()
+    yield url
+    clear_streamlit_caches()
+
+
+@pytest.fixture
 def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """DATABASE_URL pointing at a database with nothing in it (not even the schema)."""
     url = f"sqlite:///{tmp_path / 'empty.db'}"

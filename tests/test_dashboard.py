@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from calc.access import Principal
 from dashboard import theme
 from dashboard.plain import unescape
 
-pytest_plugins = ["dashboard_fixtures"]  # dashboard_store, dashboard_db, empty_db
+pytest_plugins = ["dashboard_fixtures"]  # dashboard_store, dashboard_db, own_store, empty_db
 TITLES = {  # each page script in dashboard/screens/ and the title it draws
     "revenue": "Fee revenue",
     "shares": "Shares of the Distribution Fee",
@@ -424,18 +423,6 @@ def _zip(folder: Path, nested: str = "") -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-def own_store(dashboard_store, tmp_path, monkeypatch):
-    """A copy of the examples' store that a test may write to."""
-    path = tmp_path / "own.db"
-    shutil.copy(dashboard_store.url.removeprefix("sqlite:///"), path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    clear_streamlit_caches()
-    yield url
-    clear_streamlit_caches()
-
-
 def test_data_page_lists_runs(dashboard_db):
     at = open_page("data")
     assert_clean(at)
@@ -498,7 +485,6 @@ def test_data_page_upload_errors_read_the_same(own_store):
 
 def test_unreachable_database_shows_a_plain_message(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nowhere?connect_timeout=2")
-    from dashboard_fixtures import clear_streamlit_caches
 
     clear_streamlit_caches()
     try:

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pytest
-from dashboard_fixtures import APP, HAND_RUN, clear_streamlit_caches, signed_in
+from dashboard_fixtures import APP, HAND_RUN, signed_in
 from feedkit import copy_example, set_cell
 from streamlit.testing.v1 import AppTest
 
@@ -23,18 +20,6 @@ pytest_plugins = ["dashboard_fixtures"]
 ADMIN = Principal("ada", "admin")
 ANALYST = Principal("ann", "analyst")
 TIMEOUT = 120
-
-
-@pytest.fixture
-def page_store(dashboard_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A copy of the examples' store (run 1 hand, run 2 random-1095) that a test may write to."""
-    path = tmp_path / "own.db"
-    shutil.copy(dashboard_store.url.removeprefix("sqlite:///"), path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    clear_streamlit_caches()
-    yield url
-    clear_streamlit_caches()
 
 
 def data_page(principal: Principal | None, run: int = HAND_RUN) -> AppTest:
@@ -57,7 +42,7 @@ def assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def test_the_close_button_is_only_for_an_admin(page_store: str) -> None:
+def test_the_close_button_is_only_for_an_admin(own_store: str) -> None:
     for principal in (None, ANALYST, Principal("fin", "assignee", assignee="FIN")):
         at = data_page(principal)
         assert_clean(at)
@@ -65,7 +50,7 @@ def test_the_close_button_is_only_for_an_admin(page_store: str) -> None:
     assert [t.value for t in data_page(None).title] == ["Sign in"]  # no principal: the sign-in form only
 
 
-def test_an_admin_closes_a_month_on_the_data_page(page_store: str) -> None:
+def test_an_admin_closes_a_month_on_the_data_page(own_store: str) -> None:
     at = data_page(ADMIN)
     assert_clean(at)
     months = at.selectbox(key="close_month").options
@@ -74,7 +59,7 @@ def test_an_admin_closes_a_month_on_the_data_page(page_store: str) -> None:
     at.button(key="close_month_button").click().run()
     assert_clean(at)
     assert any("Closed 2020-05 of run 1 (close 1)" in s.value for s in at.success), [s.value for s in at.success]
-    engine = get_engine(page_store)
+    engine = get_engine(own_store)
     closes = list_closes(engine, ADMIN)
     assert list(closes["run_id"]) == [HAND_RUN]
     events = read_audit(engine, ADMIN, action=ACTION_CLOSE)
@@ -87,8 +72,8 @@ def test_an_admin_closes_a_month_on_the_data_page(page_store: str) -> None:
     engine.dispose()
 
 
-def test_the_restatement_view_shows_each_partys_difference(page_store: str, tmp_path: Path) -> None:
-    engine = get_engine(page_store)
+def test_the_restatement_view_shows_each_partys_difference(own_store: str, tmp_path: Path) -> None:
+    engine = get_engine(own_store)
     close_month(engine, HAND_RUN, "2020-05", ADMIN)
     changed = copy_example(tmp_path, "hand")
     set_cell(changed, "transactions", 14, "price", "8")  # T13: May's CDSC base 160.00, not 200.00
@@ -107,7 +92,7 @@ def test_the_restatement_view_shows_each_partys_difference(page_store: str, tmp_
     assert len(frame_with(at, "payable_difference")) > 1
 
 
-def test_a_restating_upload_is_for_an_admin_and_stored_as_a_restatement(page_store: str, tmp_path: Path) -> None:
+def test_a_restating_upload_is_for_an_admin_and_stored_as_a_restatement(own_store: str, tmp_path: Path) -> None:
     """Only an admin sees the upload; an admin's feed that changes a closed month is loaded as
     a restatement (a new run; the closed month listed with its restatement)."""
     import io
@@ -116,7 +101,7 @@ def test_a_restating_upload_is_for_an_admin_and_stored_as_a_restatement(page_sto
     from calc.store import list_runs
     from calc.store.closes import list_restatements
 
-    engine = get_engine(page_store)
+    engine = get_engine(own_store)
     close_month(engine, HAND_RUN, "2020-05", ADMIN)
     changed = copy_example(tmp_path, "hand")
     set_cell(changed, "transactions", 14, "price", "8")
