@@ -42,13 +42,6 @@ DIFFERENCE_LABELS = {
 _CLOSED_MESSAGE = "_closed_message"
 
 
-def principal() -> Principal | None:
-    """The signed-in principal, or None."""
-    from dashboard import auth
-
-    return auth.current()
-
-
 def _close_form(who: Principal, closes: pd.DataFrame) -> None:
     from calc.store.closes import CloseError, close_month
 
@@ -115,9 +108,10 @@ def _restatements(who: Principal) -> None:
 def section() -> None:
     """Closed months and restatements, for a signed-in principal who sees every party."""
     from calc.store.closes import list_closes
+    from dashboard import auth
 
     st.subheader("Closed months")
-    who = principal()
+    who = auth.current()
     if who is None:
         st.info("Sign in to see the closed months.")
         return
@@ -146,4 +140,4 @@ def section() -> None:
     _restatements(who)
 
 
-__all__ = ["principal", "section"]
+__all__ = ["section"]
