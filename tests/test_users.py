@@ -145,6 +145,12 @@ def test_an_unknown_name_reads_like_a_wrong_password(engine: sa.Engine) -> None:
     assert read_audit(engine, ADMIN)["detail"].tolist() == ["unknown user"]
 
 
+def test_the_dummy_hash_has_the_hashers_parameters() -> None:
+    """An unknown name is checked against a written-out hash: it must cost what a stored one does."""
+    assert not users._HASHER.check_needs_rehash(users._DUMMY_HASH)
+    assert not users._matches("", "any password")
+
+
 def test_oidc_maps_a_known_user_and_refuses_an_unknown_one(engine: sa.Engine) -> None:
     upgrade(engine)
     users.add_user(engine, ADMIN, "eve@example.com", "assignee", None, assignee="FINCO2")

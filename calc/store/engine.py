@@ -15,10 +15,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
+
+if TYPE_CHECKING:  # alembic is imported where it runs: reading the store (the dashboard) needs none of it
+    from alembic.config import Config
 
 ENV_DATABASE_URL = "DATABASE_URL"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +101,8 @@ def get_engine(database_url: str | None = None) -> sa.Engine:
 
 def alembic_config() -> Config:
     """The alembic configuration of the package's migrations, built in code (no ``alembic.ini``)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -133,6 +137,7 @@ def upgrade_connection(connection: sa.Connection, revision: str = "head") -> Non
     On PostgreSQL, two first loads into an empty database would both create the
     tables: a database not yet at ``revision`` is migrated under an advisory lock,
     so the second waits for the first to commit and then finds nothing to do."""
+    from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
@@ -153,6 +158,8 @@ def upgrade(engine: sa.Engine, revision: str = "head") -> None:
 
 def downgrade(engine: sa.Engine, revision: str) -> None:
     """Undo migrations on ``engine``'s database down to ``revision`` (``base``: empty)."""
+    from alembic import command
+
     config = alembic_config()
     with write_transaction(engine) as connection:
         config.attributes["connection"] = connection

@@ -122,6 +122,9 @@ class FeedRecord(StoreModel, table=True):
     loaded_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
 
 
+STATUS_COMPLETE = "complete"  # calculation_run.status: a run is stored whole or not at all
+
+
 class CalculationRun(StoreModel, table=True):
     """One Monthly Calculation of a feed, by one version of the code."""
 

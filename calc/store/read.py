@@ -3,7 +3,7 @@ month-end state.
 
 Every frame comes back as ``calc`` makes it: the column names of
 ``calc.report`` / ``calc.feed``, money as float dollars, dates as
-``datetime64``, text as ``str``.  One query per table (``pandas.read_sql``).
+``datetime64``, text as ``str``.  One query per table.
 
 Every read takes the :class:`calc.access.Principal` asking, and what it may see is part
 of the query's WHERE clause (never filtered afterwards).  Roles that see all read every
@@ -17,14 +17,12 @@ the whole-run objects (``read_calculation``, ``read_feed``, ``read_state``:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from calc.access import AccessDenied, Principal
-from calc.engine.state import MonthEndState, state_from_files
-from calc.feed import Feed
 from calc.report import MonthlyCalculation
 from calc.store.convert import DATE_DTYPE, FEED_DATE_DTYPE, from_columns, to_cents
 from calc.store.models import (
@@ -33,11 +31,15 @@ from calc.store.models import (
     RESULT_TABLES,
     RUN_TABLE,
     STATE_FILE_TABLE,
+    STATUS_COMPLETE,
     is_money,
     value_columns,
 )
-from calc.store.write import STATUS_COMPLETE
 from calc.vocabulary import parse_cdsc_schedule
+
+if TYPE_CHECKING:  # imported where used: the dashboard's reads need neither the feed reader nor the state
+    from calc.engine.state import MonthEndState
+    from calc.feed import Feed
 
 RUN_COLUMNS = [c.name for c in RUN_TABLE.columns]
 ROW_COUNT_COLUMNS = [c for c in RUN_COLUMNS if c.endswith("_rows")]
@@ -139,7 +141,15 @@ def _read(
         .order_by(table.c.row_no)
     )
     date_dtype = FEED_DATE_DTYPE if owner == "feed_id" else DATE_DTYPE
-    return from_columns(table, pd.read_sql(query, conn), columns, date_dtype)
+    # The driver's rows as they come (from_columns converts them): SQLAlchemy's row objects and
+    # result processing (SQLite's dates parsed one by one) took as long again as the query.
+    result = conn.execute(query)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+    return from_columns(table, frame, columns, date_dtype)
 
 
 def _feed_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,6 +181,8 @@ def read_calculation(engine: sa.Engine, principal: Principal, run_id: int) -> Mo
 def read_feed(engine: sa.Engine, principal: Principal, run_id: int) -> Feed:
     """The normalised feed that run ``run_id`` computed (``calc.feed``'s frames; roles
     that see all, ``AccessDenied`` for an assignee)."""
+    from calc.feed import Feed
+
     _require_all(principal, "a whole feed")
     with engine.connect() as conn:
         run = _run(conn, run_id)
@@ -188,6 +200,8 @@ def read_state(engine: sa.Engine, principal: Principal, run_id: int) -> MonthEnd
     one (every run stored before migration 0002, or saved with ``state=None``);
     ``AccessDenied`` for an assignee (the state holds every party's lots).
     """
+    from calc.engine.state import state_from_files
+
     _require_all(principal, "a month-end state")
     with engine.connect() as conn:
         run = _run(conn, run_id)

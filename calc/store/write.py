@@ -33,12 +33,18 @@ from calc.feed import Feed
 from calc.report import MonthlyCalculation
 from calc.store.convert import to_columns
 from calc.store.engine import advisory_lock, upgrade_connection, write_transaction
-from calc.store.models import FEED_TABLE, FEED_TABLES, RESULT_TABLES, RUN_TABLE, STATE_FILE_TABLE
+from calc.store.models import (
+    FEED_TABLE,
+    FEED_TABLES,
+    RESULT_TABLES,
+    RUN_TABLE,
+    STATE_FILE_TABLE,
+    STATUS_COMPLETE,
+)
 from calc.vocabulary import format_cdsc_schedule
 
 Progress = Callable[..., None]
 
-STATUS_COMPLETE = "complete"  # a run is stored whole or not at all
 BATCH_ROWS = 50_000  # rows per executemany batch / per COPY data block
 PSYCOPG = "psycopg"
 STAGE_STORE = "storing feed and results"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from calc.access import Principal
 from calc.reports.revenue import (
     NET_OF_OFFSETS,
     annual_revenue,
@@ -138,8 +139,8 @@ def render() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _period_frames(run_id: int, party: str | None, portfolio: str | None, start: pd.Timestamp, end: pd.Timestamp,
-                   year: int) -> dict[str, pd.DataFrame]:
-    """Every frame of the period's sections (cached: a page shown again is drawn, not computed)."""
+                   who: Principal) -> dict[str, pd.DataFrame]:
+    """The frames of the period's first sections (cached: a page shown again is drawn, not computed)."""
     meta = data.run_meta(run_id)
     ids = None if portfolio is None else [portfolio]
     money, payments = data.money(run_id, party), data.table(run_id, "payments")
@@ -150,20 +151,33 @@ def _period_frames(run_id: int, party: str | None, portfolio: str | None, start:
         "parties": party_revenue(payments, meta.assignments, start, end, ids, party),
         "by_party": by_party if party is None else by_party[by_party["party"] == party],
         "kinds": monthly_revenue(money, start, end, ids),
-        "year": year_by_month(money, year, ids),
-        "years": annual_revenue(money, ids),
-        "by_fund": revenue_by_group(money, meta.portfolios, "fund", start, end, ids),
-        "by_schedule": revenue_by_group(money, meta.portfolios, "schedule", start, end, ids),
-        "top": top_portfolios(money, meta.portfolios, start, end, n=10, portfolio_ids=ids),
     }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _breakdown_frame(run_id: int, party: str | None, portfolio: str | None, start: pd.Timestamp | None,
+                     end: pd.Timestamp | None, year: int, view: str, who: Principal) -> pd.DataFrame:
+    """The frame of one breakdown (only the one shown is computed; cached like :func:`_period_frames`)."""
+    meta = data.run_meta(run_id)
+    ids = None if portfolio is None else [portfolio]
+    money = data.money(run_id, party)
+    if view == "Year month by month":
+        return year_by_month(money, year, ids)
+    if view == "Year by year":
+        return annual_revenue(money, ids)
+    if view == "By Fund":
+        return revenue_by_group(money, meta.portfolios, "fund", start, end, ids)
+    if view == "By schedule":
+        return revenue_by_group(money, meta.portfolios, "schedule", start, end, ids)
+    return top_portfolios(money, meta.portfolios, start, end, n=10, portfolio_ids=ids)
 
 
 @ui.fragment
 def _by_period(f: Filters, money: pd.DataFrame) -> None:
     """The sections over a period: the slider reruns them alone."""
-    meta, m = f.meta, f.month
+    meta = f.meta
     start, end = _period(meta.months)
-    frames = _period_frames(f.run_id, f.party, f.portfolio, start, end, m.year)
+    frames = _period_frames(f.run_id, f.party, f.portfolio, start, end, data.principal())
     events = frames["events"]
     span = f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
 
@@ -178,45 +192,49 @@ def _by_period(f: Filters, money: pd.DataFrame) -> None:
     st.subheader(f"By {'month' if f.party else 'party'}, {span}")
     _party_chart(frames["by_party"], frames["kinds"], events)
 
-    _breakdown(f, frames, start, end)
+    _breakdown(f, start, end)
 
 
 BREAKDOWNS = ("Year month by month", "Year by year", "By Fund", "By schedule", "Top portfolios")
 
 
-def _breakdown(f: Filters, frames: dict[str, pd.DataFrame], start: pd.Timestamp, end: pd.Timestamp) -> None:
-    """One breakdown at a time (a chart and its table): the page stays quick to open."""
+def _breakdown(f: Filters, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """One breakdown at a time (a chart and its table; only its frame is computed): the page stays quick to open."""
     m, span = f.month, f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
     view = st.segmented_control(
         "Breakdown", BREAKDOWNS, default=BREAKDOWNS[0], key="revenue_view",
         format_func=lambda v: f"{m.year} month by month" if v == BREAKDOWNS[0] else v,
         help="The full year of the chosen month, the multi-year trend, or the period by Fund, schedule and portfolio.",
     ) or BREAKDOWNS[0]
+    # Keyed by what the view depends on only: the year's months by the year, the others by the period.
+    yearly = view in BREAKDOWNS[:2]
+    frame = _breakdown_frame(f.run_id, f.party, f.portfolio, None if yearly else start, None if yearly else end,
+                             m.year if view == BREAKDOWNS[0] else 0, view, data.principal())
     if view == "Year month by month":
         st.subheader(f"{m.year} month by month")
-        ui.table(frames["year"].drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
+        ui.table(frame.drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
                  percent=["fee_rate"], labels=PERIOD_LABELS, key="year_table", file=_file(f, "year", m.year))
     elif view == "Year by year":
         st.subheader("Year by year")
-        years = frames["years"]
+        years = frame
         ui.plot("annual_trend_chart", years, key="years_chart")
         ui.table(years.drop(columns=["last_month"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
                  percent=["fee_rate"], labels=PERIOD_LABELS, key="years_table", file=_file(f, "by-year"))
     elif view == "By Fund":
         st.subheader(f"By Fund, {span}")
-        ui.plot("group_bars", frames["by_fund"], "fund", key="fund_chart")
-        ui.table(frames["by_fund"], money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
+        ui.plot("group_bars", frame, "fund", key="fund_chart")
+        ui.table(frame, money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
                  key="fund_table", file=_file(f, "by-fund", start, "to", end))
     elif view == "By schedule":
         st.subheader(f"By schedule, {span}")
-        ui.plot("group_bars", frames["by_schedule"], "schedule", height=220, key="schedule_chart")
-        ui.table(frames["by_schedule"], money=MONEY,
+        ui.plot("group_bars", frame, "schedule", height=220, key="schedule_chart")
+        ui.table(frame, money=MONEY,
                  labels={"schedule": "Schedule", **MONEY_LABELS, "portfolios": "Portfolios"},
                  key="schedule_table", file=_file(f, "by-schedule", start, "to", end))
     else:
         st.subheader(f"Top portfolios, {span}")
-        ui.plot("top_portfolios_bar", frames["top"], key="top_chart")
-        ui.table(frames["top"], money=MONEY, percent=["share_of_total"],
+        ui.plot("top_portfolios_bar", frame, key="top_chart")
+        ui.table(frame, money=MONEY, percent=["share_of_total"],
                  labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
                          **MONEY_LABELS, "share_of_total": "Share of total"},
                  key="top_table", file=_file(f, "top-portfolios", start, "to", end))
