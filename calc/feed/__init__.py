@@ -86,7 +86,7 @@ def read_feed(folder: str | Path, opening: Opening | None = None) -> Feed:
 
 
 def __getattr__(name: str) -> object:
-    # ``validate`` (and pandera with it) is loaded on first use: reading a stored Feed, as the
+    # ``validate`` (and numba with it) is loaded on first use: reading a stored Feed, as the
     # dashboard does, needs only the model.
     if name == "validate":
         from calc.feed.checks import validate
