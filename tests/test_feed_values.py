@@ -149,3 +149,27 @@ def test_repeats_are_found_side_by_side(ids: list[str]) -> None:
     assert names.to_pylist() == sorted(ids)
     repeated = {a for a in ids if a != "" and ids.count(a) > 1}
     assert R._repeats_none(names) == (not repeated)
+
+
+def test_parties_take_the_validators_order_of_the_accounts(tmp_path) -> None:
+    """An accounts table out of id order: the validator's sort (``Feed.account_order``)
+    gives the engine the codes its own sort gives; a stale order is not taken."""
+    import dataclasses
+
+    from feedkit import copy_example, read_rows, write_rows
+
+    from calc.engine.parties import Parties
+    from calc.feed import read_feed
+
+    folder = copy_example(tmp_path)
+    rows = read_rows(folder, "accounts")
+    write_rows(folder, "accounts", [rows[0], *reversed(rows[1:])])
+    feed = read_feed(folder)
+    assert feed.account_order is not None
+    assert feed.accounts["account_id"].iloc[feed.account_order].tolist() == sorted(feed.accounts["account_id"])
+    for order in (None, feed.account_order, np.arange(len(feed.accounts))):  # the last: stale
+        other = dataclasses.replace(feed, account_order=order)
+        got, want = Parties.of(other), Parties.of(dataclasses.replace(feed, account_order=None))
+        assert got == want
+        assert np.array_equal(got.__dict__["_accounts_of"][1], want.__dict__["_accounts_of"][1])
+        assert np.array_equal(got.omnibus_flags(other), want.omnibus_flags(feed))

@@ -82,6 +82,7 @@ def read_feed(folder: str | Path, opening: Opening | None = None) -> Feed:
         source=str(folder),
         checksum=feed_checksum(folder),
         opening_month_end=feed.opening_month_end,
+        account_order=feed.account_order,
     )
 
 

@@ -1297,7 +1297,7 @@ def _run_row_check(check: Callable[[_Context], Problems], ctx: _Context) -> Prob
 # --------------------------------------------------------------------------- pass 3: the Feed
 
 
-def _normalise(parsed: dict[str, pd.DataFrame]) -> F.Feed:
+def _normalise(parsed: dict[str, pd.DataFrame], account_order: np.ndarray | None = None) -> F.Feed:
     """The contract frames of ``calc.feed`` from the typed tables of a valid feed."""
     frames = {name: df.reset_index(drop=True) for name, df in parsed.items()}
     p = frames["portfolios"]
@@ -1326,7 +1326,7 @@ def _normalise(parsed: dict[str, pd.DataFrame]) -> F.Feed:
     tables = {
         name: frames[name][list(CONTRACT_COLUMNS[name])].reset_index(drop=True) for name in F.TABLES
     }
-    return F.Feed(**tables)
+    return F.Feed(**tables, account_order=account_order)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1445,7 +1445,7 @@ def validate(
         problems += _run_row_check(check, ctx)
     if problems:
         raise F.FeedError(_report(problems))
-    feed = _normalise(ctx.parsed)
+    feed = _normalise(ctx.parsed, None if accounts is None else accounts[0])
     if opening is None:
         return feed
     return dataclasses.replace(feed, opening_month_end=opening.month_end)
