@@ -115,7 +115,7 @@ def _positions_in_sorted(v_off, v_data, n_off, n_data):
     return out
 
 
-def _buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def string_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The offsets and bytes of an Arrow string array (no copy)."""
     kind = np.int64 if pa.types.is_large_string(text.type) else np.int32
     offsets = np.frombuffer(text.buffers()[1], dtype=kind)[text.offset:text.offset + len(text) + 1]
@@ -138,4 +138,54 @@ def sorted_codes(values: pd.Series | pa.Array | pa.ChunkedArray, names: pa.Array
             names.type):
         found = pc.index_in(text.cast(names.type), value_set=names)
         return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return _positions_in_sorted(*_buffers(text), *_buffers(names))
+    return _positions_in_sorted(*string_buffers(text), *string_buffers(names))
+
+
+def text_chunks(series: pd.Series) -> list[pa.Array] | None:
+    """The Arrow string arrays holding a text column, without a copy; None when pandas does
+    not hold it in Arrow (then only a look at each value will do)."""
+    if not (isinstance(series.dtype, pd.StringDtype) and hasattr(series.array, "__arrow_array__")):
+        return None
+    text = series.array.__arrow_array__()
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    return chunks
+
+
+def longest_bytes_and_nul(series: pd.Series) -> tuple[int, bool] | None:
+    """The longest value of a text column in UTF-8 bytes (at least its length in characters)
+    and whether any value holds a NUL character, read off Arrow's buffers; None when the
+    column is not held in Arrow."""
+    chunks = text_chunks(series)
+    if chunks is None:
+        return None
+    longest, nul = 0, False
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        offsets, data = string_buffers(chunk)
+        longest = max(longest, int(np.diff(offsets).max()))
+        used = data[offsets[0]:offsets[-1]]
+        nul = nul or (len(used) > 0 and int(used.min()) == 0)
+    return longest, nul
+
+
+def may_need_strip(series: pd.Series) -> bool:
+    """False when no value of a text column can change by stripping surrounding whitespace:
+    none begins or ends with a byte of an ASCII control or space character or of a non-ASCII
+    character (every whitespace character is one of these), read off Arrow's buffers.
+    True also when the column is not held in Arrow or has missing values."""
+    chunks = text_chunks(series)
+    if chunks is None or series.hasnans:
+        return True
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        offsets, data = string_buffers(chunk)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        first, last = data[starts[filled]], data[ends[filled] - 1]
+        if ((first <= 0x20) | (first >= 0x7F) | (last <= 0x20) | (last >= 0x7F)).any():
+            return True
+    return False

@@ -59,7 +59,12 @@ class Parties:
         ids = ids.cast(pa.large_string())
         # Arrow orders strings by their UTF-8 bytes: the order of sorted(), code point by
         # code point; the sort is stable
-        if len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+        given = feed.account_order  # the validator's sort of the same table (checked: in order)
+        names = ids.take(pa.array(given)) if given is not None and len(given) == len(ids) else None
+        if names is not None and (len(names) < 2 or pc.all(
+                pc.less_equal(names.slice(0, len(names) - 1), names.slice(1))).as_py()):
+            order = given
+        elif len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
             order, names = np.arange(len(ids)), ids  # the table is in id order already (the usual feed)
         else:
             order = pc.sort_indices(ids).to_numpy()

@@ -82,11 +82,12 @@ def read_feed(folder: str | Path, opening: Opening | None = None) -> Feed:
         source=str(folder),
         checksum=feed_checksum(folder),
         opening_month_end=feed.opening_month_end,
+        account_order=feed.account_order,
     )
 
 
 def __getattr__(name: str) -> object:
-    # ``validate`` (and pandera with it) is loaded on first use: reading a stored Feed, as the
+    # ``validate`` (and numba with it) is loaded on first use: reading a stored Feed, as the
     # dashboard does, needs only the model.
     if name == "validate":
         from calc.feed.checks import validate

@@ -8,8 +8,9 @@ It works in three passes:
 
 1. **Values** (one row at a time): required columns, required values, dates,
    numbers, ranges, known codes and references to known portfolios and
-   accounts.  Each table is checked by a pandera schema in lazy mode, so every
-   failing cell is reported, not just the first.
+   accounts.  Each rule is a vectorised test of a column or of the table's rows,
+   run on every row, so every failing cell is reported, not just the first
+   (``_failures``: what a lazy pandera schema reported, without pandera).
 2. **Rows together** (vectorised pandas): unique ids, one NAV per portfolio
    and day, tenures (overlaps, gaps, coverage), assignment fractions in effect,
    exchange pairs, holdings never below zero, offsets and plan events inside
@@ -32,13 +33,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow as pyarrow
 import pyarrow.compute as pc
 from numba import njit
 
 from calc import vocabulary as V
-from calc.arrays import arrow_text, increasing, stable_order
+from calc.arrays import (
+    arrow_text,
+    increasing,
+    longest_bytes_and_nul,
+    may_need_strip,
+    sorted_codes,
+    stable_order,
+)
 from calc.feed import model as F
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -177,6 +184,9 @@ def _cell_problems(table: str, file: str, frame: pd.DataFrame | None) -> Problem
             s = s.astype(str)
         elif not pd.api.types.is_string_dtype(s.dtype):
             continue
+        quick = longest_bytes_and_nul(s)  # off Arrow's buffers: no value long, none with a NUL
+        if quick is not None and quick[0] <= V.MAX_CELL_CHARS and not quick[1]:
+            continue
         long = s.str.len() > V.MAX_CELL_CHARS
         nul = s.str.contains("\x00", regex=False)
         bad = np.flatnonzero((long.fillna(False) | nul.fillna(False)).to_numpy(dtype=bool))
@@ -212,6 +222,8 @@ def _stripped(s: pd.Series) -> pd.Series:
     """A column as stripped text (missing values empty)."""
     if s.dtype != "str":
         s = s.astype(object).where(s.notna(), "").astype(str)
+    elif not may_need_strip(s):  # no value begins or ends with whitespace: as it is
+        return s.reset_index(drop=True)
     elif s.hasnans:
         s = s.fillna("")
     return s.str.strip().reset_index(drop=True)
@@ -299,7 +311,11 @@ def _isin(s: pd.Series, values: Iterable[str]) -> pd.Series:
     if s.empty:
         return pd.Series(False, index=s.index)
     text = arrow_text(s)
-    found = pc.is_in(text, value_set=pyarrow.array(list(values), type=text.type))
+    if isinstance(values, pd.Series):  # a text column: its Arrow strings, not Python ones
+        value_set = pc.cast(arrow_text(values), text.type)
+    else:
+        value_set = pyarrow.array(list(values), type=text.type)
+    found = pc.is_in(text, value_set=value_set)
     return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=s.index)
 
 
@@ -526,38 +542,90 @@ def _value_rules(
     return rules + _table_rules(table, v)
 
 
-def _schema(table: str, rules: list[_Rule], present: Iterable[str]) -> pa.DataFrameSchema:
-    """A lazy pandera schema for ``table``; each check's error is its rule's index."""
-    present = set(present)
+FAILURE_COLUMNS = ["schema_context", "column", "check", "check_number", "failure_case", "index"]
+
+
+def _failures(table: str, rules: list[_Rule], frame: pd.DataFrame) -> pd.DataFrame:
+    """Every failing value of ``frame`` under ``rules``, as pandera's lazy validation of
+    the table's schema reported them (``failure_cases``: one row per failing cell, the
+    rule's index as its ``check``), computed directly with the rules' vectorised tests.
+
+    As pandera did: a required column missing is a ``column_in_dataframe`` case; a
+    value rule tests the column's values without its missing ones (a typed column's
+    NaN/NaT) and reports each failing value; a row rule runs when the columns it
+    needs are all present, a row whose every value is missing passes, and it reports
+    each failing row's values, one case per column (the caller keeps its own
+    column's), a missing value never; a test that raises is one case without a row,
+    ``ExceptionName("first argument")``.  Empty when the frame passes.
+    """
+    present = set(frame.columns)
     columns = REQUIRED_COLUMNS[table] + OPTIONAL_COLUMNS[table]
-    checks: dict[str, list[pa.Check]] = {c: [] for c in columns}
-    row_checks = []
+    cases: list[pd.DataFrame] = []
+    scalars: list[dict] = []
+    for c in columns:
+        if c not in present and c in REQUIRED_COLUMNS[table]:
+            scalars.append({"column": table, "failure_case": c, "index": None,
+                            "schema_context": "DataFrameSchema", "check": "column_in_dataframe",
+                            "check_number": None})
+    numbers: dict[str, int] = {}
+    row_number = 0
+    all_missing: np.ndarray | None = None
     for key, rule in enumerate(rules):
         if rule.row:
-            check = pa.Check(rule.test, error=str(key))
-        else:  # on the values pandera passes (a typed column's missing ones left out)
-            check = pa.Check(lambda s, test=rule.test: test(s).reindex(s.index), error=str(key))
-        if not rule.row:
-            checks[rule.column].append(check)
-        elif set(rule.needs) <= present:
-            row_checks.append(check)
-    return pa.DataFrameSchema(
-        {
-            c: pa.Column(checks=checks[c], required=c in REQUIRED_COLUMNS[table], nullable=True)
-            for c in columns
-        },
-        checks=row_checks,
-        name=table,
-    )
-
-
-def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
-    """pandera's failure cases (empty when the frame passes)."""
-    try:
-        schema.validate(frame, lazy=True, inplace=True)
-    except pa.errors.SchemaErrors as err:
-        return err.failure_cases
-    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+            if not set(rule.needs) <= present:
+                continue
+            context, number, name = "DataFrameSchema", row_number, table
+            row_number += 1
+        else:
+            if rule.column not in present:
+                continue
+            context, number, name = "Column", numbers.get(rule.column, 0), rule.column
+            numbers[rule.column] = number + 1
+        meta = {"schema_context": context, "check": str(key), "check_number": number}
+        try:
+            if rule.row:
+                result = rule.test(frame)
+            else:
+                s = frame[rule.column]
+                if s.hasnans:
+                    s = s.dropna()
+                result = rule.test(s).reindex(s.index)
+        except Exception as err:
+            message = f'"{err.args[0]}"' if err.args else ""
+            scalars.append({"column": name, "failure_case": f"{type(err).__name__}({message})",
+                            "index": None, **meta})
+            continue
+        checked = frame if rule.row else s
+        if isinstance(result, (bool, np.bool_)):
+            if not result:
+                scalars.append({"column": name, "failure_case": False, "index": None, **meta})
+            continue
+        if not checked.index.equals(result.index):
+            if not result.all():
+                scalars.append({"column": name, "failure_case": False, "index": None, **meta})
+            continue
+        if result.dtype != bool:
+            result = result.astype(bool)
+        if rule.row:
+            if all_missing is None:
+                all_missing = frame.isna().all(axis="columns").to_numpy()
+            result = result | all_missing
+        if result.all():
+            continue
+        failing = checked[~result.to_numpy()]
+        if rule.row:
+            found = failing.unstack().reset_index()
+            found.columns = ["column", "index", "failure_case"]
+        else:
+            found = failing.rename("failure_case")
+            found.index.name = "index"
+            found = found.reset_index().assign(column=name)
+        cases.append(found.dropna().assign(**meta)[FAILURE_COLUMNS])
+    if scalars:
+        cases.append(pd.DataFrame.from_records(scalars))
+    if not cases:
+        return pd.DataFrame(columns=FAILURE_COLUMNS)
+    return pd.concat(cases).reset_index(drop=True).sort_values("schema_context", ascending=False)
 
 
 def _got(value: object) -> str:
@@ -567,8 +635,8 @@ def _got(value: object) -> str:
 
 
 def _value_problems(table: str, file: str, frame: pd.DataFrame, rules: list[_Rule]) -> Problems:
-    """Pass 1 for one table: pandera's failure cases in the project's words."""
-    cases = _failures(_schema(table, rules, frame.columns), frame)
+    """Pass 1 for one table: the failure cases (``_failures``) in the project's words."""
+    cases = _failures(table, rules, frame)
     out: Problems = []
     if cases.empty:
         return out
@@ -586,7 +654,7 @@ def _value_problems(table: str, file: str, frame: pd.DataFrame, rules: list[_Rul
     raised = ruled["index"].isna() & (ruled["schema_context"] == "DataFrameSchema")
     ruled = ruled[own | raised]
     ruled = ruled.drop_duplicates(["check", "index"])
-    # a check that could not run at all (pandera gives no row): say so rather than pass
+    # a check that could not run at all (no row): say so rather than pass
     for rule, value in zip(
         ruled["rule"][ruled["index"].isna()],
         ruled["failure_case"][ruled["index"].isna()],
@@ -608,7 +676,7 @@ def _value_problems(table: str, file: str, frame: pd.DataFrame, rules: list[_Rul
         out.append((table, F.Problem(file, line, rule.column, rule.message + _got(value))))
     other = cases[
         (cases["check"] != "column_in_dataframe") & ~is_rule
-    ]  # anything else pandera says
+    ]  # anything else
     for check, value in zip(other["check"], other["failure_case"], strict=True):
         out.append((table, F.Problem(file, None, None, f"{check}{_got(value)}")))
     return out
@@ -654,6 +722,7 @@ class _Context:
     bad: set[tuple[str, str]] = field(default_factory=set)
     opening: F.Opening | None = None  # a continuation: the state it continues
     account_rows: np.ndarray | None = None  # each transaction's row in accounts.csv (-1: none)
+    sorted_accounts: pyarrow.Array | None = None  # accounts.csv's account ids in text order
 
     def usable(self, table: str, *columns: str) -> bool:
         """True when every named column of ``table`` was present and readable."""
@@ -698,9 +767,13 @@ def _unique_ids(ctx: _Context) -> Problems:
     out: Problems = []
     for table, col in (("portfolios", "portfolio_id"), ("accounts", "account_id"),
                        ("transactions", "txn_id"), ("assignments", "assignment_id")):  # fmt: skip
+        if increasing(ctx.parsed[table][col]):  # ids in ascending order (the usual feed) repeat
+            continue  # none (an empty one can only come first)
+        if table == "accounts" and ctx.sorted_accounts is not None and _repeats_none(ctx.sorted_accounts):
+            continue  # sorted once for the transactions' accounts: repeats stand side by side
         df = ctx.parsed[table][[col, "_line"]]
         df = df[df[col] != ""]
-        if increasing(df[col]):  # ids in ascending order (the usual feed) repeat none
+        if increasing(df[col]):
             continue
         again = df[df.duplicated(col)]
         if again.empty:
@@ -1224,7 +1297,7 @@ def _run_row_check(check: Callable[[_Context], Problems], ctx: _Context) -> Prob
 # --------------------------------------------------------------------------- pass 3: the Feed
 
 
-def _normalise(parsed: dict[str, pd.DataFrame]) -> F.Feed:
+def _normalise(parsed: dict[str, pd.DataFrame], account_order: np.ndarray | None = None) -> F.Feed:
     """The contract frames of ``calc.feed`` from the typed tables of a valid feed."""
     frames = {name: df.reset_index(drop=True) for name, df in parsed.items()}
     p = frames["portfolios"]
@@ -1253,7 +1326,7 @@ def _normalise(parsed: dict[str, pd.DataFrame]) -> F.Feed:
     tables = {
         name: frames[name][list(CONTRACT_COLUMNS[name])].reset_index(drop=True) for name in F.TABLES
     }
-    return F.Feed(**tables)
+    return F.Feed(**tables, account_order=account_order)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1281,18 +1354,41 @@ def _missing_tables(raw: dict[str, pd.DataFrame], files: dict[str, str]) -> Prob
     return out
 
 
-def _account_rows(text: dict[str, pd.DataFrame]) -> pd.Series | None:
-    """Each transaction's row in accounts.csv (-1 where none), when both columns are there."""
+def _sorted_ids(ids: pd.Series) -> tuple[np.ndarray | None, pyarrow.Array]:
+    """The ids as Arrow strings in text order, with the row of each (None: the column is in
+    that order already, the usual feed); a stable sort, so equal ids keep their rows' order."""
+    text = arrow_text(ids)
+    text = text.combine_chunks() if isinstance(text, pyarrow.ChunkedArray) else text
+    if increasing(ids):
+        return None, text
+    order = pc.sort_indices(text).to_numpy().astype(np.int64)
+    return order, text.take(pyarrow.array(order))
+
+
+def _account_rows(text: dict[str, pd.DataFrame],
+                  accounts: tuple[np.ndarray | None, pyarrow.Array] | None = None) -> pd.Series | None:
+    """Each transaction's row in accounts.csv (-1 where none; the first row of an id
+    given twice), when both columns are there; by a search in the account ids in text
+    order (``accounts``: ``_sorted_ids`` of them, made here when not given)."""
     if "account_id" not in text["accounts"].columns or "account_id" not in text["transactions"].columns:
         return None
-    accounts = text["accounts"]["account_id"]
     tx = text["transactions"]["account_id"]
     if tx.empty:
         return pd.Series(np.zeros(0, dtype=np.int64), index=tx.index)
-    text = arrow_text(tx)
-    known = pc.cast(arrow_text(accounts[accounts != ""]), text.type)
-    rows = pc.index_in(text, value_set=known)
-    return pd.Series(rows.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), index=tx.index)
+    order, names = _sorted_ids(text["accounts"]["account_id"]) if accounts is None else accounts
+    values = arrow_text(tx)
+    found = sorted_codes(values, names.cast(pyarrow.large_string()))  # the first equal id
+    rows = found if order is None else np.where(found >= 0, order[np.maximum(found, 0)], -1)
+    rows[(tx == "").to_numpy()] = -1  # an empty account id names no account
+    return pd.Series(rows, index=tx.index)
+
+
+def _repeats_none(sorted_ids: pyarrow.Array) -> bool:
+    """True when no id other than the empty one stands twice in ids in text order."""
+    if len(sorted_ids) < 2:
+        return True
+    same = pc.equal(sorted_ids.slice(1), sorted_ids.slice(0, len(sorted_ids) - 1))
+    return not pc.any(pc.and_(same, pc.not_equal(sorted_ids.slice(1), ""))).as_py()
 
 
 def _ids(text: pd.DataFrame, column: str) -> set[str] | None:
@@ -1333,9 +1429,11 @@ def validate(
         text[t] = _text_frame(raw.pop(t, None) if consume else raw.get(t))
     present = {t for t in F.TABLES if len(text[t].columns) > 0 or t not in F.OPTIONAL_TABLES}
     ids = {"portfolios": _ids(text["portfolios"], "portfolio_id")}
-    account_rows = _account_rows(text)
+    accounts = _sorted_ids(text["accounts"]["account_id"]) if "account_id" in text["accounts"].columns else None
+    account_rows = _account_rows(text, accounts)
     ctx = _Context(files, {t: _parse(t, text[t]) for t in F.TABLES}, opening=opening,
-                   account_rows=None if account_rows is None else account_rows.to_numpy())
+                   account_rows=None if account_rows is None else account_rows.to_numpy(),
+                   sorted_accounts=None if accounts is None else accounts[1])
     for table in sorted(present - {t for t, _ in problems}, key=F.TABLES.index):
         rules = _value_rules(table, ctx.parsed[table], ids, files, account_rows)
         found = _value_problems(table, files[table], text[table], rules)
@@ -1347,7 +1445,7 @@ def validate(
         problems += _run_row_check(check, ctx)
     if problems:
         raise F.FeedError(_report(problems))
-    feed = _normalise(ctx.parsed)
+    feed = _normalise(ctx.parsed, None if accounts is None else accounts[0])
     if opening is None:
         return feed
     return dataclasses.replace(feed, opening_month_end=opening.month_end)

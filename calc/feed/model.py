@@ -26,8 +26,9 @@ Dates are ``datetime64[ns]`` normalised to midnight; ids are ``str``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from calc.vocabulary import (  # noqa: F401  (re-exported: the feed's words)
@@ -102,6 +103,9 @@ class Feed:
     source: str = ""
     checksum: str = ""
     opening_month_end: pd.Timestamp | None = None  # a continuation: the state's month end
+    # the rows of ``accounts`` in account_id text order (a stable sort), when the validator
+    # sorted them (None: in that order already, or not known): the engine's account codes
+    account_order: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def months(self) -> pd.DatetimeIndex:
         """The feed's month ends: from the earliest to the latest transaction or NAV date
