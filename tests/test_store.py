@@ -697,7 +697,8 @@ def test_migration_0006_adds_the_lots_anniversary_parts_keeping_the_runs_stored_
     engine: sa.Engine,
 ) -> None:
     """A run stored at 0005 keeps its lots, the anniversary parts empty (NULL: the Collateral page
-    falls back to ranges); a run stored after has them, cost in cents; down to 0005 and up again."""
+    falls back to ranges), and so does a run this version saves before the database is migrated;
+    a run stored after has them, cost in cents; down to 0005 and up again."""
     from calc.reports.collateral import by_anniversary
 
     config = store_engine_module.alembic_config()
@@ -720,8 +721,11 @@ def test_migration_0006_adds_the_lots_anniversary_parts_keeping_the_runs_stored_
             "commission_shares, cost) VALUES (:run_id, 0, '2020-06-30', 'P', 'ADI', 2019, 80.0, 80000)"),
             {"run_id": run_id})
 
+    # a run saved by this version into the database not yet migrated: stored without the parts
+    unmigrated = store.save_calculation(engine, *computed("hand"))
     store.upgrade(engine)
     assert schema_diff(engine) == []
+    assert not by_anniversary(store.read_table(engine, ANALYST, "lots", unmigrated))
     old = store.read_table(engine, ANALYST, "lots", run_id)
     assert old["cost"].tolist() == [800.0] and old["anniversary_shares"].isna().all()
     assert not by_anniversary(old)
@@ -736,7 +740,7 @@ def test_migration_0006_adds_the_lots_anniversary_parts_keeping_the_runs_stored_
     assert "anniversary_shares" not in [c["name"] for c in sa.inspect(engine).get_columns("result_lot")]
     with engine.connect() as conn:
         count = conn.scalar(sa.select(sa.func.count()).select_from(sa.table("result_lot")))
-    assert count == 1 + len(calculation.lots)
+    assert count == 1 + len(computed("hand")[1].lots) + len(calculation.lots)
     store.upgrade(engine)
     assert schema_diff(engine) == []
     assert store.read_table(engine, ANALYST, "lots", new)["anniversary_shares"].isna().all()
