@@ -165,9 +165,10 @@ class _Opening:
     """A MonthEndState in this run's codes: what the walk, the attribution and the money start from."""
 
     def __init__(self, positions, next_seq, attribution: AttributionOpening, lot_totals: pd.DataFrame,
-                 carried: pd.DataFrame, last_nav: pd.DataFrame):
+                 carried: pd.DataFrame, last_nav: pd.DataFrame, lot_months: pd.DataFrame):
         self.positions, self.next_seq, self.attribution = positions, next_seq, attribution
         self.lot_totals, self.carried, self.last_nav = lot_totals, carried, last_nav
+        self.lot_months = lot_months
 
     @classmethod
     def of(cls, state: MonthEndState, feed: Feed, parties: Parties) -> _Opening:
@@ -233,7 +234,8 @@ class _Opening:
             k_h[j, h] = oh["commission_shares"].to_numpy(dtype=float)
         attribution = AttributionOpening(commission, free, share, listed, first, pairs, f_tot, k_h, f_h)
         carried = state.offsets_carried.rename(columns={"rights_holder": "party"})
-        return cls(positions, next_seq, attribution, state.lot_totals, carried, state.last_nav)
+        return cls(positions, next_seq, attribution, state.lot_totals, carried, state.last_nav,
+                   state.lot_months)
 
 
 def _money_tables(
@@ -288,7 +290,9 @@ def _money_tables(
     omnibus = att.omnibus.reset_index(drop=True)
     exceptions = _exceptions(att, unapplied, months[-1], month_end)
     cdsc_table = money.cdsc_in_date_order(parts, feed, COLUMNS["cdsc"]).reset_index(drop=True)
-    lots, lot_totals = _lots(ledger_totals, parties, months, month_end, None if start is None else start.lot_totals)
+    lots, lot_totals, lot_months = _lots(ledger_totals, parties, months, month_end,
+                                         None if start is None else start.lot_totals,
+                                         None if start is None else start.lot_months)
     result = MonthlyCalculation(
         summary=summary.reset_index(drop=True),
         allocation=allocation.reset_index(drop=True),
@@ -301,12 +305,15 @@ def _money_tables(
         cdsc_values=parts[["month", "portfolio_id", "rights_holder", "issue_date", "rate", "cost", "value",
                            "cdsc_exact"]].reset_index(drop=True) if len(parts) else None,
     )
-    return result, unapplied, lot_totals
+    return result, unapplied, (lot_totals, lot_months)
 
 
-def _closing_state(feed, parties, months, att: Attribution, changes: LedgerChanges, lot_totals: pd.DataFrame,
-                   carried: pd.DataFrame, start: _Opening | None) -> MonthEndState:
-    """The MonthEndState at the last month end (see calc.engine.state)."""
+def _closing_state(feed, parties, months, att: Attribution, changes: LedgerChanges,
+                   lot_totals: tuple[pd.DataFrame, pd.DataFrame], carried: pd.DataFrame,
+                   start: _Opening | None) -> MonthEndState:
+    """The MonthEndState at the last month end (see calc.engine.state); ``lot_totals``: the
+    lots' running sums by issue year and by issue month."""
+    lot_totals, lot_months = lot_totals
     P, H, A = parties.portfolios, parties.holders, parties.accounts
     ledger = changes.positions.with_next_seq(start.next_seq if start is not None else changes.positions.next_seq[:0])
     frames = ledger.frames(parties)
@@ -358,6 +365,7 @@ def _closing_state(feed, parties, months, att: Attribution, changes: LedgerChang
         omnibus_holders=om_h,
         attributed=attributed,
         lot_totals=lot_totals,
+        lot_months=lot_months,
         offsets_carried=carried_frame,
         last_nav=last_nav.reset_index(drop=True),
     )
@@ -476,32 +484,94 @@ def _exceptions(att: Attribution, unapplied: pd.DataFrame, last_month: int, mont
     return frame.sort_values(["month_end", "portfolio_id", "account_id", "code"], kind="stable")
 
 
-def _lots(ledger_totals, parties: Parties, months, month_end, opening: pd.DataFrame | None
-          ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Commission Shares and their cost by month end, portfolio, rights holder and issue year,
-    and their running sums at the last month end (for the state)."""
-    keys, vals = ledger_totals.lots_keys, ledger_totals.lots
-    frame = pd.DataFrame({"month": keys[:, 0], "p": keys[:, 1], "h": keys[:, 2], "issue_year": keys[:, 3],
+def _running(frame: pd.DataFrame, keys: list[str], months, opening_month: bool):
+    """The running sums of ``d_shares`` and ``d_cost`` by ``keys`` at each of ``months``
+    (changes keyed by ``month``; with ``opening_month``, rows of the month before the
+    first are the opening sums): the keys (a frame) and two [keys, months] arrays."""
+    columns = np.concatenate([[months[0] - 1], months]) if opening_month else months
+    grid = frame.groupby([*keys, "month"])[["d_shares", "d_cost"]].sum()
+    grid = grid.unstack("month", fill_value=0.0).reindex(columns=pd.MultiIndex.from_product([["d_shares", "d_cost"], columns]), fill_value=0.0)
+    shares = np.cumsum(grid["d_shares"].to_numpy(), axis=1)[:, -len(months):]
+    cost = np.cumsum(grid["d_cost"].to_numpy(), axis=1)[:, -len(months):]
+    return grid.index.to_frame(index=False), shares, cost
+
+
+def _changes(keys, vals, names: list[str], months, parties: Parties, opening: pd.DataFrame | None) -> pd.DataFrame:
+    """Lot changes keyed (month, p, h, *names) with the opening sums as changes of the month before the first."""
+    frame = pd.DataFrame({"month": keys[:, 0], "p": keys[:, 1], "h": keys[:, 2],
+                          **{n: keys[:, 3 + j] for j, n in enumerate(names)},
                           "d_shares": vals[:, 0] if len(vals) else [], "d_cost": vals[:, 1] if len(vals) else []})
     if opening is not None and len(opening):
         frame = pd.concat([pd.DataFrame({
             "month": months[0] - 1,
             "p": [parties.portfolio_index[p] for p in opening["portfolio_id"]],
             "h": [parties.holder_index[h] for h in opening["rights_holder"]],
-            "issue_year": opening["issue_year"].to_numpy(dtype=np.int64),
+            **{n: opening[n].to_numpy(dtype=np.int64) for n in names},
             "d_shares": opening["commission_shares"].to_numpy(dtype=float),
             "d_cost": opening["cost"].to_numpy(dtype=float),
         }), frame], ignore_index=True)
-        columns = np.concatenate([[months[0] - 1], months])
-    else:
-        columns = months
+    return frame
+
+
+def _anniversary_parts(by_month: pd.DataFrame, years: pd.DataFrame, months, parties: Parties, opening_month: bool
+                       ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The anniversary parts [issue-year rows ``years``, months] of the shares and of the cost, and the
+    running sums by issue month at the last month end (the state's ``lot_months``).
+
+    The running sums by issue month (changes ``by_month`` keyed month, p, h, issue_year,
+    issue_month, from the opening sums of the month before the first when ``opening_month``) at
+    each month end whose month is at or after the issue month (its anniversary that year has
+    passed), added up per issue year in issue-month order.  One dense grid at a time, summed in
+    place (the grid has up to 12 rows per issue year)."""
+    keys = ["p", "h", "issue_year", "issue_month"]
+    columns = np.concatenate([[months[0] - 1], months]) if opening_month else np.asarray(months)
+    n_m, n_y = len(months), len(years)
+    if by_month.empty:
+        return np.zeros((n_y, n_m)), np.zeros((n_y, n_m)), empty_frame("lot_months")
+    group = by_month.groupby(keys, sort=True)
+    code = group.ngroup().to_numpy()
+    idx = group.size().index.to_frame(index=False)
+    col = np.searchsorted(columns, by_month["month"].to_numpy())
+    passed = idx["issue_month"].to_numpy()[:, None] <= (np.asarray(months) % 12 + 1)[None, :]
+    row = pd.MultiIndex.from_frame(years).get_indexer(pd.MultiIndex.from_frame(idx[["p", "h", "issue_year"]]))
+    keep = row >= 0  # a year whose running sums are all zero in a continuation has no row: nothing to show
+    parts, closing = [], {}
+    for name in ("shares", "cost"):
+        grid = np.zeros((len(idx), len(columns)))
+        np.add.at(grid, (code, col), by_month[f"d_{name}"].to_numpy(dtype=float))
+        np.cumsum(grid, axis=1, out=grid)
+        running = grid[:, -n_m:]
+        closing[name] = running[:, -1].copy()
+        running[~passed] = 0.0
+        part = np.zeros((n_y, n_m))
+        np.add.at(part, row[keep], running[keep] if not keep.all() else running)
+        parts.append(part)
+        del grid, running
+    closing_months = pd.DataFrame({
+        "portfolio_id": np.array(parties.portfolios, dtype=object)[idx["p"].to_numpy()],
+        "rights_holder": np.array(parties.holders, dtype=object)[idx["h"].to_numpy()],
+        "issue_year": idx["issue_year"].to_numpy(dtype=np.int64),
+        "issue_month": idx["issue_month"].to_numpy(dtype=np.int64),
+        "commission_shares": closing["shares"], "cost": closing["cost"]})
+    closing_months = closing_months[(closing_months["commission_shares"] != 0.0)
+                                    | (closing_months["cost"] != 0.0)].reset_index(drop=True)
+    return parts[0], parts[1], closing_months
+
+
+def _lots(ledger_totals, parties: Parties, months, month_end, opening: pd.DataFrame | None,
+          opening_months: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Commission Shares and their cost by month end, portfolio, rights holder and issue year,
+    with the part of them whose anniversary of issue in the month end's year has passed
+    (issue month <= the month end's month: ``anniversary_shares``, ``anniversary_cost``);
+    and the running sums at the last month end by issue year and by issue month (for the state)."""
+    frame = _changes(ledger_totals.lots_keys, ledger_totals.lots, ["issue_year"], months, parties, opening)
+    by_month = _changes(ledger_totals.lot_months_keys, ledger_totals.lot_months, ["issue_year", "issue_month"], months,
+                        parties, opening_months)
     if frame.empty:
-        return pd.DataFrame({c: [] for c in LOT_COLUMNS}), empty_frame("lot_totals")
-    grid = frame.groupby(["p", "h", "issue_year", "month"])[["d_shares", "d_cost"]].sum()
-    grid = grid.unstack("month", fill_value=0.0).reindex(columns=pd.MultiIndex.from_product([["d_shares", "d_cost"], columns]), fill_value=0.0)
-    shares = np.cumsum(grid["d_shares"].to_numpy(), axis=1)[:, -len(months):]
-    cost = np.cumsum(grid["d_cost"].to_numpy(), axis=1)[:, -len(months):]
-    idx = grid.index.to_frame(index=False)
+        return pd.DataFrame({c: [] for c in LOT_COLUMNS}), empty_frame("lot_totals"), empty_frame("lot_months")
+    idx, shares, cost = _running(frame, ["p", "h", "issue_year"], months, opening is not None and len(opening) > 0)
+    a_shares, a_cost, closing_months = _anniversary_parts(by_month, idx, months, parties,
+                                                          opening_months is not None and len(opening_months) > 0)
     n_m = len(months)
     portfolios = np.array(parties.portfolios, dtype=object)[idx["p"].to_numpy()]
     holders = np.array(parties.holders, dtype=object)[idx["h"].to_numpy()]
@@ -512,6 +582,8 @@ def _lots(ledger_totals, parties: Parties, months, month_end, opening: pd.DataFr
         "issue_year": np.repeat(idx["issue_year"].to_numpy(), n_m),
         "commission_shares": shares.reshape(-1),
         "cost": cost.reshape(-1),
+        "anniversary_shares": a_shares.reshape(-1),
+        "anniversary_cost": a_cost.reshape(-1),
     })
     out = out[np.abs(out["commission_shares"]) > SHARE_TOLERANCE]
     closing = pd.DataFrame({"portfolio_id": portfolios, "rights_holder": holders,
@@ -519,4 +591,4 @@ def _lots(ledger_totals, parties: Parties, months, month_end, opening: pd.DataFr
                             "commission_shares": shares[:, -1], "cost": cost[:, -1]})
     closing = closing[(closing["commission_shares"] != 0.0) | (closing["cost"] != 0.0)].reset_index(drop=True)
     lots = out.sort_values(["month_end", "portfolio_id", "rights_holder", "issue_year"], kind="stable").reset_index(drop=True)
-    return lots, closing
+    return lots, closing, closing_months

@@ -47,7 +47,10 @@ OMNIBUS_ACCOUNT_COLUMNS = [
     "free_shares", "commission_shares",
 ]  # per omnibus account and portfolio: I, R, E, F(m), K(m) of Exhibit A 2(c)
 OMNIBUS_HOLDER_EXTRA = ["commission_shares"]  # K_h(m), beside F_h(m) in ``omnibus``
-LOT_COLUMNS = ["month_end", "portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost"]
+LOT_COLUMNS = ["month_end", "portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost",
+               "anniversary_shares", "anniversary_cost"]
+# ``anniversary_*``: the part of the year's Commission Shares (and cost) issued in a month up to the
+# month end's own: its anniversary of issue in the month end's year has passed (FOURTH (D)).
 
 COLUMNS = {
     "summary": SUMMARY_COLUMNS,

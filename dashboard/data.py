@@ -34,7 +34,7 @@ import pandas as pd
 import streamlit as st
 
 from calc.access import AccessDenied, Principal
-from calc.report import MonthlyCalculation
+from calc.report import LOT_COLUMNS, MonthlyCalculation
 
 ENV_DATABASE_URL = "DATABASE_URL"
 UPLOAD_PREFIX = "upload:"  # the source of a run loaded from the Data page: upload:<file name>
@@ -244,7 +244,7 @@ def assignee_lots(run_id: int, pairs: list[tuple[str, str]]) -> pd.DataFrame:
         frames.append(table(run_id, "lots", **filters))
     frames = [f for f in frames if f is not None and not f.empty]
     if not frames:
-        return pd.DataFrame(columns=["month_end", "portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost"])
+        return pd.DataFrame(columns=LOT_COLUMNS)
     return pd.concat(frames, ignore_index=True).drop_duplicates()
 
 

@@ -54,7 +54,8 @@ def split_folder(feed: Path, end: str, first: Path, rest: Path) -> tuple[Path, P
     return first, rest
 
 def after_month(calc: MonthlyCalculation, month_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
-    """The six tables' rows of the months after ``month_end``, as written to CSV."""
+    """The six tables' rows of the months after ``month_end``, as written to CSV, and the
+    ``lots`` drill-down's (every float to the bit: its repr)."""
     out = {}
     for name in TABLE_NAMES:
         frame = getattr(calc, name)
@@ -62,7 +63,18 @@ def after_month(calc: MonthlyCalculation, month_end: pd.Timestamp) -> dict[str, 
         if len(frame):
             frame = frame[pd.to_datetime(frame[column]) > month_end]
         out[name] = format_table(name, frame).reset_index(drop=True)
+    out["lots"] = lots_text(calc.lots, month_end)
     return out
+
+
+def lots_text(lots: pd.DataFrame, after: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The ``lots`` rows (of the months after ``after``) with every value but the month end as its repr."""
+    if lots is None:
+        return pd.DataFrame()
+    if after is not None and len(lots):
+        lots = lots[pd.to_datetime(lots["month_end"]) > after]
+    lots = lots.reset_index(drop=True)
+    return lots.map(repr).assign(month_end=pd.to_datetime(lots["month_end"]))
 
 
 def continued(feed: Feed, month_end: pd.Timestamp, roundtrip=None) -> tuple[MonthlyCalculation, MonthEndState]:

@@ -164,7 +164,7 @@ def test_result_tables_have_the_report_columns() -> None:
     }
     for name, columns in R.MONEY_COLUMNS.items():
         assert money[name] == columns
-    assert money["lots"] == ["cost"]
+    assert money["lots"] == ["cost", "anniversary_cost"]
 
 
 # --- round trips ---------------------------------------------------------------------------
@@ -204,7 +204,7 @@ def test_round_trip_gives_the_files_write_csv_gives(
         stored = getattr(back, table)
         assert list(stored.columns) == list(original.columns)
         for column in original.columns:
-            if column == "cost":
+            if column in ("cost", "anniversary_cost"):  # stored in cents
                 np.testing.assert_allclose(stored[column], original[column], atol=0.005)
             elif pd.api.types.is_datetime64_any_dtype(original[column]):
                 assert (stored[column] == original[column]).all(), column
@@ -691,6 +691,59 @@ def test_migration_0002_goes_down_keeping_every_run_and_its_results(
     assert schema_diff(store_engine) == []
     with pytest.raises(store.StateNotStored):
         store.read_state(store_engine, ANALYST, run_id)
+
+
+def test_migration_0006_adds_the_lots_anniversary_parts_keeping_the_runs_stored_before(
+    engine: sa.Engine,
+) -> None:
+    """A run stored at 0005 keeps its lots, the anniversary parts empty (NULL: the Collateral page
+    falls back to ranges), and so does a run this version saves before the database is migrated;
+    a run stored after has them, cost in cents; down to 0005 and up again."""
+    from calc.reports.collateral import by_anniversary
+
+    config = store_engine_module.alembic_config()
+    with store_engine_module.write_transaction(engine) as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+        assert "anniversary_shares" not in [c["name"] for c in sa.inspect(conn).get_columns("result_lot")]
+        feed_id = conn.execute(sa.text(
+            "INSERT INTO feed (content_hash, checksum, source, loaded_at) "
+            "VALUES ('h', 'c', 'old', '2026-01-02 03:04:05') RETURNING feed_id")).scalar_one()
+        run_id = conn.execute(sa.text(
+            "INSERT INTO calculation_run (feed_id, feed_checksum, source, code_version, "
+            "created_at, status, months, first_month, last_month, summary_rows, "
+            "allocation_rows, payments_rows, omnibus_rows, cdsc_rows, exceptions_rows, "
+            "omnibus_accounts_rows, lots_rows) VALUES (:feed_id, 'c', 'old', '0.1', "
+            "'2026-01-02 03:04:05', 'complete', 1, '2020-06-30', '2020-06-30', "
+            "0, 0, 0, 0, 0, 0, 0, 1) RETURNING run_id"), {"feed_id": feed_id}).scalar_one()
+        conn.execute(sa.text(
+            "INSERT INTO result_lot (run_id, row_no, month_end, portfolio_id, rights_holder, issue_year, "
+            "commission_shares, cost) VALUES (:run_id, 0, '2020-06-30', 'P', 'ADI', 2019, 80.0, 80000)"),
+            {"run_id": run_id})
+
+    # a run saved by this version into the database not yet migrated: stored without the parts
+    unmigrated = store.save_calculation(engine, *computed("hand"))
+    store.upgrade(engine)
+    assert schema_diff(engine) == []
+    assert not by_anniversary(store.read_table(engine, ANALYST, "lots", unmigrated))
+    old = store.read_table(engine, ANALYST, "lots", run_id)
+    assert old["cost"].tolist() == [800.0] and old["anniversary_shares"].isna().all()
+    assert not by_anniversary(old)
+    feed, calculation = computed("random-1095")
+    new = store.save_calculation(engine, feed, calculation)
+    lots = store.read_table(engine, ANALYST, "lots", new)
+    assert by_anniversary(lots) and len(lots) == len(calculation.lots)
+    assert lots["anniversary_shares"].tolist() == calculation.lots["anniversary_shares"].tolist()
+    assert lots["anniversary_cost"].tolist() == convert.to_cents(calculation.lots["anniversary_cost"]).div(100).tolist()
+
+    store_engine_module.downgrade(engine, "0005")
+    assert "anniversary_shares" not in [c["name"] for c in sa.inspect(engine).get_columns("result_lot")]
+    with engine.connect() as conn:
+        count = conn.scalar(sa.select(sa.func.count()).select_from(sa.table("result_lot")))
+    assert count == 1 + len(computed("hand")[1].lots) + len(calculation.lots)
+    store.upgrade(engine)
+    assert schema_diff(engine) == []
+    assert store.read_table(engine, ANALYST, "lots", new)["anniversary_shares"].isna().all()
 
 
 # --- no database -----------------------------------------------------------------------------

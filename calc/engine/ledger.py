@@ -49,7 +49,8 @@ K_PURCHASE, K_NAV_PURCHASE, K_REINVEST, K_REDEEM, K_EXCHANGE_OUT, K_EXCHANGE_IN 
 
 # The records of a walk (every one tagged with its account code).
 LOT_CHANGE = np.dtype([("account", np.int32), ("month", np.int32), ("portfolio", np.int32), ("holder", np.int32),
-                       ("issue_year", np.int32), ("shares", np.float64), ("cost", np.float64)])
+                       ("issue_year", np.int32), ("issue_month", np.int8), ("shares", np.float64),
+                       ("cost", np.float64)])
 FREE_CHANGE = np.dtype([("account", np.int32), ("month", np.int32), ("portfolio", np.int32), ("holder", np.int32),
                         ("shares", np.float64)])
 OMNIBUS_CHANGE = np.dtype([("account", np.int32), ("month", np.int32), ("portfolio", np.int32),
@@ -186,8 +187,8 @@ class LedgerChanges:
     """What a walk produced: record arrays of changes, each tagged with its account code.
 
     - ``lots`` (:data:`LOT_CHANGE`): each change of a Commission lot (issued, relieved,
-      converted, arrived by exchange): month, portfolio, rights holder, issue year,
-      shares and dollar cost.  Commission Shares by (month, portfolio, holder), an
+      converted, arrived by exchange): month, portfolio, rights holder, issue year and
+      month, shares and dollar cost.  Commission Shares by (month, portfolio, holder), an
       omnibus account's ``K_h`` and the lots by issue year all add these up;
     - ``free`` (:data:`FREE_CHANGE`): Free Shares of ordinary accounts by rights holder;
     - ``omnibus`` (:data:`OMNIBUS_CHANGE`): each omnibus account's I, R and change in F;
@@ -255,16 +256,21 @@ class LedgerTotals:
     omnibus_commission: np.ndarray
     lots_keys: np.ndarray  # month, portfolio, holder, issue_year
     lots: np.ndarray  # [N, 2]: shares, cost
-
+    lot_months_keys: np.ndarray  # month, portfolio, holder, issue_year, issue_month (1-12)
+    lot_months: np.ndarray  # [N, 2]: shares, cost
 
 DENSE_KEYS = 1 << 24  # up to this many possible keys, sums by key are made without sorting
 
 
-def _sum_by_key(columns: list[np.ndarray], values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _sum_by_key(columns: list[np.ndarray], values: list[np.ndarray], rows: list | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Sums of the value columns by key (the key columns, lexicographic order), each
-    added in record order (``numpy.bincount``: a running ``+=`` per key)."""
+    added in record order (``numpy.bincount``: a running ``+=`` per key).  With ``rows``
+    (a list), each record's row in the keys is appended to it."""
     n_key, n_val = len(columns), len(values)
     if len(columns[0]) == 0:
+        if rows is not None:
+            rows.append(np.zeros(0, dtype=np.int64))
         return np.zeros((0, n_key), dtype=np.int64), np.zeros((0, n_val)) if n_val > 1 else np.zeros(0)
     cols = [np.asarray(c, dtype=np.int64) for c in columns]
     lows = [int(c.min()) for c in cols]
@@ -286,6 +292,8 @@ def _sum_by_key(columns: list[np.ndarray], values: list[np.ndarray]) -> tuple[np
     for v in values:
         s = np.bincount(key if inverse is None else inverse, weights=v, minlength=size)
         sums.append(s[uniq] if inverse is None else s)
+    if rows is not None:
+        rows.append(np.searchsorted(uniq, key) if inverse is None else inverse)
     keys = np.zeros((len(uniq), n_key), dtype=np.int64)
     rest = uniq.copy()
     for j in range(n_key - 1, -1, -1):
@@ -305,9 +313,14 @@ def totals(changes: LedgerChanges) -> LedgerTotals:
     of_omnibus = lots[flags[lots["account"]]] if len(lots) else lots
     okk, okv = _sum_by_key([of_omnibus["month"], of_omnibus["portfolio"], of_omnibus["account"],
                             of_omnibus["holder"]], [of_omnibus["shares"]])
+    lot_rows: list[np.ndarray] = []
     lk, lv = _sum_by_key([lots["month"], lots["portfolio"], lots["holder"], lots["issue_year"]],
-                         [lots["shares"], lots["cost"]])
-    return LedgerTotals(ck, cv, fk, fv, ok, ov, okk, okv, lk, lv)
+                         [lots["shares"], lots["cost"]], lot_rows)
+    # by issue month too: keyed by the row of (month, portfolio, holder, issue year) and the
+    # issue month (a key space of 12 per row, not 12 per possible key)
+    mk, mv = _sum_by_key([lot_rows[0], lots["issue_month"]], [lots["shares"], lots["cost"]])
+    mk = np.column_stack([lk[mk[:, 0]], mk[:, 1]]) if len(mk) else np.zeros((0, 5), dtype=np.int64)
+    return LedgerTotals(ck, cv, fk, fv, ok, ov, okk, okv, lk, lv, mk, mv)
 
 
 # --------------------------------------------------------------------------- the walk's inputs
@@ -690,7 +703,9 @@ def _lot_change(rec, n, account, month, p, holder, issue, shares, cost):
     r["month"] = month
     r["portfolio"] = p
     r["holder"] = holder
-    r["issue_year"] = _year_month(issue)[0]
+    year, month_of_issue = _year_month(issue)
+    r["issue_year"] = year
+    r["issue_month"] = month_of_issue
     r["shares"] = shares
     r["cost"] = cost
     return rec, n + 1

@@ -33,6 +33,9 @@ from calc.vocabulary import format_cdsc_schedule
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
+# Frames a state saved by an earlier version may lack (derived when read).
+OPTIONAL_FRAMES = ("lot_months",)
+
 # The frames of a state and their columns, in order (documented on MonthEndState).
 STATE_COLUMNS: dict[str, list[str]] = {
     "lots": ["account_id", "portfolio_id", "issue_date", "shares", "cost", "rights_holder", "seq",
@@ -44,6 +47,7 @@ STATE_COLUMNS: dict[str, list[str]] = {
     "omnibus_holders": ["account_id", "portfolio_id", "rights_holder", "free_shares", "commission_shares"],
     "attributed": ["portfolio_id", "rights_holder", "commission_shares", "free_shares", "share", "listed"],
     "lot_totals": ["portfolio_id", "rights_holder", "issue_year", "commission_shares", "cost"],
+    "lot_months": ["portfolio_id", "rights_holder", "issue_year", "issue_month", "commission_shares", "cost"],
     "offsets_carried": ["portfolio_id", "rights_holder", "amount"],
     "last_nav": ["portfolio_id", "date", "nav", "shares"],
 }
@@ -75,7 +79,12 @@ class MonthEndState:
       accounts) and ordinary accounts' Free Shares, the 12b-1 Share S_h(m), and
       ``listed`` (allocation.csv lists the rights holder from now on);
     - ``lot_totals``: Commission Shares and cost per portfolio, rights holder and
-      issue year (the runoff of the ``lots`` drill-down).
+      issue year (the runoff of the ``lots`` drill-down);
+    - ``lot_months``: the same per issue month too (1-12): what the ``lots``
+      drill-down's anniversary columns continue from (the part of a year's shares
+      whose anniversary of issue has passed at a month end, FOURTH (D)).  A state
+      saved before it was kept has none: :func:`load_state` derives it from the open
+      ``lots`` (:func:`lot_months_of`), equal to the running sums up to rounding.
 
     Money (section 6):
 
@@ -101,6 +110,13 @@ class MonthEndState:
     lot_totals: pd.DataFrame
     offsets_carried: pd.DataFrame
     last_nav: pd.DataFrame
+    lot_months: pd.DataFrame | None = None  # derived from ``lots`` when not given
+    lot_months_derived: bool = False  # True when read from a state saved without it
+
+    def __post_init__(self) -> None:
+        if self.lot_months is None:
+            self.lot_months = lot_months_of(self.lots)
+            self.lot_months_derived = True
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in STATE_COLUMNS}
@@ -127,6 +143,28 @@ class MonthEndState:
                 "(portfolios, tenures, accounts, assignments, offsets, plan events as of that month end) "
                 "than this feed's: continue it only with the same feed's later transactions and NAVs",
             )])
+
+
+def lot_months_of(lots: pd.DataFrame) -> pd.DataFrame:
+    """``lot_months`` from a state's open ``lots``: their shares and cost added up per portfolio,
+    rights holder, issue year and issue month (for a state saved before ``lot_months`` was kept).
+
+    The running sums of a run are the lots' changes added up; the open lots are what is left of
+    them, so the two agree up to rounding (a relieved lot's last 1e-12 share, the order of adding).
+    """
+    if lots.empty:
+        return empty_frame("lot_months")
+    issue = pd.to_datetime(lots["issue_date"])
+    frame = pd.DataFrame({
+        "portfolio_id": lots["portfolio_id"].astype(str).to_numpy(),
+        "rights_holder": lots["rights_holder"].astype(str).to_numpy(),
+        "issue_year": issue.dt.year.to_numpy(dtype=np.int64),
+        "issue_month": issue.dt.month.to_numpy(dtype=np.int64),
+        "commission_shares": lots["shares"].to_numpy(dtype=float),
+        "cost": lots["cost"].to_numpy(dtype=float),
+    })
+    keys = ["portfolio_id", "rights_holder", "issue_year", "issue_month"]
+    return frame.groupby(keys, as_index=False, sort=True)[["commission_shares", "cost"]].sum()
 
 
 class StateError(ValueError):
@@ -225,6 +263,8 @@ def load_state(folder: str | Path) -> MonthEndState:
     frames = {}
     for name, columns in STATE_COLUMNS.items():
         file = folder / f"{name}.parquet"
+        if name in OPTIONAL_FRAMES and not file.is_file():
+            continue  # a state saved before it was kept: derived (MonthEndState.__post_init__)
         if not file.is_file():
             raise StateError(f"{folder} is incomplete: {file.name} is missing")
         frame = pd.read_parquet(file)

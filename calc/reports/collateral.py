@@ -27,10 +27,12 @@ PORTIONS = [DISTRIBUTION_FEE, CDSC]  # an assignee's 12b-1 Portion and CDSC Port
 STREAM_COLUMNS = ["month_end", "due_date", *PORTIONS, "total", "cumulative", "portfolios"]
 SCHEDULE_COLUMNS = ["month_end", "due_date", *PORTIONS, "payable", "status"]
 RUNOFF_KEYS = ["month_end", "issue_year"]
-RUNOFF_AMOUNTS = [c for c in LOT_COLUMNS if c not in ("portfolio_id", "rights_holder", *RUNOFF_KEYS)] + [
-    "cdsc_carried", "carrying_shares",
-]  # commission_shares, cost of the lots; what they carry
-RUNOFF_COLUMNS = [*RUNOFF_KEYS, *RUNOFF_AMOUNTS]
+RUNOFF_AMOUNTS = ["commission_shares", "cost", "cdsc_carried", "carrying_shares"]  # the lots; what they carry
+# The part of them whose anniversary of issue in the month end's year has passed (NaN for a run stored
+# before the lots kept it): the lots' anniversary_shares and anniversary_cost, and what that part carries.
+ANNIVERSARY_AMOUNTS = ["anniversary_shares", "anniversary_cost", "anniversary_cdsc", "anniversary_carrying"]
+RUNOFF_COLUMNS = [*RUNOFF_KEYS, *RUNOFF_AMOUNTS, *ANNIVERSARY_AMOUNTS]
+ANNIVERSARY_COLUMNS = [c for c in LOT_COLUMNS if c.startswith("anniversary_")]
 
 
 def _assignee_rows(payments: pd.DataFrame) -> pd.DataFrame:
@@ -363,41 +365,79 @@ def _rates(portfolio_ids: pd.Series, years_held: pd.Series | np.ndarray, portfol
     return keys.merge(table, on=["portfolio_id", "year_held"], how="left")["rate"].fillna(0.0).to_numpy()
 
 
+def by_anniversary(lots: pd.DataFrame | None) -> bool:
+    """Whether ``lots`` know the part of each year's shares whose anniversary has passed (the
+    ``anniversary_*`` columns, filled for every row): then years held are exact; a run stored before
+    they were kept has them empty (None), and years held are known only to within one."""
+    return (lots is not None and all(c in lots.columns for c in ANNIVERSARY_COLUMNS)
+            and not lots[ANNIVERSARY_COLUMNS].isna().to_numpy().any())
+
+
+def _lot_rows(lots: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    mask = np.zeros(len(lots), dtype=bool)
+    for holder, pid in pairs:
+        mask |= (lots["rights_holder"] == holder).to_numpy() & ((lots["portfolio_id"] == pid).to_numpy() if pid else True)
+    return lots[mask].copy()
+
+
 def runoff(lots: pd.DataFrame, portfolios: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """The Commission Shares behind an assignee's stream, by month and issue year.
 
     ``pairs`` are (rights_holder, portfolio_id or '' for all) from
-    :func:`assignee_lot_filters`.  ``year_held`` counts a lot issued in year
-    ``y`` as in year ``month.year - y + 1`` (the issue day is not in the
-    frame: before the anniversary the lot is a year younger and its rate one
-    step higher).  ``cdsc_rate`` is the holding portfolio's schedule rate in
-    that year; ``cdsc_carried`` is cost x rate, the CDSC the shares would
-    still bear if redeemed at cost.  Columns: month_end, issue_year,
-    commission_shares, cost, cdsc_carried, carrying_shares (those with a
-    rate above 0).
+    :func:`assignee_lot_filters`.  Years held by anniversary (FOURTH (D)): at a
+    month end of year ``Y``, the part of a year ``y``'s shares whose anniversary
+    that year has passed (``anniversary_shares``: issued in a month up to the
+    month end's) is in year ``Y - y + 1``, the rest in year ``Y - y``.
+    ``cdsc_carried`` is cost x the holding portfolio's schedule rate in that
+    year, the CDSC the shares would still bear if redeemed at cost;
+    ``carrying_shares`` those with a rate above 0; ``anniversary_cdsc`` and
+    ``anniversary_carrying`` the same of the part whose anniversary has passed.
+    Lots of a run stored before the anniversary parts were kept count every
+    share in year ``Y - y + 1`` (the anniversary columns NaN).
+    Columns: ``RUNOFF_COLUMNS``.
     """
     if lots is None or lots.empty or not pairs:
         return pd.DataFrame(columns=RUNOFF_COLUMNS)
-    mask = pd.Series(False, index=lots.index)
-    for holder, pid in pairs:
-        m = lots["rights_holder"] == holder
-        if pid:
-            m &= lots["portfolio_id"] == pid
-        mask |= m
-    frame = lots[mask].copy()
+    frame = _lot_rows(lots, pairs)
     if frame.empty:
         return pd.DataFrame(columns=RUNOFF_COLUMNS)
-    year_held = pd.to_datetime(frame["month_end"]).dt.year - frame["issue_year"].astype(int) + 1
-    frame["rate"] = _rates(frame["portfolio_id"], year_held, portfolios)
-    frame["cdsc_carried"] = frame["cost"] * frame["rate"]
-    frame["carrying_shares"] = np.where(frame["rate"] > 0, frame["commission_shares"], 0.0)
-    out = frame.groupby(RUNOFF_KEYS, as_index=False)[RUNOFF_AMOUNTS].sum()
+    exact = by_anniversary(frame)
+    later = pd.to_datetime(frame["month_end"]).dt.year.to_numpy() - frame["issue_year"].astype(int).to_numpy() + 1
+    rate = _rates(frame["portfolio_id"], later, portfolios)
+    if exact:
+        a_shares, a_cost = frame["anniversary_shares"].to_numpy(float), frame["anniversary_cost"].to_numpy(float)
+        rate_before = _rates(frame["portfolio_id"], later - 1, portfolios)
+    else:
+        a_shares, a_cost = frame["commission_shares"].to_numpy(float), frame["cost"].to_numpy(float)
+        rate_before = rate
+    rest_shares = frame["commission_shares"].to_numpy(float) - a_shares
+    rest_cost = frame["cost"].to_numpy(float) - a_cost
+    frame["anniversary_shares"], frame["anniversary_cost"] = a_shares, a_cost
+    frame["anniversary_cdsc"] = a_cost * rate
+    frame["anniversary_carrying"] = np.where(rate > 0, a_shares, 0.0)
+    frame["cdsc_carried"] = frame["anniversary_cdsc"] + (rest_cost * rate_before if exact else 0.0)
+    frame["carrying_shares"] = frame["anniversary_carrying"] + (np.where(rate_before > 0, rest_shares, 0.0) if exact else 0.0)
+    out = frame.groupby(RUNOFF_KEYS, as_index=False)[[*RUNOFF_AMOUNTS, *ANNIVERSARY_AMOUNTS]].sum()
     out = out[out["commission_shares"].abs() > SHARE_TOLERANCE]
+    if not exact:
+        out[ANNIVERSARY_AMOUNTS] = np.nan
     return out.sort_values(RUNOFF_KEYS).reset_index(drop=True)[RUNOFF_COLUMNS]
 
 
 INVESTOR_CDSC_COLUMNS = ["issue_year", "year_held", "commission_shares", "cost", "rate_low", "rate_high",
-                         "cdsc_low", "cdsc_high", "cdsc_fraction", "investor_low", "investor_high"]
+                         "cdsc_low", "cdsc_high", "cdsc_fraction", "investor_low", "investor_high", "exact"]
+
+
+def _split_by_anniversary(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Lot rows (of month ends of ``year``) as their two parts: the anniversary part in year
+    ``year - issue_year + 1``, the rest a year earlier; parts with no shares left out."""
+    later = year - frame["issue_year"].astype(int) + 1
+    passed = frame.assign(year_held=later, commission_shares=frame["anniversary_shares"],
+                          cost=frame["anniversary_cost"])
+    before = frame.assign(year_held=later - 1, commission_shares=frame["commission_shares"] - frame["anniversary_shares"],
+                          cost=frame["cost"] - frame["anniversary_cost"])
+    parts = pd.concat([passed, before], ignore_index=True)
+    return parts[(parts["commission_shares"].abs() > SHARE_TOLERANCE) & (parts["year_held"] >= 1)]
 
 
 def investor_cdsc(lots: pd.DataFrame, portfolios: pd.DataFrame, terms: pd.DataFrame,
@@ -405,27 +445,33 @@ def investor_cdsc(lots: pd.DataFrame, portfolios: pd.DataFrame, terms: pd.DataFr
     """The CDSC the shares behind the stream carry at ``month_end``, and the assignee's own share of it.
 
     Years held are counted by anniversary, as the CDSC statement counts them (FOURTH (D)): a share
-    issued in year ``y`` is, at a month end of year ``Y``, in year ``Y - y + 1`` once that year's
-    anniversary of its issue date has passed and in year ``Y - y`` before.  The lots are kept by
-    issue year, not date, so in a month before December both are possible: ``*_low`` counts every
-    anniversary passed (the later year, the lower rate), ``*_high`` none (the earlier year); at a
-    December month end they agree.  ``cdsc_*`` = cost x rate (what the shares would bear if
-    redeemed at cost); ``investor_*`` = that x the assignee's cdsc_fraction of the assignment in
-    effect for the portfolio (0 once its window has ended).  Columns: ``INVESTOR_CDSC_COLUMNS``.
+    issued in month ``k`` of year ``y`` is, at a month end of month ``mm`` of year ``Y``, in year
+    ``Y - y + 1`` once that year's anniversary of its issue date has passed (``mm >= k``: the month
+    end is the month's last day, so the day of issue never matters) and in year ``Y - y`` before.
+    The lots say which part of each issue year's shares is past its anniversary
+    (``anniversary_shares``, ``anniversary_cost``), so each issue year gives a row per exact year
+    held (``exact`` True; ``*_low`` = ``*_high``).  Lots of a run stored before they said so know
+    the issue year only: before December both years are possible, ``*_low`` counting every
+    anniversary passed (the later year, the lower rate), ``*_high`` none, ``year_held`` "2 or 3" and
+    ``exact`` False (at a December month end, and in year 1, they agree).  ``cdsc_*`` = cost x rate
+    (what the shares would bear if redeemed at cost); ``investor_*`` = that x the assignee's
+    cdsc_fraction of the assignment in effect for the portfolio (0 once its window has ended).
+    Columns: ``INVESTOR_CDSC_COLUMNS``.
     """
     m = pd.Timestamp(month_end)
     pairs = sorted({(str(t.rights_holder), str(t.portfolio_id)) for t in terms.itertuples(index=False)})
     if lots is None or lots.empty or not pairs:
         return pd.DataFrame(columns=INVESTOR_CDSC_COLUMNS)
-    frame = lots[lots["month_end"] == m]
-    mask = np.zeros(len(frame), dtype=bool)
-    for holder, pid in pairs:
-        mask |= (frame["rights_holder"] == holder).to_numpy() & ((frame["portfolio_id"] == pid).to_numpy() if pid else True)
-    frame = frame[mask].copy()
+    frame = _lot_rows(lots[lots["month_end"] == m], pairs)
     if frame.empty:
         return pd.DataFrame(columns=INVESTOR_CDSC_COLUMNS)
-    later = m.year - frame["issue_year"].astype(int) + 1  # every anniversary this year passed
-    earlier = later if m.month == 12 else np.maximum(later - 1, 1)
+    exact = by_anniversary(frame)
+    if exact:
+        frame = _split_by_anniversary(frame, m.year)
+        later = earlier = frame["year_held"]
+    else:
+        later = m.year - frame["issue_year"].astype(int) + 1  # every anniversary this year passed
+        earlier = later if m.month == 12 else np.maximum(later - 1, 1)
     frame["rate_low"] = _rates(frame["portfolio_id"], later, portfolios)
     frame["rate_high"] = _rates(frame["portfolio_id"], earlier, portfolios)
     frame["cdsc_low"] = frame["cost"] * frame["rate_low"]
@@ -435,21 +481,31 @@ def investor_cdsc(lots: pd.DataFrame, portfolios: pd.DataFrame, terms: pd.DataFr
     frame["investor_high"] = frame["cdsc_high"] * fraction
     frame["weighted"] = frame["cost"] * fraction
     sums = ["commission_shares", "cost", "cdsc_low", "cdsc_high", "investor_low", "investor_high", "weighted"]
-    out = frame.groupby("issue_year", as_index=False)[sums].sum()
+    keys = ["issue_year", "year_held"] if exact else ["issue_year"]
+    out = frame.groupby(keys, as_index=False)[sums].sum()
     out = out[out["commission_shares"].abs() > SHARE_TOLERANCE].copy()
     cost = out["cost"].where(out["cost"] > 0, 1.0)
     out["cdsc_fraction"] = np.where(out["cost"] > 0, out["weighted"] / cost, 0.0)
     out["rate_low"] = np.where(out["cost"] > 0, out["cdsc_low"] / cost, 0.0)
     out["rate_high"] = np.where(out["cost"] > 0, out["cdsc_high"] / cost, 0.0)
-    year_low = m.year - out["issue_year"].astype(int) + 1
-    out["year_held"] = [str(k) if m.month == 12 or k == 1 else f"{k - 1} or {k}" for k in year_low]
-    return out.sort_values("issue_year").reset_index(drop=True)[INVESTOR_CDSC_COLUMNS]
+    if exact:
+        out["year_held"] = out["year_held"].astype(int)
+        out["exact"] = True
+    else:
+        year_low = m.year - out["issue_year"].astype(int) + 1
+        out["exact"] = [bool(m.month == 12 or k == 1) for k in year_low]
+        out["year_held"] = [str(k) if m.month == 12 or k == 1 else f"{k - 1} or {k}" for k in year_low]
+    order = ["issue_year", "year_held"] if exact else ["issue_year"]
+    return out.sort_values(order, ascending=[True, False][:len(order)]).reset_index(drop=True)[INVESTOR_CDSC_COLUMNS]
 
 
 def runoff_at(runoff_frame: pd.DataFrame, month_end: pd.Timestamp | None = None) -> pd.DataFrame:
-    """The runoff at one month end (the latest by default), one row per issue year.
+    """The runoff at one month end (the latest by default): a row per issue year and year held.
 
-    Adds ``year_held`` (by issue year) and ``rate`` (CDSC carried / cost).
+    Each issue year's shares whose anniversary has passed are in year ``Y - y + 1``, the rest in
+    year ``Y - y`` (two rows when both are there); a runoff of lots stored before the anniversary
+    parts were kept counts them all in ``Y - y + 1``.  Adds ``year_held`` and ``rate`` (CDSC
+    carried / cost).
     """
     if runoff_frame.empty:
         return runoff_frame.assign(year_held=pd.Series(dtype=int), rate=pd.Series(dtype=float))
@@ -457,6 +513,14 @@ def runoff_at(runoff_frame: pd.DataFrame, month_end: pd.Timestamp | None = None)
     at = runoff_frame[runoff_frame["month_end"] == m].copy()
     at["issue_year"] = at["issue_year"].astype(int)
     at["year_held"] = m.year - at["issue_year"] + 1
+    if not at.empty and not at[ANNIVERSARY_AMOUNTS].isna().to_numpy().any():
+        parts = dict(zip(RUNOFF_AMOUNTS, ANNIVERSARY_AMOUNTS, strict=True))
+        passed = at.assign(**{whole: at[part] for whole, part in parts.items()})
+        before = at.assign(year_held=at["year_held"] - 1, **{whole: at[whole] - at[part] for whole, part in parts.items()})
+        at = pd.concat([passed, before], ignore_index=True)
+        at = at[(at["commission_shares"].abs() > SHARE_TOLERANCE) & (at["year_held"] >= 1)]
+        at = at.sort_values(["issue_year", "year_held"], ascending=[True, False])
+    at = at.drop(columns=ANNIVERSARY_AMOUNTS)
     at["rate"] = np.where(at["cost"] > 0, at["cdsc_carried"] / at["cost"].where(at["cost"] > 0, 1.0), 0.0)
     return at.reset_index(drop=True)
 
@@ -468,7 +532,7 @@ def runoff_totals(at: pd.DataFrame) -> dict[str, float]:
 
 __all__ = [
     "Payback", "Returns", "Status", "as_of", "assignee_by_portfolio", "assignee_lot_filters", "assignee_stream",
-    "assignee_terms", "assignment_status", "fractions_in_effect", "investor_cdsc", "investor_statement", "irr",
+    "assignee_terms", "assignment_status", "by_anniversary", "fractions_in_effect", "investor_cdsc", "investor_statement", "irr",
     "payback", "payback_curve", "payments_schedule", "purchase_price", "returns", "runoff", "runoff_at",
     "runoff_totals", "statement_by_month", "stream_net_assets", "INVESTOR_CDSC_COLUMNS",
 ]

@@ -526,6 +526,10 @@ class LotRow(ResultRow, table=True):
     issue_year: int | None = _integer()
     commission_shares: float | None = _double()
     cost: int | None = _money()
+    # the part whose anniversary of issue in the month end's year has passed (migration 0006;
+    # NULL for the runs stored before)
+    anniversary_shares: float | None = _double()
+    anniversary_cost: int | None = _money()
 
 
 # --- frame name -> table ------------------------------------------------------------

@@ -217,6 +217,14 @@ def _bulk_insert(
         _executemany(conn, table, frame, tick)
 
 
+def _in_database(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without the nullable columns a database at an earlier revision lacks (those a
+    later migration added, e.g. 0006's ``result_lot.anniversary_*``): NULL once it is migrated."""
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+    absent = [c for c in frame.columns if c not in present and c in table.c and table.c[c].nullable]
+    return frame.drop(columns=absent) if absent else frame
+
+
 def _insert_state(
     conn: sa.Connection, run_id: int, files: dict[str, bytes], tick: Callable[[int], None]
 ) -> None:
@@ -296,7 +304,8 @@ def save_on_connection(
     ).inserted_primary_key[0]
     _insert_state(conn, run_id, files, tick)
     for name, frame in results.items():
-        _bulk_insert(conn, RESULT_TABLES[name], _with_keys(frame, "run_id", run_id), tick)
+        table = RESULT_TABLES[name]
+        _bulk_insert(conn, table, _in_database(conn, table, _with_keys(frame, "run_id", run_id)), tick)
     if total == 0:
         progress(STAGE_STORE)
     return int(run_id)

@@ -281,17 +281,29 @@ def _runoff(run_id: int, assignee: str, month: pd.Timestamp) -> None:
     st.markdown(f"**At {theme.fmt_month(when)}**: {theme.fmt_shares(at['commission_shares'].sum(), 2)} Commission Shares "
                 f"(cost {theme.fmt_money(at['cost'].sum())}) carry {whole} of CDSC if redeemed at cost; "
                 f"**{plain(assignee)}'s share (its CDSC fraction): {span}**.")
-    st.caption("Years held are counted by anniversary, as the CDSC statement counts them. The shares are recorded by "
-               "issue year, not date: before December a year's shares are in one of two years held (\"3 or 4\") "
-               "depending on the day they were issued, so the CDSC is given as a range.")
-    ui.table(at, shares=["commission_shares"], money=["cost", "cdsc_low", "cdsc_high", "investor_low", "investor_high"],
-             percent=["rate_low", "rate_high", "cdsc_fraction"], key="runoff_table",
-             file=f"cdsc-carried-{ui.download_name(assignee, f'run{run_id}', when)}",
-             labels={"issue_year": "Issue year", "year_held": "Year held", "commission_shares": "Commission Shares",
-                     "cost": "Cost", "rate_low": "Rate, anniversary passed", "rate_high": "Rate, anniversary to come",
+    labels = {"issue_year": "Issue year", "year_held": "Year held", "commission_shares": "Commission Shares",
+              "cost": "Cost", "cdsc_fraction": "CDSC fraction"}
+    file = f"cdsc-carried-{ui.download_name(assignee, f'run{run_id}', when)}"
+    if at["exact"].all():  # years held known exactly: one rate per row
+        st.caption("Years held are counted by anniversary of the date of original issuance, as the CDSC statement "
+                   "counts them (FOURTH (D)): the shares of an issue year whose anniversary this year has passed by "
+                   "the month end are a year older than the rest, so an issue year can have two rows.")
+        exact = at.drop(columns=["rate_high", "cdsc_high", "investor_high", "exact"])
+        ui.table(exact, shares=["commission_shares"], money=["cost", "cdsc_low", "investor_low"],
+                 percent=["rate_low", "cdsc_fraction"], key="runoff_table", file=file,
+                 labels={**labels, "rate_low": "Rate", "cdsc_low": "CDSC carried",
+                         "investor_low": f"{assignee}'s share"})
+        return
+    st.caption("Years held are counted by anniversary, as the CDSC statement counts them. This run was stored "
+               "before the lots kept the part of each issue year past its anniversary: before December a year's "
+               "shares are in one of two years held (\"3 or 4\") depending on the month they were issued, so the "
+               "CDSC is given as a range. A new run of the calculation gives the exact years.")
+    ui.table(at.drop(columns=["exact"]), shares=["commission_shares"],
+             money=["cost", "cdsc_low", "cdsc_high", "investor_low", "investor_high"],
+             percent=["rate_low", "rate_high", "cdsc_fraction"], key="runoff_table", file=file,
+             labels={**labels, "rate_low": "Rate, anniversary passed", "rate_high": "Rate, anniversary to come",
                      "cdsc_low": "CDSC carried, low", "cdsc_high": "CDSC carried, high",
-                     "cdsc_fraction": "CDSC fraction", "investor_low": f"{assignee}'s share, low",
-                     "investor_high": f"{assignee}'s share, high"})
+                     "investor_low": f"{assignee}'s share, low", "investor_high": f"{assignee}'s share, high"})
 
 
 ui.guarded(render)

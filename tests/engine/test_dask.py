@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from feedkit import EXAMPLE_NAMES, example_feed
-from statekit import after_month, differences, split, state_differences
+from statekit import after_month, differences, lots_text, split, state_differences
 
 from calc.cli import main
 from calc.engine.cluster import dask_client, slice_bounds
@@ -42,6 +42,7 @@ def small_sample(tmp_path_factory) -> Path:
 def _assert_same_files(a, b) -> None:
     for name in TABLE_NAMES:
         assert csv_text(name, getattr(a, name)) == csv_text(name, getattr(b, name)), name
+    pd.testing.assert_frame_equal(lots_text(a.lots), lots_text(b.lots))  # anniversary columns included
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)

@@ -178,3 +178,82 @@ def test_net_assets_behind_the_stream(rnd):
     assert nav["month_end"].min() >= pd.Timestamp("2016-03-31")  # from the assignment's start
     assert (nav["investor_net_assets"] <= nav["net_assets"] + 1e-6).all()  # fee fraction 1: equal
     assert nav["investor_net_assets"].to_numpy() == pytest.approx(nav["net_assets"].to_numpy())
+
+
+# --- years held exactly, from the lots' anniversary parts ---------------------------------------
+
+
+def _exact_lots() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    portfolios = pd.DataFrame({"portfolio_id": ["P"], "cdsc_schedule": [(5.0, 4.0, 3.0, 3.0, 2.0, 1.0)]})
+    # 100 shares issued in March 2019 and 40 in November 2019
+    lots = pd.DataFrame({
+        "month_end": [M("2021-02-28"), M("2021-03-31"), M("2021-11-30"), M("2019-06-30")],
+        "portfolio_id": ["P"] * 4,
+        "rights_holder": ["ADI"] * 4,
+        "issue_year": [2019] * 4,
+        "commission_shares": [140.0, 140.0, 140.0, 100.0],
+        "cost": [1400.0, 1400.0, 1400.0, 1000.0],
+        "anniversary_shares": [0.0, 100.0, 140.0, 100.0],
+        "anniversary_cost": [0.0, 1000.0, 1400.0, 1000.0],
+    })
+    terms = pd.DataFrame({"assignment_id": ["A"], "assignee": ["FIN"], "rights_holder": ["ADI"], "portfolio_id": [""],
+                          "start_date": [M("2019-01-01")], "end_date": [pd.NaT], "fee_fraction": [0.5],
+                          "cdsc_fraction": [0.5], "purchase_price": [None]})
+    return lots, portfolios, terms
+
+
+def test_investor_cdsc_counts_the_exact_years_held_by_anniversary():
+    lots, portfolios, terms = _exact_lots()
+    assert collateral.by_anniversary(lots) and not collateral.by_anniversary(lots.drop(columns="anniversary_cost"))
+    # February 2021, the third calendar year: the March lot's anniversary is to come: year 2 (4%)
+    feb = collateral.investor_cdsc(lots, portfolios, terms, M("2021-02-28"))
+    assert feb["year_held"].tolist() == [2] and feb["exact"].all()
+    assert feb.loc[0, "cdsc_low"] == feb.loc[0, "cdsc_high"] == pytest.approx(0.04 * 1400)
+    # March 2021: its anniversary has passed, year 3 (3%); the November lot's has not, year 2 (4%)
+    mar = collateral.investor_cdsc(lots, portfolios, terms, M("2021-03-31"))
+    assert mar["year_held"].tolist() == [3, 2] and mar["commission_shares"].tolist() == [100.0, 40.0]
+    assert mar["cdsc_low"].tolist() == [pytest.approx(30.0), pytest.approx(16.0)]
+    assert mar["investor_low"].sum() == pytest.approx(23.0)  # half: the cdsc_fraction
+    nov = collateral.investor_cdsc(lots, portfolios, terms, M("2021-11-30"))
+    assert nov["year_held"].tolist() == [3] and nov["cdsc_low"].sum() == pytest.approx(42.0)
+    # the year of issue: year 1
+    assert collateral.investor_cdsc(lots, portfolios, terms, M("2019-06-30"))["year_held"].tolist() == [1]
+
+
+def test_runoff_splits_each_issue_year_by_anniversary():
+    lots, portfolios, terms = _exact_lots()
+    run = collateral.runoff(lots, portfolios, [("ADI", "")])
+    mar = run[run["month_end"] == M("2021-03-31")].iloc[0]
+    assert mar["cdsc_carried"] == pytest.approx(30.0 + 16.0) and mar["anniversary_cdsc"] == pytest.approx(30.0)
+    at = collateral.runoff_at(run, M("2021-03-31"))
+    assert at["year_held"].tolist() == [3, 2] and at["commission_shares"].tolist() == [100.0, 40.0]
+    assert at["rate"].tolist() == [pytest.approx(0.03), pytest.approx(0.04)]
+    assert collateral.runoff_totals(at)["cdsc_carried"] == pytest.approx(46.0)
+    assert collateral.runoff_at(run, M("2021-02-28"))["year_held"].tolist() == [2]
+    # lots stored before the anniversary parts: every share in the later year, as before
+    old = collateral.runoff(lots.drop(columns=["anniversary_shares", "anniversary_cost"]), portfolios, [("ADI", "")])
+    assert old["anniversary_shares"].isna().all()
+    assert collateral.runoff_at(old, M("2021-03-31"))["year_held"].tolist() == [3]
+
+
+def test_the_exact_cdsc_lies_within_the_old_range():
+    """Metamorphic: at every month end of the random example, each issue year's exact CDSC carried lies
+    between the range counted from the issue year alone, and the shares add up to the same."""
+    feed = read_feed(example_feed("random-1095"))
+    from calc.monthly import compute
+
+    lots = compute(feed)[0].lots
+    for assignee in ("FINCO1", "FINCO3"):
+        terms = collateral.assignee_terms(feed.assignments, assignee)
+        for m in sorted(lots["month_end"].unique())[::5]:
+            exact = collateral.investor_cdsc(lots, feed.portfolios, terms, M(m))
+            ranged = collateral.investor_cdsc(lots.drop(columns=["anniversary_shares"]), feed.portfolios, terms, M(m))
+            if ranged.empty:
+                continue
+            assert exact["exact"].all()
+            by_year = exact.groupby("issue_year")[["commission_shares", "cdsc_low"]].sum()
+            ranged = ranged.set_index("issue_year")
+            common = ranged.index.intersection(by_year.index)
+            assert (by_year.loc[common, "cdsc_low"] >= ranged.loc[common, "cdsc_low"] - 1e-6).all()
+            assert (by_year.loc[common, "cdsc_low"] <= ranged.loc[common, "cdsc_high"] + 1e-6).all()
+            assert abs(exact["commission_shares"].sum() - ranged["commission_shares"].sum()) < 1e-4
