@@ -344,8 +344,43 @@ def top_portfolios(
     return out[[*PORTFOLIO_COLUMNS, *cols, "total", "share_of_total"]]
 
 
+YEAR_MONTHS, YEARS, BY_FUND, BY_SCHEDULE, TOP_PORTFOLIOS = BREAKDOWNS = (
+    "Year month by month", "Year by year", "By Fund", "By schedule", "Top portfolios")
+
+
+def breakdown_scope(view: str, year: int, start: pd.Timestamp, end: pd.Timestamp
+                    ) -> tuple[int, pd.Timestamp | None, pd.Timestamp | None]:
+    """What breakdown ``view`` depends on, as (year, start, end): the chosen year for the year's
+    months, nothing for the multi-year trend, the period for the others (0 and None elsewhere),
+    so that a cache keyed by it computes a view again only when its own inputs change."""
+    if view == YEAR_MONTHS:
+        return year, None, None
+    if view == YEARS:
+        return 0, None, None
+    return 0, start, end
+
+
+def breakdown(view: str, money: pd.DataFrame, portfolios: pd.DataFrame, year: int,
+              start: pd.Timestamp | None, end: pd.Timestamp | None,
+              portfolio_ids: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """One of the Revenue page's :data:`BREAKDOWNS` of ``money`` (:func:`money_frame`): the months of
+    ``year``, the years, or the period ``start``..``end`` by Fund, by schedule or its top ten portfolios."""
+    if view == YEAR_MONTHS:
+        return year_by_month(money, year, portfolio_ids)
+    if view == YEARS:
+        return annual_revenue(money, portfolio_ids)
+    if view == BY_FUND:
+        return revenue_by_group(money, portfolios, "fund", start, end, portfolio_ids)
+    if view == BY_SCHEDULE:
+        return revenue_by_group(money, portfolios, "schedule", start, end, portfolio_ids)
+    if view == TOP_PORTFOLIOS:
+        return top_portfolios(money, portfolios, start, end, n=10, portfolio_ids=portfolio_ids)
+    raise ValueError(f"no breakdown {view!r}: one of {', '.join(BREAKDOWNS)}")
+
+
 __all__ = [
-    "MONEY_FRAME_COLUMNS", "NET_OF_OFFSETS", "annual_revenue", "assigned_by", "money_frame", "monthly_revenue",
+    "BREAKDOWNS", "BY_FUND", "BY_SCHEDULE", "MONEY_FRAME_COLUMNS", "NET_OF_OFFSETS", "TOP_PORTFOLIOS", "YEARS",
+    "YEAR_MONTHS", "annual_revenue", "breakdown", "breakdown_scope", "assigned_by", "money_frame", "monthly_revenue",
     "monthly_revenue_by_party", "net_assets_comparison", "party_revenue", "revenue_by_group", "revenue_comparison",
     "top_portfolios", "year_by_month",
 ]

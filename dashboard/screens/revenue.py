@@ -13,16 +13,19 @@ import streamlit as st
 
 from calc.access import Principal
 from calc.reports.revenue import (
+    BREAKDOWNS,
+    BY_FUND,
+    BY_SCHEDULE,
     NET_OF_OFFSETS,
-    annual_revenue,
+    YEAR_MONTHS,
+    YEARS,
+    breakdown,
+    breakdown_scope,
     monthly_revenue,
     monthly_revenue_by_party,
     net_assets_comparison,
     party_revenue,
-    revenue_by_group,
     revenue_comparison,
-    top_portfolios,
-    year_by_month,
 )
 from calc.reports.shares import plan_timeline
 from dashboard import data, theme, ui
@@ -158,18 +161,8 @@ def _period_frames(run_id: int, party: str | None, portfolio: str | None, start:
 def _breakdown_frame(run_id: int, party: str | None, portfolio: str | None, start: pd.Timestamp | None,
                      end: pd.Timestamp | None, year: int, view: str, who: Principal) -> pd.DataFrame:
     """The frame of one breakdown (only the one shown is computed; cached like :func:`_period_frames`)."""
-    meta = data.run_meta(run_id)
     ids = None if portfolio is None else [portfolio]
-    money = data.money(run_id, party)
-    if view == "Year month by month":
-        return year_by_month(money, year, ids)
-    if view == "Year by year":
-        return annual_revenue(money, ids)
-    if view == "By Fund":
-        return revenue_by_group(money, meta.portfolios, "fund", start, end, ids)
-    if view == "By schedule":
-        return revenue_by_group(money, meta.portfolios, "schedule", start, end, ids)
-    return top_portfolios(money, meta.portfolios, start, end, n=10, portfolio_ids=ids)
+    return breakdown(view, data.money(run_id, party), data.run_meta(run_id).portfolios, year, start, end, ids)
 
 
 @ui.fragment
@@ -195,37 +188,32 @@ def _by_period(f: Filters, money: pd.DataFrame) -> None:
     _breakdown(f, start, end)
 
 
-BREAKDOWNS = ("Year month by month", "Year by year", "By Fund", "By schedule", "Top portfolios")
-
-
 def _breakdown(f: Filters, start: pd.Timestamp, end: pd.Timestamp) -> None:
     """One breakdown at a time (a chart and its table; only its frame is computed): the page stays quick to open."""
     m, span = f.month, f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
     view = st.segmented_control(
         "Breakdown", BREAKDOWNS, default=BREAKDOWNS[0], key="revenue_view",
-        format_func=lambda v: f"{m.year} month by month" if v == BREAKDOWNS[0] else v,
+        format_func=lambda v: f"{m.year} month by month" if v == YEAR_MONTHS else v,
         help="The full year of the chosen month, the multi-year trend, or the period by Fund, schedule and portfolio.",
     ) or BREAKDOWNS[0]
-    # Keyed by what the view depends on only: the year's months by the year, the others by the period.
-    yearly = view in BREAKDOWNS[:2]
-    frame = _breakdown_frame(f.run_id, f.party, f.portfolio, None if yearly else start, None if yearly else end,
-                             m.year if view == BREAKDOWNS[0] else 0, view, data.principal())
-    if view == "Year month by month":
+    year, since, until = breakdown_scope(view, m.year, start, end)  # the cache's key: what the view depends on
+    frame = _breakdown_frame(f.run_id, f.party, f.portfolio, since, until, year, view, data.principal())
+    if view == YEAR_MONTHS:
         st.subheader(f"{m.year} month by month")
         ui.table(frame.drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
                  percent=["fee_rate"], labels=PERIOD_LABELS, key="year_table", file=_file(f, "year", m.year))
-    elif view == "Year by year":
+    elif view == YEARS:
         st.subheader("Year by year")
         years = frame
         ui.plot("annual_trend_chart", years, key="years_chart")
         ui.table(years.drop(columns=["last_month"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
                  percent=["fee_rate"], labels=PERIOD_LABELS, key="years_table", file=_file(f, "by-year"))
-    elif view == "By Fund":
+    elif view == BY_FUND:
         st.subheader(f"By Fund, {span}")
         ui.plot("group_bars", frame, "fund", key="fund_chart")
         ui.table(frame, money=MONEY, labels={"fund": "Fund", **MONEY_LABELS, "portfolios": "Portfolios"},
                  key="fund_table", file=_file(f, "by-fund", start, "to", end))
-    elif view == "By schedule":
+    elif view == BY_SCHEDULE:
         st.subheader(f"By schedule, {span}")
         ui.plot("group_bars", frame, "schedule", height=220, key="schedule_chart")
         ui.table(frame, money=MONEY,

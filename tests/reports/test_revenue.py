@@ -138,3 +138,23 @@ def test_years_and_the_full_year_table(hand):
     assert year.iloc[-1]["total"] == pytest.approx(years.loc[2020, "total"])
     assert year.iloc[:-1]["distribution_fee"].sum() == pytest.approx(years.loc[2020, "distribution_fee"])
     assert years.loc[2020, "distribution_fee"] == pytest.approx(frame[frame["month_end"].dt.year == 2020]["distribution_fee"].sum())
+
+
+def test_each_breakdown_is_its_report_and_an_unknown_one_is_refused(hand):
+    calc, feed = hand
+    money = revenue.money_frame(calc.summary, calc.payments)
+    start, end = M("2020-05-31"), M("2020-06-30")
+    expected = {
+        revenue.YEAR_MONTHS: revenue.year_by_month(money, 2020),
+        revenue.YEARS: revenue.annual_revenue(money),
+        revenue.BY_FUND: revenue.revenue_by_group(money, feed.portfolios, "fund", start, end),
+        revenue.BY_SCHEDULE: revenue.revenue_by_group(money, feed.portfolios, "schedule", start, end),
+        revenue.TOP_PORTFOLIOS: revenue.top_portfolios(money, feed.portfolios, start, end),
+    }
+    assert set(expected) == set(revenue.BREAKDOWNS)
+    for view, frame in expected.items():
+        year, since, until = revenue.breakdown_scope(view, 2020, start, end)
+        pd.testing.assert_frame_equal(revenue.breakdown(view, money, feed.portfolios, year, since, until), frame)
+    assert revenue.breakdown_scope(revenue.YEARS, 2020, start, end) == (0, None, None)  # one key for every month
+    with pytest.raises(ValueError, match="no breakdown"):
+        revenue.breakdown("By moon", money, feed.portfolios, 2020, start, end)
