@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from calc.access import ROLE_ADMIN, AccessDenied, Principal
+from calc.sessions import end_user_sessions
 from calc.store import users as rows
 from calc.store.audit import (
     ACTION_SIGN_IN,
@@ -115,20 +116,24 @@ def add_user(
 
 
 def remove_user(engine: sa.Engine, actor: Principal, name: str) -> None:
-    """Remove the user ``name`` (``actor`` must be an admin; ``UserNotFound``)."""
+    """Remove the user ``name`` (``actor`` must be an admin; ``UserNotFound``) and end its
+    dashboard sessions."""
     actor.require_admin("removing a user")
     with write_transaction(engine) as conn:
+        end_user_sessions(conn, name)  # its dashboard sign-ins end with it
         rows.delete_user(conn, name)
         record_event(conn, actor.name, ACTION_USER_REMOVE, detail=name)
 
 
 def set_password(engine: sa.Engine, actor: Principal, name: str, password: str) -> None:
-    """A new password for ``name`` (an admin, or the user itself); it also ends a lock-out."""
+    """A new password for ``name`` (an admin, or the user itself); it also ends a lock-out and
+    the user's dashboard sessions (:mod:`calc.sessions`)."""
     if not (actor.is_admin or actor.name == name):
         raise AccessDenied(f"{actor.name} may not change the password of {name}")
     password_hash = hash_password(password)
     with write_transaction(engine) as conn:
         rows.update_user(conn, name, password_hash=password_hash, failed_attempts=0, locked_until=None)
+        end_user_sessions(conn, name)  # a new password signs every browser out
         record_event(conn, actor.name, ACTION_USER_CHANGE, detail=f"{name}: new password")
 
 

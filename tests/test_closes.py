@@ -333,7 +333,7 @@ def test_the_migration_down_is_refused_while_a_month_is_closed(store_engine: sa.
         with pytest.raises(RuntimeError, match="closed month"):
             store_engine_module.downgrade(store_engine, revision)
     assert protected_state(store_engine) == before
-    assert store_engine_module.current_revision(store_engine) == "0006"
+    assert store_engine_module.current_revision(store_engine) == "0007"  # head: nothing undone
 
 
 # --- the differences ------------------------------------------------------------------------

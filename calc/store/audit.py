@@ -21,6 +21,7 @@ from calc.store.models import AUDIT_TABLE
 ACTION_SIGN_IN = "sign-in"
 ACTION_SIGN_IN_FAILED = "sign-in failed"
 ACTION_SIGN_OUT = "sign-out"
+ACTION_SESSION_RESUME = "session resume"  # a browser came back with its session cookie (calc.sessions)
 ACTION_LOAD = "load"
 ACTION_CLOSE = "close"
 ACTION_RESTATEMENT = "restatement"
@@ -92,6 +93,7 @@ __all__ = [
     "ACTION_CLOSE",
     "ACTION_LOAD",
     "ACTION_RESTATEMENT",
+    "ACTION_SESSION_RESUME",
     "ACTION_SIGN_IN",
     "ACTION_SIGN_IN_FAILED",
     "ACTION_SIGN_OUT",

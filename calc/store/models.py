@@ -8,7 +8,8 @@ also keeps the month-end state of its last month: its files (Parquet frames and
 ``calculation_run.state_month_end``.  Saved scenarios (``scenario``) stand apart: a
 scenario is data (its TOML text, ``calc.scenarios.spec``), saved under a unique name and
 run against any run.  Users (``app_user``: role, bound assignee, password hash, lock-out)
-and the audit trail (``audit_event``: who did what, when) stand apart too.
+the audit trail (``audit_event``: who did what, when) and the dashboard's persistent
+sign-ins (``app_session``, hashed tokens only) stand apart too.
 
 Column types: money as integer cents (``BigInteger``, column ``info`` unit
 ``cents``), shares, prices and fractions as ``DOUBLE PRECISION``, dates as
@@ -218,6 +219,28 @@ class AuditEvent(StoreModel, table=True):
     action: str = Field(sa_type=sa.String(), nullable=False, index=True)
     run_id: int | None = Field(default=None, sa_type=sa.Integer(), nullable=True)
     detail: str = Field(default="", sa_type=sa.Text(), nullable=False)
+
+
+class AppSession(StoreModel, table=True):
+    """A persistent sign-in of the dashboard (issue 10): the browser holds an opaque random
+    token in an HttpOnly cookie; here only its SHA-256 (``token_hash``).  A row starts as a
+    hand-over (``code_hash``: the SHA-256 of a one-time code, valid until ``code_expires_at``)
+    that the browser exchanges once for the token.  ``expires_at`` slides with use
+    (``last_seen_at``) up to a bound from ``created_at``; a sign-out deletes the row, and so
+    does the removal of its user (ON DELETE CASCADE)."""
+
+    __tablename__ = "app_session"
+
+    session_id: int | None = Field(default=None, sa_type=sa.Integer(), primary_key=True)
+    user_id: int = Field(
+        sa_type=sa.Integer(), foreign_key="app_user.user_id", ondelete="CASCADE", nullable=False, index=True,
+    )
+    token_hash: str | None = Field(default=None, sa_type=sa.String(), nullable=True, unique=True)
+    code_hash: str | None = Field(default=None, sa_type=sa.String(), nullable=True, unique=True)
+    code_expires_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime(), nullable=True)
+    created_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    last_seen_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False)
+    expires_at: dt.datetime = Field(sa_type=sa.DateTime(), nullable=False, index=True)
 
 
 # --- closed months and restatements (issue 11) ----------------------------------------
@@ -562,6 +585,7 @@ STATE_FILE_TABLE: sa.Table = RunStateFile.__table__
 SCENARIO_TABLE: sa.Table = SavedScenario.__table__
 USER_TABLE: sa.Table = AppUser.__table__
 AUDIT_TABLE: sa.Table = AuditEvent.__table__
+SESSION_TABLE: sa.Table = AppSession.__table__
 CLOSED_MONTH_TABLE: sa.Table = ClosedMonth.__table__
 CLOSED_FILE_TABLE: sa.Table = ClosedFile.__table__
 RESTATEMENT_TABLE: sa.Table = Restatement.__table__
@@ -591,8 +615,10 @@ __all__ = [
     "RESULT_TABLES",
     "RUN_TABLE",
     "SCENARIO_TABLE",
+    "SESSION_TABLE",
     "STATE_FILE_TABLE",
     "USER_TABLE",
+    "AppSession",
     "AppUser",
     "AuditEvent",
     "CalculationRun",
