@@ -1,8 +1,10 @@
 """Class B share 12b-1 fee accounting: the dashboard's entry script.
 
-Run with ``streamlit run dashboard/app.py``.  It sets up the pages (the
-scripts in ``dashboard/screens/``, each at its own URL), draws the global
-filters in the sidebar (bound to the URL) and runs the page the user chose.
+Run with ``streamlit run dashboard/serve.py`` (this script, plus the routes that set
+the persistent sign-in's cookie); ``streamlit run dashboard/app.py`` serves it without
+them.  It sets up the pages (the scripts in ``dashboard/screens/``, each at its own
+URL), draws the global filters in the sidebar (bound to the URL) and runs the page the
+user chose.
 
 The page scripts are deliberately not in a folder named ``pages/``: beside the
 entry script that name switches on Streamlit's older pages-folder mode, which
@@ -14,8 +16,9 @@ redirects there); the others at ``/shares``, ``/collateral``, ``/omnibus``,
 ``/statement``, ``/compare`` and ``/data``.  Every page's ``url_path`` is its file's name,
 so ``AppTest.switch_page("screens/<name>.py")`` finds it before a first run.
 
-Sign-in comes first (``dashboard/auth.py``): a session without a principal gets the
-sign-in form at every URL, and the pages are set up per role: an assignee gets its
+Sign-in comes first (``dashboard/auth.py``): a session without a principal (none signed
+in in this tab, and no live session cookie of an earlier sign-in) gets the sign-in form at
+every URL, and the pages are set up per role: an assignee gets its
 Collateral page (at the root and at ``/collateral``) and a plain "not available" at every
 other page's URL; the other roles get every page.
 """
@@ -42,7 +45,7 @@ filters.keep_page_choices()  # first: a run that ends early (the /revenue redire
 
 # Sign-in before any page: a session without a principal sees the sign-in form at every
 # URL (the same url_paths, so that a link opened before signing in opens after it).
-principal = auth.current()
+principal = auth.current() or auth.resume()  # a browser signed in before: its session cookie
 if principal is None:
     st.navigation(
         [st.Page(auth.sign_in_page, title="Sign in", url_path="", default=True)]

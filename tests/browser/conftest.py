@@ -1,4 +1,5 @@
-"""Browser fixtures: the dashboard served by ``streamlit run`` on a free port, and headless Chromium.
+"""Browser fixtures: the dashboard served by ``streamlit run dashboard/serve.py`` (the app and the
+routes of its persistent sign-in) on a free port, and headless Chromium.
 
 The server reads a temporary SQLite store of the worked examples (run 1
 ``hand``, run 2 ``random-1095``).  Chromium is Debian's (``/usr/bin/chromium``,
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ROOT = APP.parents[1]
+SERVER = APP.with_name("serve.py")  # st.App: dashboard/app.py plus the session cookie's routes
 START_TIMEOUT_S = 90
 
 
@@ -129,13 +131,13 @@ def _signing_in(pg, name: str = "tester"):
 
 @contextmanager
 def serve(store_url: str, folder: Path) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` on a free port of 127.0.0.1 reading ``store_url``; killed on exit."""
+    """``streamlit run dashboard/serve.py`` on a free port of 127.0.0.1 reading ``store_url``; killed on exit."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": store_url, "PYTHONUNBUFFERED": "1"}
     log_path = folder / f"streamlit-{port}.log"
     log = open(log_path, "w")  # closed after the server stops
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
