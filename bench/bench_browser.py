@@ -24,7 +24,14 @@ skeleton waiting for its code.
   a new session first shows the sign-in form at the link's URL; each link is
   timed in two parts: the form (navigation until the form has settled) and the
   page (the click on "Sign in" until the linked page has settled: the password
-  check, about 0.1 s of argon2, and the page's whole first run and drawing);
+  check, 0.45-0.96 s of argon2, and the page's whole first run and drawing);
+- **signed in before** (issue 10): the link opened in a browser that signed in
+  earlier and holds the session cookie (a context with that cookie: no form),
+  the navigation until the linked page has settled; first on a server of its own
+  just started (cold), then again in a new context (caches warm).  The cookie is
+  made once, by a sign-in on a server of its own; the store keeps the session,
+  so it works on every server reading that store.  (A server that does not set
+  the cookie, ``streamlit run dashboard/app.py``, gets no column.)
 - **interactions** within one session: the month, the party, the portfolio
   picked on Omnibus, the account, the assignee, the period, a page change
   through the navigation.
@@ -124,6 +131,39 @@ def open_link(page, link: str) -> tuple[float, float]:
     return form, sign_in(page)
 
 
+def session_state(browser, url: str, link: str) -> dict | None:
+    """The storage state (cookies) of a browser context signed in through the form at ``link``; None
+    when the server sets no session cookie (``dashboard/serve.py`` does; ``dashboard/app.py`` alone not)."""
+    from dashboard.session_routes import COOKIE_NAME
+
+    ctx, page = new_page(browser, url)
+    try:
+        open_link(page, link)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(c["name"] == COOKIE_NAME for c in ctx.cookies()):
+                return ctx.storage_state()
+            time.sleep(0.2)
+        return None
+    finally:
+        ctx.close()
+
+
+def open_signed_in(browser, url: str, link: str, state: dict) -> float:
+    """Open ``link`` in a new context holding the session cookie of ``state``: seconds from the
+    navigation until the linked page has settled (a sign-in form instead is an error)."""
+    ctx, page = new_page(browser, url, storage_state=state)
+    try:
+        start = time.perf_counter()
+        page.goto(link)
+        seconds = settle(page, start, 0)
+        if page.get_by_role("button", name="Sign in").count():
+            raise SystemExit(f"{link}: the session cookie did not sign in (the sign-in form is shown)")
+        return seconds
+    finally:
+        ctx.close()
+
+
 def choose(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).first.click()
@@ -169,9 +209,14 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
     }
     cold: dict[str, list[tuple[float, float]]] = {k: [] for k in links}
     warm: dict[str, list[tuple[float, float]]] = {k: [] for k in links}
+    before: dict[str, list[tuple[float, float]]] = {k: [] for k in links}  # signed in before: cold, warm
     steps: dict[str, list[float]] = {}
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        state = None
+        if "links" in only:
+            with serve(resolve_url(), Path(tmp)) as url:  # the sign-in that makes the cookie
+                state = session_state(browser, url, f"/data?run={run_id}")
         for _ in range(repeat):
             for name, link in (links.items() if "links" in only else ()):
                 with serve(resolve_url(), Path(tmp)) as url:  # a server of its own: every cache cold
@@ -181,6 +226,10 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
                     ctx, page = new_page(browser, url)
                     warm[name].append(open_link(page, link))
                     ctx.close()
+                if state is not None:
+                    with serve(resolve_url(), Path(tmp)) as url:  # again cold, for the signed-in browser
+                        before[name].append((open_signed_in(browser, url, link, state),
+                                             open_signed_in(browser, url, link, state)))
             if "interactions" not in only and screenshots is None:
                 continue
             with serve(resolve_url(), Path(tmp)) as url:
@@ -203,6 +252,16 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
         c = [statistics.median(x) for x in zip(*cold[name], strict=True)]
         w = [statistics.median(x) for x in zip(*warm[name], strict=True)]
         print(f"{name:<26} {c[0]:>11.2f} {c[1]:>11.2f} {w[0]:>18.2f} {w[1]:>18.2f}")
+    if state is not None and "links" in only:
+        print(f"\n(signed in before: a browser holding the session cookie opens the link; seconds from the navigation "
+              f"until the linked page settled, median of {repeat}; form + page above is the same link without it)")
+        print(f"{'link':<26} {'cold server':>12} {'warm server':>12} {'cold: form + page':>18}")
+        for name in links:
+            b = [statistics.median(x) for x in zip(*before[name], strict=True)]
+            c = [statistics.median(x) for x in zip(*cold[name], strict=True)]
+            print(f"{name:<26} {b[0]:>12.2f} {b[1]:>12.2f} {c[0] + c[1]:>18.2f}")
+    elif "links" in only:
+        print("\n(no session cookie was set: the server serves no /bshare/session; no signed-in-before column)")
     print(f"\n{'interaction':<40} {'seconds':>8}")
     for label, values in steps.items():
         print(f"{label:<40} {statistics.median(values):>8.2f}")

@@ -58,9 +58,10 @@ def current() -> Principal | None:
 def _cookie() -> str | None:
     """The session cookie the browser sent when this Streamlit session began (None without one)."""
     try:
-        return st.context.cookies.get(COOKIE_NAME) or None
+        value = st.context.cookies.get(COOKIE_NAME)
     except Exception:  # no browser behind this session (a test)
         return None
+    return value if isinstance(value, str) and value else None
 
 
 def resume() -> Principal | None:
