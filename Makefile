@@ -49,7 +49,7 @@ run: $(INSTALLED)
 	  $(PY) -m calc load $(SAMPLE); \
 	fi
 	@$(PY) -m calc user first-admin
-	$(PY) -m streamlit run dashboard/app.py
+	$(PY) -m streamlit run dashboard/serve.py
 
 test: $(INSTALLED)
 	@services=$$(bash scripts/ensure-services.sh); eval "$$services"; \
