@@ -9,8 +9,9 @@ that needs an HTTP response.  Streamlit's ASGI mode (``st.App``, started by
   (:func:`calc.sessions.redeem`), which goes into the cookie :data:`COOKIE_NAME`: HttpOnly,
   SameSite=Lax, Path=/, Secure when the request came over https, Max-Age the sessions' upper
   bound.  204, or 403 when the code is unknown, used, expired or the request not same-origin.
-- ``GET /bshare/sign-out``: the session of the cookie presented is revoked and the cookie
-  cleared (204).
+- ``GET /bshare/sign-out``: the cookie is cleared (204).  The session itself is revoked by
+  the app's "Sign out" in the store, by its id; this route revokes nothing, so that a stale
+  clearing request can never end a session the browser has just been given.
 
 Both answer only requests from the dashboard's own pages (``Sec-Fetch-Site: same-origin``;
 a browser that sends no Fetch Metadata, over plain http to another host than localhost, is
@@ -84,15 +85,9 @@ def exchange(request: Request) -> Response:
 
 
 def sign_out(request: Request) -> Response:
-    """``GET /bshare/sign-out``: revoke the session of the cookie presented, and clear the cookie."""
+    """``GET /bshare/sign-out``: clear the session cookie (its session is revoked by the app)."""
     if not same_origin(request):
         return Response(status_code=403, headers=_NO_STORE)
-    token = request.cookies.get(COOKIE_NAME)
-    if token:
-        try:
-            sessions.revoke(_engine(), token=token)
-        except Exception:
-            log.exception("a session could not be revoked")
     response = Response(status_code=204, headers=_NO_STORE)
     response.delete_cookie(COOKIE_NAME, path="/", secure=_secure(request), httponly=True, samesite="lax")
     return response
