@@ -201,7 +201,7 @@ def test_navigation_round_trips_keep_every_choice(page):
     settle(page)
     choose(page, "Assignee", "FINCO3")
     assert params(page)["assignee"] == "FINCO3"
-    page.get_by_role("button", name="CDSC carried", exact=True).click()  # Collateral's section
+    page.locator('[data-testid="stMain"]').get_by_text("CDSC carried", exact=True).click()  # Collateral's section
     settle(page)
     assert params(page)["section"] == "cdsc"
     assert page.get_by_text("The CDSC the shares behind the stream carry").count() == 1
