@@ -33,8 +33,8 @@ skeleton waiting for its code.
   so it works on every server reading that store.  (A server that does not set
   the cookie, ``streamlit run dashboard/app.py``, gets no column.)
 - **interactions** within one session: the month, the party, the portfolio
-  picked on Omnibus, the account, the assignee, the period, a page change
-  through the navigation.
+  picked on Omnibus, the account, the assignee, Collateral's sections (one drawn
+  at a time), the period, a page change through the navigation.
 
 With ``--screenshots DIR`` it also writes full-page PNGs of every page in the
 light and the dark theme at 1280 and 1440 px wide.  It prints the figures and
@@ -297,6 +297,10 @@ def _interactions(page, run_id: int, month: str, portfolio: str) -> list[tuple[s
     def nothing() -> None:
         return None
 
+    def section(name: str) -> Callable[[], None]:
+        """A click on one of Collateral's sections (its segmented control's button)."""
+        return lambda: page.locator('[data-testid="stMain"]').get_by_text(name, exact=True).click()
+
     steps = (
         ("Revenue: another month", *pick("Month", lambda: fmt_month(first))),
         ("Revenue: a party", *pick("Party", lambda: "ADI")),
@@ -308,6 +312,9 @@ def _interactions(page, run_id: int, month: str, portfolio: str) -> list[tuple[s
         ("Omnibus: another month", *pick("Month", lambda: fmt_month(first - pd.DateOffset(months=1)))),
         ("to Collateral (navigation)", nothing, nav("Collateral")),
         ("Collateral: another assignee", *pick("Assignee", lambda: _other_option(page, "Assignee"))),
+        ("Collateral: section Payments", nothing, section("Payments and statement")),
+        ("Collateral: section CDSC carried", nothing, section("CDSC carried")),
+        ("Collateral: section Portions", nothing, section("Portions and payback")),
         ("to Monthly Calculation (navigation)", nothing, nav("Monthly Calculation")),
         ("Monthly Calculation: a party", *pick("Party", lambda: "LFD")),
         ("to Revenue (navigation)", nothing, nav("Revenue")),

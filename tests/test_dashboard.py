@@ -239,14 +239,17 @@ def test_a_party_changes_the_monthly_calculation(dashboard_db):
 
 
 def test_choices_survive_navigation(dashboard_db):
-    """Assignee, period and account come back when the user leaves the page and returns."""
+    """Assignee, Collateral's section, period and account come back when the user leaves the page and returns."""
     at = open_page("collateral", run=str(RANDOM_RUN))
     at.selectbox(key="assignee").set_value("FINCO3").run()
+    at.segmented_control(key="section").set_value("cdsc").run()
     at.switch_page("screens/revenue.py").run()  # away (through the /revenue alias) ...
     at.switch_page("screens/collateral.py").run()  # ... and back
     assert_clean(at)
     assert at.selectbox(key="assignee").value == "FINCO3"
     assert at.query_params.get("assignee") == "FINCO3"
+    assert at.segmented_control(key="section").value == "cdsc" and at.query_params.get("section") == "cdsc"
+    assert collateral_tables(at) == ["runoff_table"]
 
     at = open_page("omnibus", run=str(RANDOM_RUN), portfolio="P1", month="2016-08")
     at.selectbox(key="account").set_value("AC012").run()
@@ -301,26 +304,86 @@ def test_the_month_bounds_collateral(dashboard_db):
         assert metric(at, "Received to date") == theme.fmt_money_card(received)
         assert metric(at, "Recovered") == theme.fmt_pct(received / 25_000_000)
         assert metric(at, "Multiple") == f"{received / 25_000_000:.2f}x"
+        xs = []
+        for section in ("portions", "runoff"):  # the charts: Portions and payback, Net assets and runoff
+            at = show_section(at, section)
+            xs += [pd.Timestamp(x) for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]
+                   if trace.get("type") in ("bar", "scatter") for x in trace.get("x", []) if str(x)[:2] in ("19", "20")]
+        assert xs and max(xs) <= pd.Timestamp(end)  # every chart stops at the month
+        at = show_section(at, "payments")
         schedule = at.dataframe[0].value
         assert schedule["month_end"].max() <= pd.Timestamp(end)
         assert set(schedule.loc[schedule["status"] == "due", "month_end"]) <= {pd.Timestamp(end)}
-        xs = [pd.Timestamp(x) for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]
-              if trace.get("type") in ("bar", "scatter") for x in trace.get("x", []) if str(x)[:2] in ("19", "20")]
-        assert xs and max(xs) <= pd.Timestamp(end)  # every chart stops at the month
         statement = [d for d in at.dataframe if "distribution_fee" in d.value.columns and "offset" in d.value.columns]
         assert statement and statement[0].value["month_end"].max() <= pd.Timestamp(end)
     # The whole stream runs to 2017-03: at 2016-05 the page does not show it.
     assert mine["month_end"].max() > pd.Timestamp("2016-05-31")
 
 
+def show_section(at: AppTest, section: str) -> AppTest:
+    """Collateral with ``section`` chosen (one section is drawn at a time)."""
+    at.segmented_control(key="section").set_value(section).run()
+    assert_clean(at)
+    assert at.query_params.get("section") == (None if section == "portions" else section)
+    return at
+
+
+COLLATERAL_TABLES = {  # a column only each of Collateral's tables has -> its name
+    "status": "schedule", "assignment_id": "terms", "portfolios": "statement_months",
+    "share_of_total": "by_portfolio", "year_held": "runoff_table",
+}
+
+
+def collateral_tables(at: AppTest) -> list[str]:
+    """The names of the tables drawn on Collateral, in order (AppTest does not give a table's key)."""
+    return [next(name for column, name in COLLATERAL_TABLES.items() if column in d.value.columns) for d in at.dataframe]
+
+
+def test_each_collateral_section_is_reachable(dashboard_db):
+    """One section at a time: the default draws the two charts and no table; each other section its own."""
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2016-06")
+    assert_clean(at)
+    assert at.segmented_control(key="section").value == "portions"
+    assert [c.key for c in at.get("plotly_chart")] == ["portions_chart", "payback_chart"] and not at.dataframe
+    expected = {  # section -> (its charts, its tables' keys)
+        "payments": ([], ["schedule", "statement_months"]),
+        "portfolios": ([], ["by_portfolio", "terms"]),
+        "runoff": (["nav_chart"], []),
+        "cdsc": ([], ["runoff_table"]),
+        "portions": (["portions_chart", "payback_chart"], []),
+    }
+    for section, (charts, tables) in expected.items():
+        at = show_section(at, section)
+        assert [c.key for c in at.get("plotly_chart")] == charts, section
+        assert collateral_tables(at) == tables, section
+        assert metric(at, "Purchase price") == "$25,000,000"  # the figure cards stay above every section
+    # a click on the section already chosen (which unselects it) keeps it
+    at = show_section(at, "cdsc")
+    at.segmented_control(key="section").set_value(None).run()
+    assert_clean(at)
+    assert at.segmented_control(key="section").value == "cdsc" and collateral_tables(at) == ["runoff_table"]
+
+
+def test_a_link_opens_a_collateral_section(dashboard_db):
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", section="payments")
+    assert_clean(at)
+    assert at.segmented_control(key="section").value == "payments"
+    assert collateral_tables(at) == ["schedule", "statement_months"]
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", section="everything")
+    assert not at.exception and not at.error
+    assert at.segmented_control(key="section").value == "portions"
+    assert any("The link's section “everything” is not a section of this page: showing Portions and payback"
+               in unescape(w.value) for w in at.warning), [unescape(w.value) for w in at.warning]
+
+
 def test_collateral_status_of_an_ended_assignment(dashboard_db):
     """FINCO2's windows ended in 2016-02 (AS2) and 2015-07 (AS3): no "not yet", and end dates are never "None"."""
-    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO2", month="2017-03")
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO2", month="2017-03", section="portfolios")
     assert_clean(at)
     assert metric(at, "Paid back") == "window ended 2016-02"
     terms = [d.value for d in at.dataframe if "assignment_id" in d.value.columns][0]
     assert set(terms["end_date"]) == {"2015-07-31", "2016-02-20"}
-    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2017-03")
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2017-03", section="portfolios")
     terms = [d.value for d in at.dataframe if "assignment_id" in d.value.columns][0]
     assert list(terms["end_date"]) == ["open"]
 
@@ -341,12 +404,17 @@ def test_collateral_reads_only_the_assignees_rows(dashboard_db, monkeypatch):
     monkeypatch.setattr(store, "read_calculation", read_calculation)
     at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO3")
     assert_clean(at)
+    assert not [f for name, f in calls if name in ("lots", "allocation")], "the first section reads no lots"
+    for section in ("payments", "portfolios", "runoff", "cdsc"):
+        at = show_section(at, section)
     assert ("calculation", {}) not in calls, "the Collateral page must not load every party's money"
     money = [f for name, f in calls if name == "payments"]
     assert money and all(f == {"assignee": "FINCO3"} for f in money), money
     assert {"assignee": "FINCO3"} in [f for name, f in calls if name == "assignments"]
     lots = [f for name, f in calls if name == "lots"]
     assert lots and all(f.get("rights_holder") == "OD1" for f in lots), lots
+    allocation = [f for name, f in calls if name == "allocation"]
+    assert allocation and all(list(f["rights_holder"]) == ["OD1"] for f in allocation), allocation
 
 
 def test_collateral_unknown_assignee_in_the_link(dashboard_db):

@@ -28,6 +28,7 @@ ADMIN = Principal("ada", "admin")
 FIN1 = Principal("fin1", "assignee", "FINCO1")
 PASSWORDS = {"ada": "ada's long password", "ann": "ann's long password", "fin1": "fin1's long password"}
 OTHERS = ("FINCO2", "FINCO3")  # the other assignees of run 2
+COLLATERAL_SECTIONS = ["portions", "payments", "portfolios", "runoff", "cdsc"]  # its segmented control's options
 SCREENS = ("revenue", "shares", "collateral", "scenarios", "omnibus", "statement", "compare", "data")
 
 
@@ -181,11 +182,18 @@ LINKS = [
 def test_an_assignee_never_sees_another_assignee(user_store, downloads, page, link):
     at = app(page, FIN1, **({"run": str(RANDOM_RUN)} | link))
     assert not at.exception, [e.value for e in at.exception]
-    everything = shown(at) + b"\n".join(downloads)
+    everything = shown(at)
+    if page == "collateral":  # one section at a time: every section is drawn and checked
+        for section in COLLATERAL_SECTIONS[1:]:
+            at.segmented_control(key="section").set_value(section).run()
+            assert not at.exception, [e.value for e in at.exception]
+            everything += shown(at)
+        assert len(at.segmented_control(key="section").options) == len(COLLATERAL_SECTIONS)  # none left out
+    everything += b"\n".join(downloads)
     for other in OTHERS:
         assert other.encode() not in everything, (page, link, other)
     if page == "collateral":
-        assert titles(at) == ["Collateral"] and b"FINCO1" in shown(at)
+        assert titles(at) == ["Collateral"] and b"FINCO1" in everything
         assert downloads, "the statement and tables are offered for download"
         notes = " ".join(w.value for w in at.warning)
         assert "not available to you" in notes
@@ -197,7 +205,10 @@ def test_an_assignee_never_sees_another_assignee(user_store, downloads, page, li
 def test_the_check_sees_names_where_they_are_shown(user_store, downloads):
     """The same page and link for an analyst shows the other assignees: the check above can see them."""
     at = app("collateral", Principal("ann", "analyst"), run=str(RANDOM_RUN), assignee="FINCO2")
-    everything = shown(at) + b"\n".join(downloads)
+    everything = shown(at)
+    for section in COLLATERAL_SECTIONS[1:]:  # as the check above: every section
+        everything += shown(at.segmented_control(key="section").set_value(section).run())
+    everything += b"\n".join(downloads)
     assert all(other.encode() in everything for other in OTHERS)
     assert any(b"FINCO2" in d for d in downloads)
 

@@ -22,7 +22,7 @@ def _cdsc_table(at) -> pd.DataFrame:
 def test_collateral_shows_the_exact_years_held(dashboard_db):
     """June 2016, before December: each issue year's shares are in their exact years held (two rows
     for a year with shares on both sides of their anniversary), no "2 or 3" range."""
-    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2016-06")
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2016-06", section="cdsc")
     assert_clean(at)
     table = _cdsc_table(at)
     assert not table["year_held"].astype(str).str.contains("or").any()
@@ -50,7 +50,7 @@ def test_a_run_stored_before_shows_a_range_and_says_why(dashboard_db, monkeypatc
         return lots.assign(anniversary_shares=float("nan"), anniversary_cost=float("nan"))
 
     monkeypatch.setattr(data, "assignee_lots", without)
-    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2016-06")
+    at = open_page("collateral", run=str(RANDOM_RUN), assignee="FINCO1", month="2016-06", section="cdsc")
     assert_clean(at)
     table = _cdsc_table(at)
     assert table["year_held"].astype(str).str.contains(" or ").any()

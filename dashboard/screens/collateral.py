@@ -7,6 +7,12 @@ Only the chosen assignee's rows are read: the store filters them
 is loaded on this page.  The assignee comes from the Party filter when it is
 an assignee, else from the link (``?assignee=``) or the selector, which keeps
 its choice while the user visits other pages.
+
+Under the figure cards one section is drawn at a time (Portions and payback, Payments and
+statement, Portfolios and terms, Net assets and runoff, CDSC carried), chosen with a segmented
+control that the link carries (``?section=payments``): the browser draws one section's charts
+and tables, not three charts and five tables, and the lots and allocation behind the runoff are
+read only when their section is shown.
 """
 
 from __future__ import annotations
@@ -128,15 +134,60 @@ def render() -> None:
         st.success(f"{theme.fmt_month(m)}: 12b-1 Portion {theme.fmt_money(r['distribution_fee'])}, CDSC Portion "
                    f"{theme.fmt_money(r['cdsc'])}, total {theme.fmt_money(r['total'])}, due {theme.fmt_date(r['due_date'])}.")
 
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Portions received by month")
-        ui.plot("assignee_portions_chart", stream, assignee, key="portions_chart")
-    with right:
-        st.subheader("Payback")
-        ui.plot("payback_chart", payback_curve(stream, price), price, assignee, key="payback_chart")
-
+    section = _section()
     stamp = ui.download_name(assignee, f"run{f.run_id}", m)
+    if section == "portions":
+        left, right = st.columns(2)
+        with left:
+            st.subheader("Portions received by month")
+            ui.plot("assignee_portions_chart", stream, assignee, key="portions_chart")
+        with right:
+            st.subheader("Payback")
+            ui.plot("payback_chart", payback_curve(stream, price), price, assignee, key="payback_chart")
+    elif section == "payments":
+        _payments(payments, meta, assignee, m, stamp)
+    elif section == "portfolios":
+        _portfolios(payments, meta, terms, assignee, f.run_id, stamp)
+    elif section == "runoff":
+        _net_assets(f.run_id, meta, terms, assignee, m)
+    else:
+        _runoff(f.run_id, assignee, m)
+
+
+# The page's sections, one drawn at a time (the browser draws one section's charts and tables, and
+# the lots and allocation behind the runoff are read only when a section needs them).  The key is
+# the link's ``?section=`` and is kept while the user visits other pages (``filters.PAGE_KEYS``).
+SECTIONS = {
+    "portions": "Portions and payback",
+    "payments": "Payments and statement",
+    "portfolios": "Portfolios and terms",
+    "runoff": "Net assets and runoff",
+    "cdsc": "CDSC carried",
+}
+_SHOWN = "_section_shown"  # the section drawn last: clicking the chosen one again keeps it
+
+
+def _keep_section() -> None:
+    """A click on the section already chosen unselects it in a segmented control: keep it chosen."""
+    if st.session_state.get("section") is None:
+        st.session_state["section"] = st.session_state.get(_SHOWN, next(iter(SECTIONS)))
+
+
+def _section() -> str:
+    """The section to draw: from the link (``?section=payments``), the session or the default."""
+    keys = list(SECTIONS)
+    filters.choice("section", keys, keys[0], "section", show=SECTIONS.__getitem__, where="a section of this page")
+    chosen = st.segmented_control("Section", keys, format_func=SECTIONS.__getitem__, key="section",
+                                  on_change=_keep_section, label_visibility="collapsed",
+                                  help="One part of the assignee's collateral at a time. The link carries it: "
+                                  "?section=payments") or keys[0]
+    st.session_state[_SHOWN] = chosen
+    publish("section", chosen, keys[0])
+    return chosen
+
+
+def _payments(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, stamp: str) -> None:
+    """The payments and their due dates, and the investor's statement."""
     st.subheader("Payments and due dates")
     schedule = payments_schedule(payments, as_of=m)
     schedule = schedule[(schedule["payable"] != 0) | (schedule["status"] == "due")]
@@ -145,9 +196,11 @@ def render() -> None:
              height=280 if len(schedule) > 8 else "auto", key="schedule", file=f"payments-{stamp}",
              labels={"month_end": "Month", "due_date": "Due date", "distribution_fee": "12b-1 Portion", "cdsc": "CDSC Portion",
                      "payable": "Payable", "status": "Status"})
-
     _statement(payments, meta, assignee, m, stamp)
 
+
+def _portfolios(payments: pd.DataFrame, meta, terms: pd.DataFrame, assignee: str, run_id: int, stamp: str) -> None:
+    """The portfolios behind the stream and the assignment terms."""
     st.subheader("Portfolios behind the stream")
     ui.table(assignee_by_portfolio(payments, meta.portfolios), money=["distribution_fee", "cdsc", "total"],
              percent=["share_of_total"], months=["first_month", "last_month"], key="by_portfolio",
@@ -155,18 +208,15 @@ def render() -> None:
              labels={"portfolio_id": "Portfolio", "name": "Name", "fund": "Fund", "schedule": "Schedule",
                      "distribution_fee": "12b-1 Portion", "cdsc": "CDSC Portion", "total": "Total",
                      "share_of_total": "Share", "first_month": "First month", "last_month": "Last month"})
-    with st.expander("Assignment terms"):
-        ui.table(terms[["assignment_id", "rights_holder", "portfolios", "start_date", "end_date", "fee_fraction",
-                        "cdsc_fraction", "purchase_price"]],
-                 dates=["start_date"], open_dates=["end_date"], percent=["fee_fraction", "cdsc_fraction"],
-                 money=["purchase_price"], key="terms", file=f"assignments-{ui.download_name(assignee, f'run{f.run_id}')}",
-                 labels={"assignment_id": "Assignment", "rights_holder": "Rights holder", "portfolios": "Portfolios",
-                         "start_date": "From", "end_date": "To", "fee_fraction": "Fee fraction",
-                         "cdsc_fraction": "CDSC fraction", "purchase_price": "Purchase price"})
-        st.caption("“open”: the assignment has no end date; it runs on.")
-
-    _net_assets(f.run_id, meta, terms, assignee, m)
-    _runoff(f.run_id, assignee, m)
+    st.subheader("Assignment terms")
+    ui.table(terms[["assignment_id", "rights_holder", "portfolios", "start_date", "end_date", "fee_fraction",
+                    "cdsc_fraction", "purchase_price"]],
+             dates=["start_date"], open_dates=["end_date"], percent=["fee_fraction", "cdsc_fraction"],
+             money=["purchase_price"], key="terms", file=f"assignments-{ui.download_name(assignee, f'run{run_id}')}",
+             labels={"assignment_id": "Assignment", "rights_holder": "Rights holder", "portfolios": "Portfolios",
+                     "start_date": "From", "end_date": "To", "fee_fraction": "Fee fraction",
+                     "cdsc_fraction": "CDSC fraction", "purchase_price": "Purchase price"})
+    st.caption("“open”: the assignment has no end date; it runs on.")
 
 
 def _statement(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, stamp: str) -> None:

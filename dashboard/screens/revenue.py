@@ -141,19 +141,36 @@ def render() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
+def _period_parties(run_id: int, portfolio: str | None, start: pd.Timestamp, end: pd.Timestamp,
+                    who: Principal) -> dict[str, pd.DataFrame]:
+    """The period's frames of every party (cached without the Party filter: a party change only picks
+    its rows out of them, it does not add up the payments again)."""
+    meta = data.run_meta(run_id)
+    ids = None if portfolio is None else [portfolio]
+    payments = data.table(run_id, "payments")
+    events = plan_timeline(meta.tenures, meta.plan_events, ids)
+    return {
+        "events": events[(events["date"] >= start - pd.offsets.MonthBegin(1)) & (events["date"] <= end)],
+        "parties": party_revenue(payments, meta.assignments, start, end, ids),
+        "by_party": monthly_revenue_by_party(payments, start, end, ids),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def _period_frames(run_id: int, party: str | None, portfolio: str | None, start: pd.Timestamp, end: pd.Timestamp,
                    who: Principal) -> dict[str, pd.DataFrame]:
     """The frames of the period's first sections (cached: a page shown again is drawn, not computed)."""
-    meta = data.run_meta(run_id)
     ids = None if portfolio is None else [portfolio]
-    money, payments = data.money(run_id, party), data.table(run_id, "payments")
-    events = plan_timeline(meta.tenures, meta.plan_events, ids)
-    by_party = monthly_revenue_by_party(payments, start, end, ids)
+    every = _period_parties(run_id, portfolio, start, end, who)
+    parties, by_party = every["parties"], every["by_party"]
+    if party is not None:  # as party_revenue(..., party) and the party's rows of the months by party
+        parties = parties[parties["party"] == party].reset_index(drop=True)
+        by_party = by_party[by_party["party"] == party]
     return {
-        "events": events[(events["date"] >= start - pd.offsets.MonthBegin(1)) & (events["date"] <= end)],
-        "parties": party_revenue(payments, meta.assignments, start, end, ids, party),
-        "by_party": by_party if party is None else by_party[by_party["party"] == party],
-        "kinds": monthly_revenue(money, start, end, ids),
+        "events": every["events"],
+        "parties": parties,
+        "by_party": by_party,
+        "kinds": monthly_revenue(data.money(run_id, party), start, end, ids),
     }
 
 

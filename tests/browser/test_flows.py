@@ -201,6 +201,10 @@ def test_navigation_round_trips_keep_every_choice(page):
     settle(page)
     choose(page, "Assignee", "FINCO3")
     assert params(page)["assignee"] == "FINCO3"
+    page.locator('[data-testid="stMain"]').get_by_text("CDSC carried", exact=True).click()  # Collateral's section
+    settle(page)
+    assert params(page)["section"] == "cdsc"
+    assert page.get_by_text("The CDSC the shares behind the stream carry").count() == 1
     nav_link(page, "Revenue").click()
     settle(page)
     nav_link(page, "Collateral").click()
@@ -208,6 +212,9 @@ def test_navigation_round_trips_keep_every_choice(page):
     no_exception(page)
     assert page.get_by_role("combobox", name="Assignee", exact=True).input_value() == "FINCO3"
     assert params(page)["assignee"] == "FINCO3"
+    assert params(page)["section"] == "cdsc"
+    assert page.get_by_text("The CDSC the shares behind the stream carry").count() == 1
+    assert page.get_by_text("Payments and due dates", exact=True).count() == 0  # one section at a time
 
     page.goto(f"/?run={RANDOM}&period=2015-06..2016-06")
     settle(page)
@@ -290,7 +297,7 @@ def test_a_bad_link_says_so(page):
 
 
 def test_the_table_downloads_have_readable_headers_and_names(page, tmp_path: Path):
-    page.goto(f"/collateral?run={RANDOM}&assignee=FINCO1&month=2016-05")
+    page.goto(f"/collateral?run={RANDOM}&assignee=FINCO1&month=2016-05&section=payments")
     settle(page)
     with page.expect_download() as dl:
         page.get_by_role("button", name="Statement CSV").click()

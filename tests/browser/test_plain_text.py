@@ -37,12 +37,17 @@ def _settle(page) -> None:
     page.wait_for_timeout(500)
 
 
-@pytest.mark.parametrize("slug", list(LINKS))
-def test_names_from_a_feed_are_drawn_as_plain_text(nasty_page, slug):
+# Collateral draws one section at a time: each section is a link of its own (the first is the default).
+CASES = [(slug, link) for slug, link in LINKS.items()] + [
+    ("collateral", {**LINKS["collateral"], "section": s}) for s in ("payments", "portfolios", "runoff", "cdsc")]
+
+
+@pytest.mark.parametrize(("slug", "link"), CASES, ids=[f"{s}-{c.get('section', '')}".strip("-") for s, c in CASES])
+def test_names_from_a_feed_are_drawn_as_plain_text(nasty_page, slug, link):
     page = nasty_page
     fetched: list[str] = []
     page.on("request", lambda r: fetched.append(r.url))
-    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in {"run": "2", **LINKS[slug]}.items())
+    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in {"run": "2", **link}.items())
     page.goto(f"/{slug}?{query}")
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
