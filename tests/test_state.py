@@ -4,6 +4,7 @@ for row and to the cent, those months of one run over everything (issue 7, secti
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,17 @@ from hypothesis import strategies as st
 from statekit import after_month, continued, differences, split, state_differences
 from strategies import feeds
 
-from calc.engine.state import STATE_COLUMNS, load_state, save_state, state_files, state_from_files
+from calc.engine.state import (
+    FILE_SUFFIX,
+    FORMAT_VERSION,
+    MANIFEST,
+    STATE_COLUMNS,
+    StateError,
+    load_state,
+    save_state,
+    state_files,
+    state_from_files,
+)
 from calc.feed import read_feed, validate
 from calc.monthly import compute
 from calc.vocabulary import OFFSET_UNAPPLIED
@@ -99,13 +110,62 @@ def test_a_state_saved_and_read_back_continues_alike(example_feeds, tmp_path):
         calc, _ = continued(feed, end, roundtrip=through_disk)
         assert not differences(after_month(whole, end), after_month(calc, end))
         assert sorted(p.name for p in folder.iterdir()) == sorted(
-            [f"{n}.parquet" for n in STATE_COLUMNS] + ["manifest.json"])
+            [f"{n}.arrow" for n in STATE_COLUMNS] + ["manifest.json"])
 
 
-def test_state_files_round_trip_to_the_bit(example_feeds):
+@pytest.mark.parametrize("version", sorted(FILE_SUFFIX))
+def test_state_files_round_trip_to_the_bit(example_feeds, version):
     _, state = compute(example_feeds["random-1095"])
-    again = state_from_files(state_files(state))
+    files = state_files(state, version=version)
+    assert sorted(files) == sorted([f"{n}{FILE_SUFFIX[version]}" for n in STATE_COLUMNS] + [MANIFEST])
+    again = state_from_files(files)
     assert not state_differences(state, again)
+
+
+def _frames_identical(a, b) -> None:
+    """The same frames to the bit, dtypes included (not only equal values)."""
+    assert (a.month_end, a.reference_checksum, a.feed_checksum) == (b.month_end, b.reference_checksum, b.feed_checksum)
+    for name in STATE_COLUMNS:
+        left, right = getattr(a, name), getattr(b, name)
+        pd.testing.assert_frame_equal(left, right, check_exact=True)
+        for column in left.columns:
+            if left[column].dtype == float:
+                assert np.array_equal(left[column].to_numpy().view(np.int64), right[column].to_numpy().view(np.int64))
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_a_state_of_format_1_reads_as_the_same_state_of_format_2(example_feeds, name, tmp_path):
+    """A state saved as Parquet files (format 1, every state saved before format 2) reads back as
+    the same frames, dtypes and bits as the same state saved as Arrow IPC files (format 2)."""
+    feed = example_feeds[name]
+    for end in (_month_ends(feed)[0], _month_ends(feed)[len(_month_ends(feed)) // 2], None):
+        if end is None:
+            _, state = compute(feed)
+        else:
+            _, state = compute(split(feed, end)[0], through=end)
+        old = load_state(save_state(state, tmp_path / "v1", version=1))
+        new = load_state(save_state(state, tmp_path / "v2"))
+        assert sorted(p.suffix for p in (tmp_path / "v1").iterdir()) == [".json"] + [".parquet"] * len(STATE_COLUMNS)
+        assert json.loads((tmp_path / "v2" / MANIFEST).read_text())["format_version"] == FORMAT_VERSION == 2
+        _frames_identical(old, new)
+        assert not state_differences(state, new)
+        _frames_identical(new, state_from_files(state_files(state, version=2)))
+        _frames_identical(old, state_from_files(state_files(state, version=1)))
+
+
+def test_a_state_of_an_unknown_format_is_refused(example_feeds, tmp_path):
+    _, state = compute(example_feeds["hand"])
+    folder = save_state(state, tmp_path / "state")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    (folder / MANIFEST).write_text(json.dumps({**manifest, "format_version": 3}))
+    with pytest.raises(StateError, match="format 3"):
+        load_state(folder)
+    with pytest.raises(ValueError, match="no state format 3"):
+        save_state(state, tmp_path / "other", version=3)
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    (folder / "lots.arrow").unlink()
+    with pytest.raises(StateError, match="incomplete: lots.arrow is missing"):
+        load_state(folder)
 
 
 @pytest.fixture(scope="module")
