@@ -201,3 +201,46 @@ def test_continued_from_a_random_month_end_equals_the_whole_run(raw, where):
     calc, state = continued(feed, end)
     assert not differences(after_month(whole, end), after_month(calc, end))
     assert not state_differences(whole_state, state)
+
+
+def _canonical_by_pandas(frame: pd.DataFrame, columns: list[str]) -> str:
+    """How the reference checksum's text was made before it was made in plain Python."""
+    from calc.vocabulary import format_cdsc_schedule
+
+    frame = frame[columns].copy()
+    for c in columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[c]):
+            frame[c] = frame[c].dt.strftime("%Y-%m-%d").fillna("")
+        elif c == "cdsc_schedule":
+            frame[c] = [format_cdsc_schedule(v) for v in frame[c]]
+        else:
+            frame[c] = frame[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(v))
+    return frame.sort_values(columns, kind="stable").to_csv(index=False)
+
+
+def test_the_reference_checksum_text_is_what_pandas_made(example_feeds):
+    """The text digested by ``reference_checksum`` is, byte for byte, what pandas made of the same
+    tables (so the checksum of every state saved before still fits its feed)."""
+    from calc.engine.state import _canonical
+
+    tables = {"portfolios": ["portfolio_id", "distribution_fee_rate", "service_fee_rate", "cdsc_schedule",
+                             "conversion_years"],
+              "tenures": ["portfolio_id", "distributor", "start_date", "end_date", "rights_holder"],
+              "assignments": ["assignment_id", "assignee", "rights_holder", "portfolio_id", "start_date", "end_date",
+                              "fee_fraction", "cdsc_fraction"],
+              "offsets": ["date", "rights_holder", "portfolio_id", "amount"],
+              "plan_events": ["portfolio_id", "date", "kind"]}
+    for feed in example_feeds.values():
+        for name, columns in tables.items():
+            frame = getattr(feed, name)
+            assert _canonical(frame, columns) == _canonical_by_pandas(frame, columns), name
+    odd = pd.DataFrame({
+        "text": pd.Series(["b,c", 'say "x"', "line\nbreak", None, "Zürich", "a", "O'Brien", "", " x "], dtype="str"),
+        "number": [0.1, np.nan, 1e-20, 2.5, -0.0, 3.0, 1e16, 0.3, 7.0],
+        "count": [3, 1, 2, 2, 2, 0, -5, 9, 1],
+        "day": pd.to_datetime(["2020-01-31", None, "1999-12-31", "2020-01-31", "2020-02-29", None, "2012-12-31",
+                               "2000-01-01", "2001-01-01"]),
+        "mixed": pd.Series(["x", 1, None, 2.5, np.nan, "y", "z", True, "w"], dtype=object),
+    })
+    assert _canonical(odd, list(odd.columns)) == _canonical_by_pandas(odd, list(odd.columns))
+    assert _canonical(odd.iloc[:0], list(odd.columns)) == _canonical_by_pandas(odd.iloc[:0], list(odd.columns))

@@ -19,6 +19,7 @@ Floats are kept to the bit (doubles); the offsets carried are decimal text.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -179,16 +180,30 @@ class StateError(ValueError):
 
 
 def _canonical(frame: pd.DataFrame, columns: list[str]) -> str:
-    frame = frame[columns].copy()
+    """``columns`` of ``frame`` as CSV text, each value as text (a date as YYYY-MM-DD, a CDSC
+    schedule as the feed writes it, a missing value empty, anything else its ``repr``), the
+    rows in text order: what :func:`reference_checksum` digests.
+
+    The text ``frame.to_csv(index=False)`` gives of those values sorted by every column (Python's
+    csv writer, as pandas uses it, with its settings), made in plain Python: the reference
+    tables are a few hundred rows, and pandas' conversions, sort and writer took 0.03 s a
+    checksum, two of them in a close."""
+    texts = []
     for c in columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[c]):
-            frame[c] = frame[c].dt.strftime("%Y-%m-%d").fillna("")
+        values = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            texts.append(values.dt.strftime("%Y-%m-%d").fillna("").tolist())
         elif c == "cdsc_schedule":
-            frame[c] = [format_cdsc_schedule(v) for v in frame[c]]
+            texts.append([format_cdsc_schedule(v) for v in values])
         else:
-            frame[c] = frame[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(v))
-    frame = frame.sort_values(columns, kind="stable")
-    return frame.to_csv(index=False)
+            texts.append(["" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(v)
+                          for v in values.tolist()])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=os.linesep, delimiter=",", quotechar='"', quoting=csv.QUOTE_MINIMAL,
+                        doublequote=True, escapechar=None)
+    writer.writerow(columns)
+    writer.writerows(sorted(zip(*texts, strict=True)))
+    return out.getvalue()
 
 
 def reference_checksum(feed: Feed, month_end: pd.Timestamp) -> str:
