@@ -45,7 +45,7 @@ column and rule, and the command exits with status 2.
 
 Month-end state (the monthly close):
   --save-state S  also write the state at the feed's last month end into
-                  folder S (Parquet files and manifest.json): every open lot,
+                  folder S (Arrow IPC files and manifest.json): every open lot,
                   Free Share balance, omnibus F, F_h and K_h, offsets carried
   --from-state S  continue the state in S: FEED holds the reference tables
                   whole and only the transactions and NAVs after the state's

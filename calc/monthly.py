@@ -504,13 +504,22 @@ def _changes(keys, vals, names: list[str], months, parties: Parties, opening: pd
     if opening is not None and len(opening):
         frame = pd.concat([pd.DataFrame({
             "month": months[0] - 1,
-            "p": [parties.portfolio_index[p] for p in opening["portfolio_id"]],
-            "h": [parties.holder_index[h] for h in opening["rights_holder"]],
+            "p": _known_codes(opening["portfolio_id"], parties.portfolios),
+            "h": _known_codes(opening["rights_holder"], parties.holders),
             **{n: opening[n].to_numpy(dtype=np.int64) for n in names},
             "d_shares": opening["commission_shares"].to_numpy(dtype=float),
             "d_cost": opening["cost"].to_numpy(dtype=float),
         }), frame], ignore_index=True)
     return frame
+
+
+def _known_codes(names: pd.Series, known: list[str]) -> np.ndarray:
+    """Each name's code (its position in ``known``), looked up in Arrow, not name by name;
+    a name not known raises KeyError, as a lookup in the index would."""
+    codes = _codes(names, known)
+    if (codes < 0).any():
+        raise KeyError(names[codes < 0].iloc[0])
+    return codes
 
 
 def _anniversary_parts(by_month: pd.DataFrame, years: pd.DataFrame, months, parties: Parties, opening_month: bool

@@ -101,7 +101,7 @@ def test_a_state_saved_without_lot_months_derives_them_from_its_open_lots(tmp_pa
     whole, _ = compute(feed)
     first, rest = split(feed, end)
     _, state = compute(first, through=end)
-    folder = save_state(state, tmp_path / "state")
+    folder = save_state(state, tmp_path / "state", version=1)  # Parquet files, as states were then
     (folder / "lot_months.parquet").unlink()
     old = load_state(folder)
     assert old.lot_months_derived and not state.lot_months_derived

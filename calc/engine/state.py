@@ -7,15 +7,21 @@ with only the later transactions and NAVs and gives, row for row and to the
 cent, the months a whole run gives.  The scenarios start projections from one;
 a closed month keeps one.
 
-On disk a state is a folder of Parquet files, one per frame, with
-``manifest.json`` (format version, month end, the reference checksum, the
-source feed's checksum).  Floats are kept to the bit (Parquet doubles); the
-offsets carried are decimal text.
+On disk a state is a folder of one Arrow IPC file (Feather v2, uncompressed) per
+frame, with ``manifest.json`` (format version, month end, the reference checksum,
+the source feed's checksum): format 2.  Its files are read memory-mapped, without
+decoding: a million accounts' state loads in a hundredth of a second, where the
+Parquet files of format 1 took a tenth (and writing them a fifth).  Format 1 (the
+same frames as Parquet files, a quarter of the bytes) is still read, and written
+for the store (:func:`state_files`), which keeps every run's state for good.
+Floats are kept to the bit (doubles); the offsets carried are decimal text.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -26,11 +32,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from calc.feed import Feed, FeedError, Opening, Problem
 from calc.vocabulary import format_cdsc_schedule
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what save_state writes by default
+FILE_SUFFIX = {1: ".parquet", 2: ".arrow"}  # each format's files: {frame}{suffix}
 MANIFEST = "manifest.json"
 
 # Frames a state saved by an earlier version may lack (derived when read).
@@ -172,16 +180,30 @@ class StateError(ValueError):
 
 
 def _canonical(frame: pd.DataFrame, columns: list[str]) -> str:
-    frame = frame[columns].copy()
+    """``columns`` of ``frame`` as CSV text, each value as text (a date as YYYY-MM-DD, a CDSC
+    schedule as the feed writes it, a missing value empty, anything else its ``repr``), the
+    rows in text order: what :func:`reference_checksum` digests.
+
+    The text ``frame.to_csv(index=False)`` gives of those values sorted by every column (Python's
+    csv writer, as pandas uses it, with its settings), made in plain Python: the reference
+    tables are a few hundred rows, and pandas' conversions, sort and writer took 0.03 s a
+    checksum, two of them in a close."""
+    texts = []
     for c in columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[c]):
-            frame[c] = frame[c].dt.strftime("%Y-%m-%d").fillna("")
+        values = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            texts.append(values.dt.strftime("%Y-%m-%d").fillna("").tolist())
         elif c == "cdsc_schedule":
-            frame[c] = [format_cdsc_schedule(v) for v in frame[c]]
+            texts.append([format_cdsc_schedule(v) for v in values])
         else:
-            frame[c] = frame[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(v))
-    frame = frame.sort_values(columns, kind="stable")
-    return frame.to_csv(index=False)
+            texts.append(["" if v is None or (isinstance(v, float) and np.isnan(v)) else repr(v)
+                          for v in values.tolist()])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=os.linesep, delimiter=",", quotechar='"', quoting=csv.QUOTE_MINIMAL,
+                        doublequote=True, escapechar=None)
+    writer.writerow(columns)
+    writer.writerows(sorted(zip(*texts, strict=True)))
+    return out.getvalue()
 
 
 def reference_checksum(feed: Feed, month_end: pd.Timestamp) -> str:
@@ -218,26 +240,54 @@ def reference_checksum(feed: Feed, month_end: pd.Timestamp) -> str:
 # --- disk ------------------------------------------------------------------------------
 
 
-def save_state(state: MonthEndState, folder: str | Path) -> Path:
-    """Write the state as a folder of Parquet files and a manifest, atomically: the folder
-    appears complete or not at all (an existing folder is replaced)."""
+def _file_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A state frame as it is written: its columns in order, a plain index, offsets as text."""
+    frame = frame[STATE_COLUMNS[name]].reset_index(drop=True)
+    if name == "offsets_carried":
+        frame = frame.assign(amount=[str(a) for a in frame["amount"]])
+    return frame
+
+
+def _write_frame(name: str, frame: pd.DataFrame, path: Path, version: int) -> None:
+    frame = _file_frame(name, frame)
+    if version == 1:
+        frame.to_parquet(path, index=False)
+        return
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    # Parquet has no timestamp in seconds and keeps one in milliseconds: so does this format,
+    # so that a state reads back alike from either
+    seconds = [i for i, f in enumerate(table.schema) if pa.types.is_timestamp(f.type) and f.type.unit == "s"]
+    for i in seconds:
+        field = table.schema.field(i)
+        table = table.set_column(i, field.with_type(pa.timestamp("ms", field.type.tz)),
+                                 table.column(i).cast(pa.timestamp("ms", field.type.tz)))
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _manifest(state: MonthEndState, version: int) -> str:
+    return json.dumps({
+        "format_version": version,
+        "month_end": f"{state.month_end:%Y-%m-%d}",
+        "reference_checksum": state.reference_checksum,
+        "feed_checksum": state.feed_checksum,
+        "tables": sorted(STATE_COLUMNS),
+    }, indent=2) + "\n"
+
+
+def save_state(state: MonthEndState, folder: str | Path, *, version: int = FORMAT_VERSION) -> Path:
+    """Write the state as a folder of one file per frame (format ``version``: 2, Arrow IPC;
+    1, Parquet) and a manifest, atomically: the folder appears complete or not at all (an
+    existing folder is replaced)."""
+    if version not in FILE_SUFFIX:
+        raise ValueError(f"no state format {version!r}; formats: {sorted(FILE_SUFFIX)}")
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         for name, frame in state.frames().items():
-            frame = frame[STATE_COLUMNS[name]].reset_index(drop=True)
-            if name == "offsets_carried":
-                frame = frame.assign(amount=[str(a) for a in frame["amount"]])
-            frame.to_parquet(staging / f"{name}.parquet", index=False)
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "month_end": f"{state.month_end:%Y-%m-%d}",
-            "reference_checksum": state.reference_checksum,
-            "feed_checksum": state.feed_checksum,
-            "tables": sorted(STATE_COLUMNS),
-        }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+            _write_frame(name, frame, staging / f"{name}{FILE_SUFFIX[version]}", version)
+        (staging / MANIFEST).write_text(_manifest(state, version))
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)
@@ -247,30 +297,39 @@ def save_state(state: MonthEndState, folder: str | Path) -> Path:
     return folder
 
 
-def load_state(folder: str | Path) -> MonthEndState:
-    """Read a state folder written by :func:`save_state` (StateError when it cannot)."""
-    folder = Path(folder)
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise StateError(f"{folder} is not a month-end state: {MANIFEST} is missing")
+def _read_frame(source: Path | bytes, version: int) -> pd.DataFrame:
+    """One frame's file (a path, or its bytes) as written by :func:`save_state` in ``version``."""
+    if version == 1:
+        return pd.read_parquet(source if isinstance(source, Path) else io.BytesIO(source))
+    if isinstance(source, Path):
+        with pa.memory_map(str(source), "r") as mapped:  # the table keeps the mapping it needs
+            table = pa.ipc.open_file(mapped).read_all()
+    else:
+        table = pa.ipc.open_file(pa.py_buffer(source)).read_all()
+    return table.to_pandas()
+
+
+def _state_of(files: dict[str, Path | bytes], manifest_text: str, where: str) -> MonthEndState:
+    """The state of a manifest's text and its frames' files (name -> path or bytes)."""
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise StateError(f"{path} cannot be read: {err}") from err
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise StateError(f"{folder} is a state of format {manifest.get('format_version')!r}; "
-                         f"this version reads format {FORMAT_VERSION}")
+        manifest = json.loads(manifest_text)
+    except ValueError as err:
+        raise StateError(f"{where}/{MANIFEST} cannot be read: {err}") from err
+    version = manifest.get("format_version")
+    if version not in FILE_SUFFIX:
+        raise StateError(f"{where} is a state of format {version!r}; "
+                         f"this version reads formats {', '.join(map(str, sorted(FILE_SUFFIX)))}")
     frames = {}
     for name, columns in STATE_COLUMNS.items():
-        file = folder / f"{name}.parquet"
-        if name in OPTIONAL_FRAMES and not file.is_file():
+        file = f"{name}{FILE_SUFFIX[version]}"
+        if name in OPTIONAL_FRAMES and file not in files:
             continue  # a state saved before it was kept: derived (MonthEndState.__post_init__)
-        if not file.is_file():
-            raise StateError(f"{folder} is incomplete: {file.name} is missing")
-        frame = pd.read_parquet(file)
+        if file not in files:
+            raise StateError(f"{where} is incomplete: {file} is missing")
+        frame = _read_frame(files[file], version)
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise StateError(f"{file} lacks the columns {', '.join(missing)}")
+            raise StateError(f"{where}/{file} lacks the columns {', '.join(missing)}")
         frames[name] = frame[columns]
     frames["offsets_carried"] = frames["offsets_carried"].assign(
         amount=[Decimal(a) for a in frames["offsets_carried"]["amount"]])
@@ -282,21 +341,40 @@ def load_state(folder: str | Path) -> MonthEndState:
     )
 
 
-def state_files(state: MonthEndState) -> dict[str, bytes]:
-    """The state as file contents (name -> bytes), as :func:`save_state` writes them."""
+def load_state(folder: str | Path) -> MonthEndState:
+    """Read a state folder written by :func:`save_state`, of either format (StateError when
+    it cannot)."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise StateError(f"{folder} is not a month-end state: {MANIFEST} is missing")
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise StateError(f"{path} cannot be read: {err}") from err
+    files = {p.name: p for p in folder.iterdir() if p.is_file()}
+    return _state_of(files, text, str(folder))
+
+
+def state_files(state: MonthEndState, *, version: int = 1) -> dict[str, bytes]:
+    """The state as file contents (name -> bytes), as :func:`save_state` writes them in
+    ``version``: by default format 1 (Parquet), which the store keeps (a quarter of the
+    bytes of format 2, and what runs stored before format 2 hold)."""
     with tempfile.TemporaryDirectory() as tmp:
-        save_state(state, Path(tmp) / "state")
+        save_state(state, Path(tmp) / "state", version=version)
         return {p.name: p.read_bytes() for p in sorted((Path(tmp) / "state").iterdir())}
 
 
 def state_from_files(files: dict[str, bytes]) -> MonthEndState:
-    """The inverse of :func:`state_files`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "state"
-        folder.mkdir()
-        for name, content in files.items():
-            (folder / Path(name).name).write_bytes(content)
-        return load_state(folder)
+    """The inverse of :func:`state_files` (either format)."""
+    files = {Path(name).name: content for name, content in files.items()}
+    if MANIFEST not in files:
+        raise StateError(f"the files are not a month-end state: {MANIFEST} is missing")
+    try:
+        text = files.pop(MANIFEST).decode()
+    except UnicodeDecodeError as err:
+        raise StateError(f"{MANIFEST} cannot be read: {err}") from err
+    return _state_of(files, text, "(the state's files)")
 
 
 def empty_frame(name: str) -> pd.DataFrame:
