@@ -26,7 +26,9 @@ Dates are ``datetime64[ns]`` normalised to midnight; ids are ``str``.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,6 +91,22 @@ class FeedError(Exception):
 
 
 @dataclass(frozen=True)
+class AccountCodes:
+    """Each transaction's position in the account ids in text order (``names``, Arrow large
+    strings; -1: no account), as the validator found them: the engine's account codes,
+    found once.  Good only for the frames they were found in (``of``)."""
+
+    names: Any  # pyarrow.Array of large strings
+    codes: np.ndarray  # int32, one per transaction
+    transactions: pd.DataFrame | None = field(default=None, repr=False)
+    accounts: pd.DataFrame | None = field(default=None, repr=False)
+
+    def of(self, feed: Feed) -> AccountCodes:
+        """These codes, bound to ``feed``'s transactions and accounts (the very frames)."""
+        return dataclasses.replace(self, transactions=feed.transactions, accounts=feed.accounts)
+
+
+@dataclass(frozen=True)
 class Feed:
     """A validated feed, its tables normalised (see the module docstring)."""
 
@@ -106,6 +124,21 @@ class Feed:
     # the rows of ``accounts`` in account_id text order (a stable sort), when the validator
     # sorted them (None: in that order already, or not known): the engine's account codes
     account_order: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # each transaction's account code as the validator found it (see ``known_account_codes``)
+    account_codes: AccountCodes | None = field(default=None, compare=False, repr=False)
+
+    def known_account_codes(self, names: Any) -> np.ndarray | None:
+        """Each transaction's position in ``names`` (the account ids in text order, Arrow
+        large strings; -1: none) as the validator found it, when it found them for these
+        very transactions and accounts and in these names; None otherwise (look them up)."""
+        known = self.account_codes
+        if known is None or known.transactions is not self.transactions or known.accounts is not self.accounts:
+            return None
+        if len(known.codes) != len(self.transactions) or len(names) != len(known.names):
+            return None
+        if not names.equals(known.names):
+            return None
+        return known.codes.astype(np.int64)
 
     def months(self) -> pd.DatetimeIndex:
         """The feed's month ends: from the earliest to the latest transaction or NAV date
