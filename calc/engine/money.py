@@ -238,7 +238,13 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     cost = c["cost"].to_numpy(dtype=float)
     waived = c["waived"].to_numpy(dtype=bool)
     k = years_held_many(issue, day)
-    rate = cdsc_rates([schedules[pid] for pid in parties.portfolios], c["portfolio"].to_numpy(dtype=np.int64), k)
+    table = [schedules[pid] for pid in parties.portfolios]
+    portfolio = c["portfolio"].to_numpy(dtype=np.int64)
+    rate = cdsc_rates(table, portfolio, k)
+    # a part's rate is its portfolio's for its year held: as floats, each distinct one once
+    low, width = int(k.min()), int(k.max() - k.min()) + 1
+    pairs, at = np.unique(portfolio * width + (k - low), return_inverse=True)
+    rate_float = cdsc_rates(table, pairs // width, pairs % width + low).to_float()[at]
     base = cdsc_bases(cost, shares, price)
     amount = rate * base
     exponent = int(amount.exponent.min())
@@ -253,7 +259,7 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
         "issue_date": issue.astype("datetime64[D]").astype("datetime64[ns]"),
         "shares": shares,
         "year_held": k,
-        "rate": rate.to_float(),
+        "rate": rate_float,
         "base": base.cents().astype(np.int64) / 100.0,
         "cdsc": np.where(waived, 0.0, cents),
         "waived": np.where(waived, cents, 0.0),
@@ -355,8 +361,11 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: li
     portions = Exact(earned_exact[part], np.full(len(part), exponent, dtype=np.int64)) * fraction
     low = int(min(exponent, portions.exponent.min())) if len(part) else exponent
     given = _exact_sums(part, portions.at(low), len(earned))
-    own_left = Exact(Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low) - given,
-                     np.full(len(earned), low, dtype=np.int64))
+    left = Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low)
+    if len(part):  # the assignees' portions out of the parts they take from (only those)
+        taken = np.unique(part)
+        left[taken] = left[taken] - given[taken]
+    own_left = Exact(left, np.full(len(earned), low, dtype=np.int64))
     # parties and roles as codes in name order: the groups sort as the names do
     party_names = sorted(set(holders) | set(a["assignee"]))
     party_of = {name: k for k, name in enumerate(party_names)}
@@ -385,8 +394,8 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: li
     # exact totals by month and portfolio, in the order the parts first name them
     month = parts["month"].to_numpy(dtype=np.int64)
     codes, first = pd.factorize(month * (len(portfolios) + 1) + parts["portfolio"].to_numpy(dtype=np.int64))
-    charged = _exact_sums(codes, np.where(is_waived, 0, exact), len(first))
-    waived = _exact_sums(codes, np.where(is_waived, exact, 0), len(first))
+    charged = _exact_sums(codes[~is_waived], exact[~is_waived], len(first))  # groups with none: 0
+    waived = _exact_sums(codes[is_waived], exact[is_waived], len(first))
     scale = np.full(len(first), exponent, dtype=np.int64)
     totals = pd.DataFrame({
         "month": first // (len(portfolios) + 1),

@@ -26,7 +26,6 @@ Dates are ``datetime64[ns]`` normalised to midnight; ids are ``str``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,20 +89,34 @@ class FeedError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-@dataclass(frozen=True)
 class AccountCodes:
     """Each transaction's position in the account ids in text order (``names``, Arrow large
     strings; -1: no account), as the validator found them: the engine's account codes,
-    found once.  Good only for the frames they were found in (``of``)."""
+    found once.  Good only for the frames they were found in (``of``), and handed on once
+    (:meth:`take`): held, they would be 44 MB more through the money tables, where a large
+    run peaks."""
 
-    names: Any  # pyarrow.Array of large strings
-    codes: np.ndarray  # int32, one per transaction
-    transactions: pd.DataFrame | None = field(default=None, repr=False)
-    accounts: pd.DataFrame | None = field(default=None, repr=False)
+    def __init__(self, names: Any, codes: np.ndarray, transactions: pd.DataFrame | None = None,
+                 accounts: pd.DataFrame | None = None):
+        self.names, self.codes = names, codes  # codes: int32, one per transaction
+        self.transactions, self.accounts = transactions, accounts
 
     def of(self, feed: Feed) -> AccountCodes:
         """These codes, bound to ``feed``'s transactions and accounts (the very frames)."""
-        return dataclasses.replace(self, transactions=feed.transactions, accounts=feed.accounts)
+        return AccountCodes(self.names, self.codes, feed.transactions, feed.accounts)
+
+    def take(self, feed: Feed, names: Any) -> np.ndarray | None:
+        """The codes (int64) when found for ``feed``'s very transactions and accounts and in
+        ``names``, let go of here; None otherwise, or when already taken."""
+        if self.codes is None or self.transactions is not feed.transactions or self.accounts is not feed.accounts:
+            return None
+        if len(self.codes) != len(feed.transactions) or len(names) != len(self.names):
+            return None
+        if not names.equals(self.names):
+            return None
+        codes = self.codes.astype(np.int64)
+        self.codes = self.names = None
+        return codes
 
 
 @dataclass(frozen=True)
@@ -130,15 +143,9 @@ class Feed:
     def known_account_codes(self, names: Any) -> np.ndarray | None:
         """Each transaction's position in ``names`` (the account ids in text order, Arrow
         large strings; -1: none) as the validator found it, when it found them for these
-        very transactions and accounts and in these names; None otherwise (look them up)."""
-        known = self.account_codes
-        if known is None or known.transactions is not self.transactions or known.accounts is not self.accounts:
-            return None
-        if len(known.codes) != len(self.transactions) or len(names) != len(known.names):
-            return None
-        if not names.equals(known.names):
-            return None
-        return known.codes.astype(np.int64)
+        very transactions and accounts and in these names, the first time they are asked
+        for; None otherwise (look them up)."""
+        return None if self.account_codes is None else self.account_codes.take(self, names)
 
     def months(self) -> pd.DatetimeIndex:
         """The feed's month ends: from the earliest to the latest transaction or NAV date
