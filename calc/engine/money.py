@@ -361,11 +361,8 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: li
     portions = Exact(earned_exact[part], np.full(len(part), exponent, dtype=np.int64)) * fraction
     low = int(min(exponent, portions.exponent.min())) if len(part) else exponent
     given = _exact_sums(part, portions.at(low), len(earned))
-    left = Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low)
-    if len(part):  # the assignees' portions out of the parts they take from (only those)
-        taken = np.unique(part)
-        left[taken] = left[taken] - given[taken]
-    own_left = Exact(left, np.full(len(earned), low, dtype=np.int64))
+    own_left = Exact(Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low) - given,
+                     np.full(len(earned), low, dtype=np.int64))
     # parties and roles as codes in name order: the groups sort as the names do
     party_names = sorted(set(holders) | set(a["assignee"]))
     party_of = {name: k for k, name in enumerate(party_names)}
@@ -394,8 +391,8 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: li
     # exact totals by month and portfolio, in the order the parts first name them
     month = parts["month"].to_numpy(dtype=np.int64)
     codes, first = pd.factorize(month * (len(portfolios) + 1) + parts["portfolio"].to_numpy(dtype=np.int64))
-    charged = _exact_sums(codes[~is_waived], exact[~is_waived], len(first))  # groups with none: 0
-    waived = _exact_sums(codes[is_waived], exact[is_waived], len(first))
+    charged = _exact_sums(codes, np.where(is_waived, 0, exact), len(first))
+    waived = _exact_sums(codes, np.where(is_waived, exact, 0), len(first))
     scale = np.full(len(first), exponent, dtype=np.int64)
     totals = pd.DataFrame({
         "month": first // (len(portfolios) + 1),

@@ -131,9 +131,6 @@ class Exact:
         shift = self.exponent - exponent
         if np.any(shift < 0):
             raise ValueError("an exponent above the number's own would lose digits")
-        if len(shift) and (shift == shift[0]).all():  # one shift for all (often none): no array of powers
-            k = int(shift[0])
-            return self.numerator.copy() if k == 0 else self.numerator * 10**k
         return self.numerator * _pow10(shift)
 
     def __mul__(self, other: Exact) -> Exact:
