@@ -238,7 +238,13 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     cost = c["cost"].to_numpy(dtype=float)
     waived = c["waived"].to_numpy(dtype=bool)
     k = years_held_many(issue, day)
-    rate = cdsc_rates([schedules[pid] for pid in parties.portfolios], c["portfolio"].to_numpy(dtype=np.int64), k)
+    table = [schedules[pid] for pid in parties.portfolios]
+    portfolio = c["portfolio"].to_numpy(dtype=np.int64)
+    rate = cdsc_rates(table, portfolio, k)
+    # a part's rate is its portfolio's for its year held: as floats, each distinct one once
+    low, width = int(k.min()), int(k.max() - k.min()) + 1
+    pairs, at = np.unique(portfolio * width + (k - low), return_inverse=True)
+    rate_float = cdsc_rates(table, pairs // width, pairs % width + low).to_float()[at]
     base = cdsc_bases(cost, shares, price)
     amount = rate * base
     exponent = int(amount.exponent.min())
@@ -253,7 +259,7 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
         "issue_date": issue.astype("datetime64[D]").astype("datetime64[ns]"),
         "shares": shares,
         "year_held": k,
-        "rate": rate.to_float(),
+        "rate": rate_float,
         "base": base.cents().astype(np.int64) / 100.0,
         "cdsc": np.where(waived, 0.0, cents),
         "waived": np.where(waived, cents, 0.0),

@@ -33,6 +33,7 @@ from calc.feed.model import (
     SHARE_TOLERANCE,
     TABLES,
     TRANSACTION_KINDS,
+    AccountCodes,
     Feed,
     FeedError,
     Opening,
@@ -41,6 +42,7 @@ from calc.feed.model import (
 from calc.feed.read import feed_checksum, read_raw_tables
 
 __all__ = [
+    "AccountCodes",
     "DEFAULT_CDSC_SCHEDULE",
     "DEFAULT_CONVERSION_YEARS",
     "DEFAULT_DISTRIBUTION_FEE_RATE",
@@ -83,6 +85,7 @@ def read_feed(folder: str | Path, opening: Opening | None = None) -> Feed:
         checksum=feed_checksum(folder),
         opening_month_end=feed.opening_month_end,
         account_order=feed.account_order,
+        account_codes=feed.account_codes,
     )
 
 

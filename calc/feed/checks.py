@@ -320,10 +320,26 @@ def _isin(s: pd.Series, values: Iterable[str]) -> pd.Series:
 
 
 def _mapped(s: pd.Series, mapping: dict) -> pd.Series:
-    """``s.map(mapping)`` looking up each distinct value once (NaN where unmapped)."""
+    """``s.map(mapping)`` looking up each distinct value once (NaN where unmapped); text
+    against text keys (the kinds' signs) by Arrow's lookup in the few keys."""
+    keys = list(mapping)
+    if keys and all(type(k) is str for k in keys) and (pd.api.types.is_string_dtype(s.dtype) and s.dtype != object):
+        found = pc.index_in(arrow_text(s), value_set=pyarrow.array(keys, type=pyarrow.string()))
+        at = found.fill_null(len(keys)).to_numpy(zero_copy_only=False)
+        values = np.array([mapping[k] for k in keys] + [np.nan], dtype=float)
+        return pd.Series(values[at], index=s.index)
     codes, distinct = pd.factorize(s, use_na_sentinel=False)
     values = pd.Series(distinct).map(mapping).to_numpy(dtype=float)
     return pd.Series(values[codes], index=s.index)
+
+
+def _labels(s: pd.Series) -> np.ndarray:
+    """A label per value of a text column, equal where the values are equal (not in any
+    particular order): Arrow's dictionary encoding, without pandas' conversions."""
+    text = arrow_text(s)
+    if isinstance(text, pyarrow.ChunkedArray):
+        text = text.combine_chunks()
+    return pc.dictionary_encode(text, null_encoding="encode").indices.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _cdsc_entries(s: pd.Series) -> pd.Series:
@@ -723,6 +739,14 @@ class _Context:
     opening: F.Opening | None = None  # a continuation: the state it continues
     account_rows: np.ndarray | None = None  # each transaction's row in accounts.csv (-1: none)
     sorted_accounts: pyarrow.Array | None = None  # accounts.csv's account ids in text order
+    _date_order: np.ndarray | None = field(default=None, repr=False)
+
+    def date_order(self) -> np.ndarray:
+        """The transactions' rows in (date, txn_id, line) order (``_date_txn_line_order``),
+        found once for the checks that need it."""
+        if self._date_order is None:
+            self._date_order = _date_txn_line_order(self.parsed["transactions"])
+        return self._date_order
 
     def usable(self, table: str, *columns: str) -> bool:
         """True when every named column of ``table`` was present and readable."""
@@ -862,8 +886,7 @@ def _tenures_cover(ctx: _Context) -> Problems:
     months = ctx.months()
     if not needed or months is None:
         return []
-    activity = pd.concat([ctx.parsed[t][["portfolio_id", "date"]] for t in ("transactions", "nav")])
-    first_day = activity.groupby("portfolio_id")["date"].min().rename("first_day")
+    first_day = _first_days([ctx.parsed[t] for t in ("transactions", "nav")])
     t = ctx.parsed["tenures"].join(first_day, on="portfolio_id", how="inner")
     earliest = t.sort_values(["start_date", "_line"]).drop_duplicates("portfolio_id")
     late = earliest[earliest["start_date"] > earliest["first_day"]]
@@ -882,6 +905,32 @@ def _tenures_cover(ctx: _Context) -> Problems:
         for p, e in zip(short["portfolio_id"], short["end_date"], strict=True)
     ]
     return out + ctx.problems("tenures", short, "end_date", msgs)
+
+
+def _first_days(frames: list[pd.DataFrame]) -> pd.Series:
+    """Each portfolio's earliest date in ``frames`` (``first_day``, by portfolio_id in text
+    order): ``concat(frames).groupby("portfolio_id")["date"].min()``, each frame's
+    ten million rows grouped by Arrow's dictionary codes rather than by their text."""
+    parts = []
+    for df in frames:
+        if df.empty:
+            continue
+        text = arrow_text(df["portfolio_id"])
+        if isinstance(text, pyarrow.ChunkedArray):
+            text = text.combine_chunks()
+        if text.null_count:
+            parts = []
+            break
+        coded = pc.dictionary_encode(text)
+        firsts = df["date"].groupby(coded.indices.to_numpy(zero_copy_only=False)).min()
+        names = coded.dictionary.to_pandas().to_numpy(dtype=object)
+        parts.append(pd.Series(firsts.to_numpy(), index=names[firsts.index.to_numpy()]))
+    if not parts:
+        return pd.concat([df[["portfolio_id", "date"]] for df in frames]).groupby("portfolio_id")["date"].min().rename(
+            "first_day")
+    both = pd.concat(parts)
+    return both.groupby(pd.Index(both.index, dtype=frames[0]["portfolio_id"].dtype)).min().rename_axis(
+        "portfolio_id").rename("first_day")
 
 
 def _assignment_rows(ctx: _Context) -> pd.DataFrame:
@@ -1036,18 +1085,20 @@ def _between_legs(ctx: _Context, pairs: pd.DataFrame) -> Problems:
     out_row, in_row = at(good["_line_out"].to_numpy(dtype=np.int64)), at(good["_line_in"].to_numpy(dtype=np.int64))
     exchanging = np.zeros(int(account.max(initial=0)) + 1, dtype=bool)
     exchanging[account[out_row]] = True
-    order = _date_txn_line_order(tx)
+    order = ctx.date_order()
     order = order[exchanging[account[order]]]
     order = order[np.argsort(account[order], kind="stable")]
     position = np.full(len(tx), -1, dtype=np.int64)
     position[order] = np.arange(len(order))
     apart = np.flatnonzero(position[in_row] - position[out_row] > 1)
+    between = [order[position[out_row[k]] + 1:position[in_row[k]]] for k in apart]
+    # the txn_ids of those rows only (not ten million of them as Python strings)
+    txn = iter(tx["txn_id"].iloc[np.concatenate(between)].tolist() if between else [])
     rows, found = [], []
-    txn = tx["txn_id"].to_numpy(dtype=object)
-    for k in apart:
+    for k, among in zip(apart, between, strict=True):
         pair = good.iloc[k]
-        for r in order[position[out_row[k]] + 1:position[in_row[k]]]:
-            if pair["txn_id_out"] < txn[r] < pair["txn_id_in"]:
+        for r in among:
+            if pair["txn_id_out"] < next(txn) < pair["txn_id_in"]:
                 rows.append(r)
                 found.append(k)
     inside = tx.iloc[rows]
@@ -1107,11 +1158,11 @@ def _holdings(ctx: _Context) -> Problems:
         })
         tx = pd.concat([opening, tx], ignore_index=True)
         account = None
-    order = _date_txn_line_order(tx)
+    order = ctx.date_order() if account is not None else _date_txn_line_order(tx)
     # labels of accounts and portfolios (any labelling will do: only equality counts)
     if account is None or len(account) != len(tx) or (account < 0).any():
         account = pd.factorize(tx["account_id"])[0]
-    portfolio = pd.factorize(tx["portfolio_id"])[0]
+    portfolio = _labels(tx["portfolio_id"])
     order = order[stable_order(account[order])]  # each account's rows in (date, txn_id) order
     delta = (_mapped(tx["kind"], V.SHARE_SIGN) * tx["shares"]).to_numpy(dtype=float)[order]
     held, entering_at = _running_holdings(account[order].astype(np.int64), portfolio[order].astype(np.int64), delta,
@@ -1370,17 +1421,31 @@ def _account_rows(text: dict[str, pd.DataFrame],
     """Each transaction's row in accounts.csv (-1 where none; the first row of an id
     given twice), when both columns are there; by a search in the account ids in text
     order (``accounts``: ``_sorted_ids`` of them, made here when not given)."""
+    found = _account_codes_and_rows(text, accounts)
+    return None if found is None else found[1]
+
+
+def _account_codes_and_rows(text: dict[str, pd.DataFrame],
+                            accounts: tuple[np.ndarray | None, pyarrow.Array] | None = None,
+                            ) -> tuple[F.AccountCodes | None, pd.Series] | None:
+    """Each transaction's position in the account ids in text order (the engine's account
+    codes, as :class:`calc.feed.model.AccountCodes`; None when there are no transactions)
+    and its row in accounts.csv (:func:`_account_rows`)."""
     if "account_id" not in text["accounts"].columns or "account_id" not in text["transactions"].columns:
         return None
     tx = text["transactions"]["account_id"]
     if tx.empty:
-        return pd.Series(np.zeros(0, dtype=np.int64), index=tx.index)
+        return None, pd.Series(np.zeros(0, dtype=np.int64), index=tx.index)
     order, names = _sorted_ids(text["accounts"]["account_id"]) if accounts is None else accounts
     values = arrow_text(tx)
-    found = sorted_codes(values, names.cast(pyarrow.large_string()))  # the first equal id
-    rows = found if order is None else np.where(found >= 0, order[np.maximum(found, 0)], -1)
-    rows[(tx == "").to_numpy()] = -1  # an empty account id names no account
-    return pd.Series(rows, index=tx.index)
+    names = names.cast(pyarrow.large_string())
+    found = sorted_codes(values, names)  # the first equal id
+    del values
+    rows = found.copy() if order is None else np.where(found >= 0, order[np.maximum(found, 0)], -1)
+    empty = (tx == "").to_numpy()
+    rows[empty] = -1  # an empty account id names no account
+    found[empty] = -1
+    return F.AccountCodes(names, found.astype(np.int32)), pd.Series(rows, index=tx.index)
 
 
 def _repeats_none(sorted_ids: pyarrow.Array) -> bool:
@@ -1430,7 +1495,9 @@ def validate(
     present = {t for t in F.TABLES if len(text[t].columns) > 0 or t not in F.OPTIONAL_TABLES}
     ids = {"portfolios": _ids(text["portfolios"], "portfolio_id")}
     accounts = _sorted_ids(text["accounts"]["account_id"]) if "account_id" in text["accounts"].columns else None
-    account_rows = _account_rows(text, accounts)
+    found = _account_codes_and_rows(text, accounts)
+    account_codes, account_rows = (None, None) if found is None else found
+    del found
     ctx = _Context(files, {t: _parse(t, text[t]) for t in F.TABLES}, opening=opening,
                    account_rows=None if account_rows is None else account_rows.to_numpy(),
                    sorted_accounts=None if accounts is None else accounts[1])
@@ -1446,6 +1513,8 @@ def validate(
     if problems:
         raise F.FeedError(_report(problems))
     feed = _normalise(ctx.parsed, None if accounts is None else accounts[0])
+    if account_codes is not None:  # for these frames only (a Feed made from them by replace() checks)
+        feed = dataclasses.replace(feed, account_codes=account_codes.of(feed))
     if opening is None:
         return feed
     return dataclasses.replace(feed, opening_month_end=opening.month_end)

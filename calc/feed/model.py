@@ -27,6 +27,7 @@ Dates are ``datetime64[ns]`` normalised to midnight; ids are ``str``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,6 +89,36 @@ class FeedError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class AccountCodes:
+    """Each transaction's position in the account ids in text order (``names``, Arrow large
+    strings; -1: no account), as the validator found them: the engine's account codes,
+    found once.  Good only for the frames they were found in (``of``), and handed on once
+    (:meth:`take`): held, they would be 44 MB more through the money tables, where a large
+    run peaks."""
+
+    def __init__(self, names: Any, codes: np.ndarray, transactions: pd.DataFrame | None = None,
+                 accounts: pd.DataFrame | None = None):
+        self.names, self.codes = names, codes  # codes: int32, one per transaction
+        self.transactions, self.accounts = transactions, accounts
+
+    def of(self, feed: Feed) -> AccountCodes:
+        """These codes, bound to ``feed``'s transactions and accounts (the very frames)."""
+        return AccountCodes(self.names, self.codes, feed.transactions, feed.accounts)
+
+    def take(self, feed: Feed, names: Any) -> np.ndarray | None:
+        """The codes (int64) when found for ``feed``'s very transactions and accounts and in
+        ``names``, let go of here; None otherwise, or when already taken."""
+        if self.codes is None or self.transactions is not feed.transactions or self.accounts is not feed.accounts:
+            return None
+        if len(self.codes) != len(feed.transactions) or len(names) != len(self.names):
+            return None
+        if not names.equals(self.names):
+            return None
+        codes = self.codes.astype(np.int64)
+        self.codes = self.names = None
+        return codes
+
+
 @dataclass(frozen=True)
 class Feed:
     """A validated feed, its tables normalised (see the module docstring)."""
@@ -106,6 +137,15 @@ class Feed:
     # the rows of ``accounts`` in account_id text order (a stable sort), when the validator
     # sorted them (None: in that order already, or not known): the engine's account codes
     account_order: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # each transaction's account code as the validator found it (see ``known_account_codes``)
+    account_codes: AccountCodes | None = field(default=None, compare=False, repr=False)
+
+    def known_account_codes(self, names: Any) -> np.ndarray | None:
+        """Each transaction's position in ``names`` (the account ids in text order, Arrow
+        large strings; -1: none) as the validator found it, when it found them for these
+        very transactions and accounts and in these names, the first time they are asked
+        for; None otherwise (look them up)."""
+        return None if self.account_codes is None else self.account_codes.take(self, names)
 
     def months(self) -> pd.DatetimeIndex:
         """The feed's month ends: from the earliest to the latest transaction or NAV date

@@ -29,6 +29,7 @@ def round_cents(x: Decimal) -> Decimal:
 
 
 _POW10 = np.array([10**k for k in range(400)], dtype=object)
+_FAR_FROM_HALF = 1e-12  # relative: a float approximation this far from x.5 rounds as the number does
 
 
 @njit(cache=True)
@@ -147,17 +148,40 @@ class Exact:
 
     def cents(self) -> np.ndarray:
         """Each number in cents, rounded half away from zero (:func:`round_cents`), as
-        Python integers."""
+        Python integers.
+
+        Read off a float approximation where that is sure to round the same: where the
+        hundredths' fraction lies well away from one half (the approximation is within a
+        few parts in 10**16 of the number; ``_FAR_FROM_HALF`` leaves a margin thousands
+        of times that).  Near or at one half (and beyond what a float holds as a whole
+        number), in exact integers."""
         up = self.exponent + 2
         out = np.zeros(len(self), dtype=object)
         whole = up >= 0
         out[whole] = self.numerator[whole] * _pow10(up[whole])
-        part = ~whole
-        if part.any():
-            d = _pow10(-up[part])
-            n = self.numerator[part]
-            magnitude = (abs(n) + d // 2) // d
-            out[part] = np.where(np.asarray(n < 0, dtype=bool), -magnitude, magnitude)
+        part = np.flatnonzero(~whole)
+        if len(part) == 0:
+            return out
+        n = self.numerator[part]
+        shift = -up[part]
+        try:
+            as_float = n.astype(np.float64)
+        except OverflowError:  # a numerator beyond any float: every one exactly
+            as_float = np.full(len(n), np.inf)
+        with np.errstate(over="ignore", invalid="ignore"):
+            approx = np.abs(as_float) / np.power(10.0, shift.astype(np.float64))
+            fraction = approx - np.floor(approx)
+            sure = (np.isfinite(approx) & (approx < 2.0**50) & (shift <= 300)
+                    & (np.abs(fraction - 0.5) > _FAR_FROM_HALF * np.maximum(approx, 1.0)))
+        negative = np.asarray(n < 0, dtype=bool)
+        magnitude = np.floor(approx[sure] + 0.5).astype(np.int64)
+        out[part[sure]] = np.where(negative[sure], -magnitude, magnitude).astype(object)
+        slow = ~sure
+        if slow.any():
+            d = _pow10(shift[slow])
+            m = n[slow]
+            magnitude = (abs(m) + d // 2) // d
+            out[part[slow]] = np.where(negative[slow], -magnitude, magnitude)
         return out
 
     def to_float(self) -> np.ndarray:

@@ -184,3 +184,31 @@ def test_split_cents_largest_remainder_ties_by_party_then_role():
 def test_due_date_is_the_tenth_nyse_business_day():
     # 3 July 2020 was an NYSE holiday
     assert due_dates(pd.DatetimeIndex(["2020-06-30"]))[0] == pd.Timestamp("2020-07-15")
+
+
+def test_exact_cents_round_as_decimal_does_near_and_at_one_half():
+    """``Exact.cents`` (a float reading where sure, exact integers near one half) gives
+    :func:`round_cents` of each number: ties, numbers just either side of them, numerators
+    of up to 40 digits and one beyond any float."""
+    from decimal import localcontext
+
+    from calc.rules.rounding import Exact
+
+    rng = np.random.default_rng(7)
+    numerators, exponents = [], []
+    for _ in range(3000):
+        exponent = int(rng.integers(-30, 3))
+        digits = int(rng.integers(1, 40))
+        n = int(rng.integers(0, 10**18)) * 10**max(0, digits - 18) + int(rng.integers(0, 10**min(digits, 18)))
+        k = -exponent - 2  # the digits below the cent
+        if k > 0 and rng.random() < 0.5:  # at one half, or one unit of the last digit either side
+            n = (n // 10**k) * 10**k + 5 * 10**(k - 1) + int(rng.integers(-1, 2))
+        numerators.append(n if rng.random() < 0.5 else -n)
+        exponents.append(exponent)
+    numerators += [10**400, -(10**400) + 5, 3]
+    exponents += [-399, -402, -1]
+    exact = Exact(np.array(numerators + [0], dtype=object)[:-1], np.array(exponents, dtype=np.int64))
+    with localcontext() as context:
+        context.prec = 1000
+        expected = [int(round_cents(Decimal(n).scaleb(e)) * 100) for n, e in zip(numerators, exponents, strict=True)]
+    assert [int(c) for c in exact.cents()] == expected
