@@ -265,7 +265,7 @@ def _scenario(args: argparse.Namespace) -> int:
     except SpecError as err:
         print(f"The scenario was rejected ({len(err.problems)} problem(s)); nothing was written:", file=sys.stderr)
         for problem in err.problems:
-            print(f"  - {problem}", file=sys.stderr)
+            print(f"  - {one_line(problem)}", file=sys.stderr)
         return EXIT_REJECTED
     paths = write_result(result, args.out)
     progress(f"wrote {len(paths)} files into {args.out}")
@@ -451,6 +451,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(problem: object) -> str:
+    """A problem as one printable line: a control character taken from the feed (a record
+    separator, a tab, a line break) is shown as its escape (``\\x1e``), so that each problem
+    is one line of the listing and the terminal shows what the file holds."""
+    text = str(problem)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -459,5 +469,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FeedError as err:
         print(f"The feed was rejected ({len(err.problems)} problem(s)); nothing was written:", file=sys.stderr)
         for problem in err.problems:
-            print(f"  - {problem}", file=sys.stderr)
+            print(f"  - {one_line(problem)}", file=sys.stderr)
         return EXIT_REJECTED

@@ -49,6 +49,20 @@ def test_rejected_feed_writes_nothing_and_exits_2(hand_feed: Path, tmp_path: Pat
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_a_control_character_in_a_value_is_shown_escaped_one_problem_a_line(
+    hand_feed: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    tx = hand_feed / "transactions.csv"
+    lines = tx.read_text().splitlines()
+    lines[3] = lines[3].replace(",purchase,", ",pur\x1echase,")  # an unknown kind holding control characters
+    tx.write_text("\n".join(lines) + "\n")
+    assert main(["monthly", str(hand_feed), "--out", str(tmp_path / "out"), "-q"]) == 2
+    listing = capsys.readouterr().err.splitlines()
+    assert listing[0].startswith("The feed was rejected")
+    assert all(line.startswith("  - ") for line in listing[1:]), listing
+    assert any("transactions.csv, line 4" in line and "pur\\x1echase" in line for line in listing), listing
+
+
 def test_overdrawn_account_is_rejected_after_conversions(hand_feed: Path, tmp_path: Path) -> None:
     """The 2012 lot of OM converts at 2020-03-31; OM holds 1544.47 shares at the end (1944.47 without the conversion): redeeming 1900 is rejected."""
     tx = hand_feed / "transactions.csv"
