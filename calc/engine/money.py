@@ -247,8 +247,13 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
     rate_float = cdsc_rates(table, pairs // width, pairs % width + low).to_float()[at]
     base = cdsc_bases(cost, shares, price)
     amount = rate * base
+    del rate
     exponent = int(amount.exponent.min())
     cents = amount.cents().astype(np.int64) / 100.0
+    base_cents = base.cents().astype(np.int64) / 100.0
+    amount_float = amount.to_float()
+    exact = amount.at(exponent)
+    del base, amount  # Python integers, one per part: not all alive at once while the frame is built
     names = {what: (lambda codes, what=what: names_at(getattr(parties, what), codes))
              for what in ("portfolios", "account_names", "holders")}
     frame = pd.DataFrame({
@@ -260,19 +265,19 @@ def cdsc_parts(changes: LedgerChanges, parties: Parties, schedules: dict[str, tu
         "shares": shares,
         "year_held": k,
         "rate": rate_float,
-        "base": base.cents().astype(np.int64) / 100.0,
+        "base": base_cents,
         "cdsc": np.where(waived, 0.0, cents),
         "waived": np.where(waived, cents, 0.0),
         "rights_holder": names["holders"](c["holder"].to_numpy(dtype=np.int64)),
         "portfolio": c["portfolio"].to_numpy(dtype=np.int64),  # codes (``parties``)
         "holder": c["holder"].to_numpy(dtype=np.int64),
-        "cdsc_exact": np.where(waived, 0.0, amount.to_float()),
+        "cdsc_exact": np.where(waived, 0.0, amount_float),
         "cost": cost,
         "value": shares * price,
         "month": month_index(day.astype("datetime64[D]")),
         "row": c["row"].to_numpy(dtype=np.int64) if "row" in c else np.zeros(len(c), dtype=np.int64),
         "is_waived": waived,
-        "exact": amount.at(exponent),
+        "exact": exact,
         "exact_exponent": exponent,
     })
     return frame
@@ -363,6 +368,8 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: li
     given = _exact_sums(part, portions.at(low), len(earned))
     own_left = Exact(Exact(earned_exact, np.full(len(earned), exponent, dtype=np.int64)).at(low) - given,
                      np.full(len(earned), low, dtype=np.int64))
+    amount = np.concatenate([own_left.to_float(), portions.to_float()])
+    del fraction, portions, given, own_left  # Python integers, a few per part: freed before the groupby
     # parties and roles as codes in name order: the groups sort as the names do
     party_names = sorted(set(holders) | set(a["assignee"]))
     party_of = {name: k for k, name in enumerate(party_names)}
@@ -377,7 +384,7 @@ def cdsc_accruals(parts: pd.DataFrame, assignments: pd.DataFrame, portfolios: li
         "party": np.concatenate([holder_party[earned["holder"].to_numpy(dtype=np.int64)], assignee_party[which]]),
         "role": np.concatenate([np.full(len(earned), role_names.index(ROLE_RIGHTS_HOLDER)),
                                 np.full(len(part), role_names.index(ROLE_ASSIGNEE))]),
-        "amount": np.concatenate([own_left.to_float(), portions.to_float()]),
+        "amount": amount,
     })
     summed = coded.groupby(["month", "portfolio", "party", "role"], as_index=False)["amount"].sum()
     frame = pd.DataFrame({
