@@ -33,8 +33,8 @@ skeleton waiting for its code.
   so it works on every server reading that store.  (A server that does not set
   the cookie, ``streamlit run dashboard/app.py``, gets no column.)
 - **interactions** within one session: the month, the party, the portfolio
-  picked on Omnibus, the account, the assignee, Collateral's sections (one drawn
-  at a time), the period, a page change through the navigation.
+  picked on Omnibus, the account, Omnibus's views and Collateral's sections (one
+  drawn at a time), the assignee, the period, a page change through the navigation.
 
 With ``--screenshots DIR`` it also writes full-page PNGs of every page in the
 light and the dark theme at 1280 and 1440 px wide.  It prints the figures and
@@ -298,7 +298,7 @@ def _interactions(page, run_id: int, month: str, portfolio: str) -> list[tuple[s
         return None
 
     def section(name: str) -> Callable[[], None]:
-        """A click on one of Collateral's sections (its segmented control's button)."""
+        """A click on one of Collateral's sections or Omnibus's views (a segmented control's button)."""
         return lambda: page.locator('[data-testid="stMain"]').get_by_text(name, exact=True).click()
 
     steps = (
@@ -310,6 +310,9 @@ def _interactions(page, run_id: int, month: str, portfolio: str) -> list[tuple[s
         ("Omnibus: pick a portfolio", *pick("Portfolio with omnibus accounts", lambda: _portfolio_label(page, portfolio))),
         ("Omnibus: another account", *pick("Account", lambda: _other_option(page, "Account"))),
         ("Omnibus: another month", *pick("Month", lambda: fmt_month(first - pd.DateOffset(months=1)))),
+        ("Omnibus: view Month by month", nothing, section("Month by month")),
+        ("Omnibus: view Portfolio's accounts", nothing, section("Portfolio's accounts")),
+        ("Omnibus: view Month's formulas", nothing, section("Month's formulas")),
         ("to Collateral (navigation)", nothing, nav("Collateral")),
         ("Collateral: another assignee", *pick("Assignee", lambda: _other_option(page, "Assignee"))),
         ("Collateral: section Payments", nothing, section("Payments and statement")),

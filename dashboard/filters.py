@@ -40,8 +40,9 @@ KEY_RUN, KEY_PORTFOLIO, KEY_MONTH, KEY_PARTY = "run", "portfolio", "month", "par
 # Page-local choices kept while the user visits other pages (Streamlit forgets a widget's value
 # when a rerun does not draw it): the assignee on Collateral, the period on Revenue, the portfolio
 # pick and account on Omnibus, the run compared with on Compare runs, the breakdown on Revenue, the
-# section shown on Collateral.
-PAGE_KEYS = ("assignee", "period", "account", "compare_with", "revenue_view", "runoff_view", "section")
+# section shown on Collateral, the view shown on Omnibus.
+PAGE_KEYS = ("assignee", "period", "account", "compare_with", "revenue_view", "runoff_view", "section",
+             "omnibus_view")
 _PROBLEMS = "_link_problems"
 _PAGE = "_page"
 STORE_DOWN = "The calculation store could not be reached. The details are in the server log."

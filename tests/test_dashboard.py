@@ -125,6 +125,8 @@ def test_unknown_link_values_are_reported_not_silently_replaced(dashboard_db):
     ("revenue", {"period": "2017-03..2016-01"}, "The link's period “2017-03..2016-01” is reversed"),
     ("revenue", {"period": "1990-01..2016-01"}, "The link's period “1990-01..2016-01” is not within the run's months"),
     ("omnibus", {"portfolio": "P1", "account": "NOPE"}, "The link's account “NOPE” is not an omnibus account of P1"),
+    ("omnibus", {"portfolio": "P1", "omnibus_view": "everything"},
+     "The link's view “everything” is not a view of this page: showing Month's formulas."),
     ("compare", {"compare_with": "7"}, "The link's run to compare with “7” is not in this calculation run"),
 ])
 def test_a_bad_value_in_a_link_shows_a_message(dashboard_db, page, params, message):
@@ -253,10 +255,14 @@ def test_choices_survive_navigation(dashboard_db):
 
     at = open_page("omnibus", run=str(RANDOM_RUN), portfolio="P1", month="2016-08")
     at.selectbox(key="account").set_value("AC012").run()
+    at.segmented_control(key="omnibus_view").set_value("history").run()
     at.switch_page("screens/statement.py").run()
     at.switch_page("screens/omnibus.py").run()
     assert_clean(at)
     assert at.selectbox(key="account").value == "AC012"
+    assert at.segmented_control(key="omnibus_view").value == "history"
+    assert at.query_params.get("omnibus_view") == "history"
+    assert omnibus_tables(at) == ["omnibus_history", "account_exceptions"]  # AC012 has exceptions
     # The period on Revenue: tests/browser/test_flows.py (AppTest cannot set a formatted range slider).
 
 
@@ -427,14 +433,63 @@ def test_collateral_unknown_assignee_in_the_link(dashboard_db):
 # --- Omnibus -------------------------------------------------------------------------------
 
 
+# A column only one of Omnibus's tables has -> the table's name (the first match wins).
+OMNIBUS_TABLES = {"exceptions_this_month": "accounts", "F_h_prev": "omnibus_history", "code": "account_exceptions",
+                  "K_prev": "account_month"}
+
+
+def omnibus_tables(at: AppTest) -> list[str]:
+    """The names of the tables drawn on Omnibus, in order (AppTest does not give a table's key)."""
+    return [next(name for column, name in OMNIBUS_TABLES.items() if column in d.value.columns) for d in at.dataframe]
+
+
+def show_view(at: AppTest, view: str) -> AppTest:
+    """Omnibus with ``view`` chosen (one view is drawn at a time)."""
+    at.segmented_control(key="omnibus_view").set_value(view).run()
+    assert_clean(at)
+    assert at.query_params.get("omnibus_view") == (None if view == "formulas" else view)
+    return at
+
+
+def test_each_omnibus_view_is_reachable(dashboard_db):
+    """One view at a time: the month's formula lines (the default), the account month by month, the accounts."""
+    at = open_page("omnibus", run=str(RANDOM_RUN), portfolio="P1", month="2016-08", account="AC012")
+    assert_clean(at)
+    assert at.segmented_control(key="omnibus_view").value == "formulas"
+    assert omnibus_tables(at) == ["account_month"] and at.code and not at.get("plotly_chart")
+    at = show_view(at, "history")
+    assert omnibus_tables(at)[0] == "omnibus_history" and "accounts" not in omnibus_tables(at)
+    assert [c.key for c in at.get("plotly_chart")] == ["omnibus_chart"] and not at.code
+    assert any("August 2016, the chosen month, is highlighted" in c.value for c in at.caption)
+    at = show_view(at, "accounts")
+    assert omnibus_tables(at) == ["accounts"] and not at.code and not at.get("plotly_chart")
+    assert at.selectbox(key="account").value == "AC012"  # the account selector stays above every view
+    at = show_view(at, "formulas")
+    assert any("F(m-1) = 0" in c.value for c in at.code)
+    # a click on the view already chosen (which unselects it) keeps it
+    at = show_view(at, "history")
+    at.segmented_control(key="omnibus_view").set_value(None).run()
+    assert_clean(at)
+    assert at.segmented_control(key="omnibus_view").value == "history" and omnibus_tables(at)[0] == "omnibus_history"
+
+
+def test_a_link_opens_an_omnibus_view(dashboard_db):
+    at = open_page("omnibus", run=str(RANDOM_RUN), portfolio="P1", month="2016-08", omnibus_view="accounts")
+    assert_clean(at)
+    assert at.segmented_control(key="omnibus_view").value == "accounts" and omnibus_tables(at) == ["accounts"]
+    at = open_page("omnibus", run=str(RANDOM_RUN), portfolio="P1", month="2016-08", omnibus_view="everything")
+    assert at.segmented_control(key="omnibus_view").value == "formulas" and omnibus_tables(at) == ["account_month"]
+
+
 def test_omnibus_account_attributed_shares_equal_the_store(dashboard_db):
-    at = open_page("omnibus", run=str(HAND_RUN), portfolio="P", month="2020-04", account="OM")
+    at = open_page("omnibus", run=str(HAND_RUN), portfolio="P", month="2020-04", account="OM", omnibus_view="accounts")
     assert_clean(at)
     overview = at.dataframe[0].value.set_index("account_id")
     omnibus = read(dashboard_db, "omnibus", HAND_RUN, portfolio_id="P", account_id="OM", month_end="2020-04-30")
     by_holder = omnibus.set_index("rights_holder")["free_shares"]
     assert overview.loc["OM", "F_ADI"] == pytest.approx(by_holder["ADI"], abs=1e-9)
     assert overview.loc["OM", "F_OD1"] == pytest.approx(by_holder["OD1"], abs=1e-9)
+    at = show_view(at, "formulas")
     code = "\n".join(c.value for c in at.code)
     assert "issued to ADI = I × (K_h(m-1)+F_h(m-1)) / (K(m-1)+F(m-1)) = 60 × (1000+144.473684)/(1500+144.473684) = 41.757081" in code
     assert "redeemed from ADI = R × F_h(m-1) / F(m-1) = 20 × 144.473684/144.473684 = 20.000000" in code

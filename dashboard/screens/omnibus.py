@@ -5,6 +5,11 @@ the account a page choice: both come back when the user returns to the page.
 The month-by-month table scrolls to the chosen month and highlights it; a
 month's formula lines download as CSV.  With a rights holder in the Party
 filter the lines, table and chart are that holder's.
+
+Under the account selector one view is drawn at a time (the month's formula lines, the account
+month by month, the portfolio's accounts), chosen with a segmented control that the link carries
+(``?omnibus_view=history``) and that is kept while the user visits other pages: picking a portfolio
+draws one table and the formula lines, not four tables and a chart.
 """
 
 from __future__ import annotations
@@ -51,6 +56,35 @@ def _choose_portfolio(meta: data.RunMeta, with_omnibus: list[str]) -> None:
                  format_func=lambda p: names.get(p, p), on_change=pick, placeholder="Choose a portfolio")
 
 
+# The page's views, one drawn at a time.  The key is the link's ``?omnibus_view=`` and is kept while
+# the user visits other pages (``filters.PAGE_KEYS``).
+VIEWS = {
+    "formulas": "Month's formulas",
+    "history": "Month by month",
+    "accounts": "Portfolio's accounts",
+}
+_SHOWN = "_omnibus_view_shown"  # the view drawn last: clicking the chosen one again keeps it
+
+
+def _keep_view() -> None:
+    """A click on the view already chosen unselects it in a segmented control: keep it chosen."""
+    if st.session_state.get("omnibus_view") is None:
+        st.session_state["omnibus_view"] = st.session_state.get(_SHOWN, next(iter(VIEWS)))
+
+
+def _view() -> str:
+    """The view to draw: from the link (``?omnibus_view=history``), the session or the default."""
+    keys = list(VIEWS)
+    filters.choice("omnibus_view", keys, keys[0], "view", show=VIEWS.__getitem__, where="a view of this page")
+    chosen = st.segmented_control("View", keys, format_func=VIEWS.__getitem__, key="omnibus_view",
+                                  on_change=_keep_view, label_visibility="collapsed",
+                                  help="One part of the account at a time. The link carries it: "
+                                  "?omnibus_view=history") or keys[0]
+    st.session_state[_SHOWN] = chosen
+    publish("omnibus_view", chosen, keys[0])
+    return chosen
+
+
 def render() -> None:
     f = ui.require_data()
     meta = f.meta
@@ -70,22 +104,7 @@ def render() -> None:
 
     ui.termination_notice(f)
 
-    st.subheader(f"{plain(f.scope_label)}: accounts at {theme.fmt_month(m)}")
     overview = omnibus_accounts_overview(omnibus, accounts, exceptions, pid, m)
-    if overview.empty:
-        st.info(f"No omnibus account of {plain(pid)} is open at {theme.fmt_month(m)}; choose a later month.")
-    else:
-        holders = [c for c in overview.columns if c.startswith("F_")]
-        shown = overview.copy()
-        shown.insert(0, "⚠", shown["flagged"].map({True: "⚠", False: ""}))
-        ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders], key="accounts",
-                 file=ui.download_name("omnibus-accounts", pid, m, f"run{f.run_id}"),
-                 labels={"account_id": "Account", "free_shares": "Free Shares F(m)", "commission_shares": "Commission K(m)",
-                         "exceptions_this_month": "Exceptions (month)", "exceptions_total": "Exceptions (all)",
-                         **{h: f"{h[2:]} Free Shares" for h in holders}})
-        if shown["⚠"].eq("⚠").any():
-            st.caption("⚠ an exception this month (zero denominator) or a negative attributed balance.")
-
     all_accounts = sorted(omnibus["account_id"].unique())
     flagged = overview.loc[overview["flagged"], "account_id"].tolist() if not overview.empty else []
     default = all_accounts.index(flagged[0]) if flagged else 0
@@ -100,11 +119,36 @@ def render() -> None:
     elif f.party:
         st.caption(f"Party filter: {plain(f.party)} is not a rights holder of {plain(account)}; omnibus Free Shares are attributed to "
                    f"rights holders only, so every rights holder ({plain_list(holders)}) is shown.")
-    _account(history, exceptions, pid, account, m, f.run_id)
+    view = _view()
+    if view == "accounts":
+        _accounts(overview, f.scope_label, pid, m, f.run_id)
+    elif view == "history":
+        _history(history, exceptions, pid, account, m, f.run_id)
+    else:
+        _account(history, exceptions, pid, account, m, f.run_id)
+
+
+def _accounts(overview: pd.DataFrame, scope_label: str, pid: str, m: pd.Timestamp, run_id: int) -> None:
+    """The portfolio's omnibus accounts at the month, the flagged ones marked."""
+    st.subheader(f"{plain(scope_label)}: accounts at {theme.fmt_month(m)}")
+    if overview.empty:
+        st.info(f"No omnibus account of {plain(pid)} is open at {theme.fmt_month(m)}; choose a later month.")
+    else:
+        holders = [c for c in overview.columns if c.startswith("F_")]
+        shown = overview.copy()
+        shown.insert(0, "⚠", shown["flagged"].map({True: "⚠", False: ""}))
+        ui.table(shown.drop(columns=["flagged"]), shares=["free_shares", "commission_shares", *holders], key="accounts",
+                 file=ui.download_name("omnibus-accounts", pid, m, f"run{run_id}"),
+                 labels={"account_id": "Account", "free_shares": "Free Shares F(m)", "commission_shares": "Commission K(m)",
+                         "exceptions_this_month": "Exceptions (month)", "exceptions_total": "Exceptions (all)",
+                         **{h: f"{h[2:]} Free Shares" for h in holders}})
+        if shown["⚠"].eq("⚠").any():
+            st.caption("⚠ an exception this month (zero denominator) or a negative attributed balance.")
 
 
 def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account: str, m: pd.Timestamp,
              run_id: int) -> None:
+    """The account's figures at the month and every Exhibit A 2(c) line written out with its numbers."""
     st.subheader(f"{plain(account)} in {plain(pid)}, {theme.fmt_month(m)}")
     rows = history[history["month_end"] == m]
     if rows.empty:
@@ -119,7 +163,7 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
                          "K_prev": "K(m-1)", "F": "F(m)", "K": "K(m)"})
         if max(abs(r) for r in figures[["I", "R", "E"]].iloc[0]) <= SHARE_TOLERANCE:
             st.info(f"No Free Shares issued, redeemed or exchanged in {plain(account)} in {theme.fmt_month(m)}: nothing to "
-                    "attribute, every balance carries over. The months with activity are listed below.")
+                    "attribute, every balance carries over. The months with activity are under “Month by month”.")
         lines = omnibus_formula_lines(history, m)
         st.download_button(
             "Download the formula lines (CSV)",
@@ -135,8 +179,6 @@ def _account(history: pd.DataFrame, exceptions: pd.DataFrame, pid: str, account:
         ex = exceptions[(exceptions["account_id"] == account) & (exceptions["month_end"] == m)]
         for e in ex.itertuples(index=False):
             st.warning(plain(f"{e.code}: {e.detail}"))
-
-    _history(history, exceptions, pid, account, m, run_id)
 
 
 @ui.fragment

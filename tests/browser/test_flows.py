@@ -313,7 +313,7 @@ def test_the_table_downloads_have_readable_headers_and_names(page, tmp_path: Pat
 
 def test_the_omnibus_table_opens_on_the_chosen_month(page):
     """An early month is far down the month-by-month table (latest first): it is scrolled to and highlighted."""
-    page.goto(f"/omnibus?run={RANDOM}&portfolio=P1&account=AC011&month=2015-03")
+    page.goto(f"/omnibus?run={RANDOM}&portfolio=P1&account=AC011&month=2015-03&omnibus_view=history")
     settle(page)
     no_exception(page)
     assert page.get_by_text("March 2015, the chosen month, is highlighted").count() == 1
@@ -322,6 +322,10 @@ def test_the_omnibus_table_opens_on_the_chosen_month(page):
         "() => { const s = document.querySelector('.st-key-omnibus_history_box .dvn-scroller'); return s && s.scrollTop > 0; }",
         timeout=20_000)
     assert scroller.evaluate("s => s.scrollTop") > 0
+    page.locator('[data-testid="stMain"]').get_by_text("Month's formulas", exact=True).click()  # the month's lines
+    settle(page)
+    no_exception(page)
+    assert "omnibus_view" not in params(page)  # the default view is left out of the link
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download the formula lines (CSV)").click()
     assert dl.value.suggested_filename == "omnibus-p1-ac011-2015-03-formulas-run2.csv"

@@ -37,12 +37,13 @@ def _settle(page) -> None:
     page.wait_for_timeout(500)
 
 
-# Collateral draws one section at a time: each section is a link of its own (the first is the default).
+# Collateral draws one section at a time, Omnibus one view: each is a link of its own (the first is the default).
 CASES = [(slug, link) for slug, link in LINKS.items()] + [
-    ("collateral", {**LINKS["collateral"], "section": s}) for s in ("payments", "portfolios", "runoff", "cdsc")]
+    ("collateral", {**LINKS["collateral"], "section": s}) for s in ("payments", "portfolios", "runoff", "cdsc")] + [
+    ("omnibus", {**LINKS["omnibus"], "omnibus_view": v}) for v in ("history", "accounts")]
 
 
-@pytest.mark.parametrize(("slug", "link"), CASES, ids=[f"{s}-{c.get('section', '')}".strip("-") for s, c in CASES])
+@pytest.mark.parametrize(("slug", "link"), CASES, ids=[f"{s}-{c.get('section', c.get('omnibus_view', ''))}".strip("-") for s, c in CASES])
 def test_names_from_a_feed_are_drawn_as_plain_text(nasty_page, slug, link):
     page = nasty_page
     fetched: list[str] = []
