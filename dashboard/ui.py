@@ -164,6 +164,27 @@ def termination_notice(f: flt.Filters) -> None:
                "of the shares.", icon=":material/block:")
 
 
+def one_part_at_a_time(key: str, parts: dict[str, str], noun: str, help: str) -> str:
+    """A segmented control that picks the one part of a page to draw (the browser then draws one
+    part's charts and tables, not all of them): its choice comes from the link (``?KEY=``), else
+    the session (kept across pages: ``KEY`` is in ``filters.PAGE_KEYS``), else the first part, and
+    goes back into the link.  A click on the part already chosen keeps it chosen (a segmented
+    control would unselect it).  ``parts`` maps each choice's key to its label."""
+    keys = list(parts)
+    shown = f"_{key}_shown"  # the part drawn last
+
+    def keep() -> None:
+        if st.session_state.get(key) is None:
+            st.session_state[key] = st.session_state.get(shown, keys[0])
+
+    flt.choice(key, keys, keys[0], noun, show=parts.__getitem__, where=f"a {noun} of this page")
+    chosen = st.segmented_control(noun.capitalize(), keys, format_func=parts.__getitem__, key=key, on_change=keep,
+                                  label_visibility="collapsed", help=help) or keys[0]
+    st.session_state[shown] = chosen
+    flt.publish(key, chosen, keys[0])
+    return chosen
+
+
 def column_config(
     money: Iterable[str] = (),
     percent: Iterable[str] = (),

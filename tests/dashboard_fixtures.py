@@ -57,6 +57,23 @@ class DashboardStore:
     runs: dict[str, int]
 
 
+def shown(at) -> bytes:
+    """Everything an AppTest run sent to the browser: every element's message (tables, HTML and
+    images included), main area and sidebar."""
+    out: list[bytes] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "SerializeToString"):
+            out.append(proto.SerializeToString())
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    walk(at.sidebar)
+    return b"\n".join(out)
+
+
 def build_store(path: Path, examples: tuple[str, ...] = ("hand", "random-1095")) -> DashboardStore:
     """Compute each example's feed and store it in a new SQLite file at ``path``."""
     from calc.feed import read_feed

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from http.cookies import SimpleCookie
 
 import pytest
-from dashboard_fixtures import APP, RANDOM_RUN, SESSION_KEY, clear_streamlit_caches
+from dashboard_fixtures import APP, RANDOM_RUN, SESSION_KEY, clear_streamlit_caches, shown
 from starlette.requests import Request
 from streamlit.testing.v1 import AppTest
 
@@ -58,22 +58,6 @@ def live_token(url: str, name: str = "ann") -> str:
     return token
 
 
-def sent(at: AppTest) -> bytes:
-    """Every element's message the run sent to the browser (main area and sidebar)."""
-    out: list[bytes] = []
-
-    def walk(node) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None and hasattr(proto, "SerializeToString"):
-            out.append(proto.SerializeToString())
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at.main)
-    walk(at.sidebar)
-    return b"\n".join(out)
-
-
 def statement_link(**params: str) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params.update({"run": str(RANDOM_RUN), "month": "2016-06", **params})
@@ -109,20 +93,20 @@ def test_a_dead_cookie_shows_the_form_and_clears_the_cookie(store_url, monkeypat
     assert not at.exception
     assert [t.value for t in at.title] == ["Sign in"]
     assert SESSION_KEY not in at.session_state
-    assert b"/bshare/sign-out" in sent(at)
+    assert b"/bshare/sign-out" in shown(at)
 
 
 def test_a_sign_in_hands_over_a_one_time_code_and_the_sign_out_revokes_its_session(store_url):
     at = statement_link()
     assert [t.value for t in at.title] == ["Sign in"]
-    assert b"/bshare/" not in sent(at)  # no cookie to clear, none to set yet
+    assert b"/bshare/" not in shown(at)  # no cookie to clear, none to set yet
     at.text_input(key="_sign_in_name").input("ann")
     at.text_input(key="_sign_in_password").input(PASSWORD)
     [b for b in at.button if b.label == "Sign in"][0].click()
     at.run()
     assert at.title[0].value.startswith("Monthly Calculation")
-    [code] = HANDOVER.findall(sent(at))
-    assert PASSWORD.encode() not in sent(at)
+    [code] = HANDOVER.findall(shown(at))
+    assert PASSWORD.encode() not in shown(at)
     engine = get_engine(store_url)
     token = sessions.redeem(engine, code.decode())
     assert token is not None and sessions.resume(engine, token) is not None
@@ -131,7 +115,7 @@ def test_a_sign_in_hands_over_a_one_time_code_and_the_sign_out_revokes_its_sessi
     at.run()
     assert [t.value for t in at.title] == ["Sign in"]
     assert sessions.resume(engine, token) is None  # revoked in the store
-    assert b"/bshare/sign-out" in sent(at) and not HANDOVER.search(sent(at))
+    assert b"/bshare/sign-out" in shown(at) and not HANDOVER.search(shown(at))
 
 
 # --- the routes --------------------------------------------------------------------------------

@@ -13,7 +13,14 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from dashboard_fixtures import APP, RANDOM_RUN, SESSION_KEY, clear_streamlit_caches, signed_in
+from dashboard_fixtures import (
+    APP,
+    RANDOM_RUN,
+    SESSION_KEY,
+    clear_streamlit_caches,
+    shown,
+    signed_in,
+)
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
@@ -64,22 +71,6 @@ def sign_in(at: AppTest, name: str, password: str) -> AppTest:
     at.text_input(key="_sign_in_password").input(password)
     [b for b in at.button if b.label == "Sign in"][0].click()
     return at.run()
-
-
-def shown(at: AppTest) -> bytes:
-    """Everything the page sent to the browser: every element's message, tables included."""
-    out: list[bytes] = []
-
-    def walk(node) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None and hasattr(proto, "SerializeToString"):
-            out.append(proto.SerializeToString())
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at.main)
-    walk(at.sidebar)
-    return b"\n".join(out)
 
 
 def titles(at: AppTest) -> list[str]:

@@ -154,9 +154,8 @@ def render() -> None:
         _runoff(f.run_id, assignee, m)
 
 
-# The page's sections, one drawn at a time (the browser draws one section's charts and tables, and
-# the lots and allocation behind the runoff are read only when a section needs them).  The key is
-# the link's ``?section=`` and is kept while the user visits other pages (``filters.PAGE_KEYS``).
+# The page's sections, one drawn at a time (the lots and allocation behind the runoff are read only
+# when a section needs them); the link carries the choice as ``?section=``.
 SECTIONS = {
     "portions": "Portions and payback",
     "payments": "Payments and statement",
@@ -164,26 +163,12 @@ SECTIONS = {
     "runoff": "Net assets and runoff",
     "cdsc": "CDSC carried",
 }
-_SHOWN = "_section_shown"  # the section drawn last: clicking the chosen one again keeps it
-
-
-def _keep_section() -> None:
-    """A click on the section already chosen unselects it in a segmented control: keep it chosen."""
-    if st.session_state.get("section") is None:
-        st.session_state["section"] = st.session_state.get(_SHOWN, next(iter(SECTIONS)))
 
 
 def _section() -> str:
     """The section to draw: from the link (``?section=payments``), the session or the default."""
-    keys = list(SECTIONS)
-    filters.choice("section", keys, keys[0], "section", show=SECTIONS.__getitem__, where="a section of this page")
-    chosen = st.segmented_control("Section", keys, format_func=SECTIONS.__getitem__, key="section",
-                                  on_change=_keep_section, label_visibility="collapsed",
-                                  help="One part of the assignee's collateral at a time. The link carries it: "
-                                  "?section=payments") or keys[0]
-    st.session_state[_SHOWN] = chosen
-    publish("section", chosen, keys[0])
-    return chosen
+    return ui.one_part_at_a_time("section", SECTIONS, "section",
+                                 "One part of the assignee's collateral at a time. The link carries it: ?section=payments")
 
 
 def _payments(payments: pd.DataFrame, meta, assignee: str, m: pd.Timestamp, stamp: str) -> None:

@@ -56,33 +56,18 @@ def _choose_portfolio(meta: data.RunMeta, with_omnibus: list[str]) -> None:
                  format_func=lambda p: names.get(p, p), on_change=pick, placeholder="Choose a portfolio")
 
 
-# The page's views, one drawn at a time.  The key is the link's ``?omnibus_view=`` and is kept while
-# the user visits other pages (``filters.PAGE_KEYS``).
+# The page's views, one drawn at a time; the link carries the choice as ``?omnibus_view=``.
 VIEWS = {
     "formulas": "Month's formulas",
     "history": "Month by month",
     "accounts": "Portfolio's accounts",
 }
-_SHOWN = "_omnibus_view_shown"  # the view drawn last: clicking the chosen one again keeps it
-
-
-def _keep_view() -> None:
-    """A click on the view already chosen unselects it in a segmented control: keep it chosen."""
-    if st.session_state.get("omnibus_view") is None:
-        st.session_state["omnibus_view"] = st.session_state.get(_SHOWN, next(iter(VIEWS)))
 
 
 def _view() -> str:
     """The view to draw: from the link (``?omnibus_view=history``), the session or the default."""
-    keys = list(VIEWS)
-    filters.choice("omnibus_view", keys, keys[0], "view", show=VIEWS.__getitem__, where="a view of this page")
-    chosen = st.segmented_control("View", keys, format_func=VIEWS.__getitem__, key="omnibus_view",
-                                  on_change=_keep_view, label_visibility="collapsed",
-                                  help="One part of the account at a time. The link carries it: "
-                                  "?omnibus_view=history") or keys[0]
-    st.session_state[_SHOWN] = chosen
-    publish("omnibus_view", chosen, keys[0])
-    return chosen
+    return ui.one_part_at_a_time("omnibus_view", VIEWS, "view",
+                                 "One part of the account at a time. The link carries it: ?omnibus_view=history")
 
 
 def render() -> None:
