@@ -11,12 +11,10 @@ the server passes them).
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from http.cookies import SimpleCookie
 
 import pytest
-from dashboard_fixtures import APP, RANDOM_RUN, SESSION_KEY, clear_streamlit_caches, shown
+from dashboard_fixtures import APP, RANDOM_RUN, SESSION_KEY, shown
 from starlette.requests import Request
 from streamlit.testing.v1 import AppTest
 
@@ -34,19 +32,13 @@ HANDOVER = re.compile(rb"/bshare/session\?code=([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
-def store_url(dashboard_store, tmp_path, monkeypatch) -> Iterator[str]:
+def store_url(own_store: str) -> str:
     """A copy of the examples' store with the admin ada and the analyst ann, as DATABASE_URL."""
-    path = tmp_path / "store.db"
-    shutil.copy(dashboard_store.url.removeprefix("sqlite:///"), path)
-    url = f"sqlite:///{path}"
-    engine = get_engine(url)
+    engine = get_engine(own_store)
     users.add_user(engine, ADMIN, "ada", "admin", "ada's long password")
     users.add_user(engine, ADMIN, "ann", "analyst", PASSWORD)
     engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    clear_streamlit_caches()
-    yield url
-    clear_streamlit_caches()
+    return own_store
 
 
 def live_token(url: str, name: str = "ann") -> str:

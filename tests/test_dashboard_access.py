@@ -9,15 +9,11 @@ of FINCO2 or FINCO3: not on any page, in no table, no download, whatever the lin
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
 from dashboard_fixtures import (
     APP,
     RANDOM_RUN,
     SESSION_KEY,
-    clear_streamlit_caches,
     shown,
     signed_in,
 )
@@ -40,20 +36,14 @@ SCREENS = ("revenue", "shares", "collateral", "scenarios", "omnibus", "statement
 
 
 @pytest.fixture
-def user_store(dashboard_store, tmp_path, monkeypatch) -> Iterator[str]:
+def user_store(own_store: str) -> str:
     """A copy of the examples' store with the users ada (admin), ann (analyst), fin1 (FINCO1)."""
-    path = tmp_path / "store.db"
-    shutil.copy(dashboard_store.url.removeprefix("sqlite:///"), path)
-    url = f"sqlite:///{path}"
-    engine = get_engine(url)
+    engine = get_engine(own_store)
     users.add_user(engine, ADMIN, "ada", "admin", PASSWORDS["ada"])
     users.add_user(engine, ADMIN, "ann", "analyst", PASSWORDS["ann"])
     users.add_user(engine, ADMIN, "fin1", "assignee", PASSWORDS["fin1"], assignee="FINCO1")
     engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    clear_streamlit_caches()
-    yield url
-    clear_streamlit_caches()
+    return own_store
 
 
 def app(page: str | None = None, principal: Principal | None = None, **params: str) -> AppTest:
