@@ -10,8 +10,11 @@ their progress: they are kept in small process-wide LRU memos instead (see
 the Scenarios section below).  Saved scenarios are read and written here too.
 
 Every store read passes the session's principal (``dashboard/auth.py``; no principal, no
-read: ``AccessDenied``), and the store filters by it in SQL; the caches are keyed by it
-too, so one user's rows are never served to another.  An assignee's rows are fetched
+read: ``AccessDenied``), and the store filters by it in SQL; the caches are keyed by what it
+may read (:func:`reader`): an assignee's own principal, so one assignee's rows are never served
+to another, and one key (:data:`EVERY_PARTY`) for every executive, analyst and admin, who all
+read the same rows, so a page one of them opened is drawn from the cache for the next (and the
+server's warm-up, :func:`warm_newest_run`, fills that key before anyone signs in).  An assignee's rows are fetched
 with a store-level filter as well (``read_table(principal, "payments", run_id,
 assignee=...)``): the Collateral page never loads the other parties' money.
 """
@@ -19,6 +22,7 @@ assignee=...)``): the Collateral page never loads the other parties' money.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 import threading
@@ -33,10 +37,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from calc.access import AccessDenied, Principal
+from calc.access import ROLE_ANALYST, AccessDenied, Principal
 from calc.report import LOT_COLUMNS, MonthlyCalculation
 
 ENV_DATABASE_URL = "DATABASE_URL"
+_LOG = logging.getLogger(__name__)
+# The one cache key of every principal who sees all: the store gives each of them the same rows.
+EVERY_PARTY = Principal("(every party)", ROLE_ANALYST)
 UPLOAD_PREFIX = "upload:"  # the source of a run loaded from the Data page: upload:<file name>
 
 
@@ -72,6 +79,14 @@ def principal() -> Principal:
     if found is None:
         raise AccessDenied("no one is signed in")
     return found
+
+
+def reader() -> Principal:
+    """Who the caches key a read by: :data:`EVERY_PARTY` for a principal who sees all (every one
+    of them reads the same rows), else the principal itself (an assignee: its own rows only).
+    ``AccessDenied`` when no one is signed in."""
+    found = principal()
+    return EVERY_PARTY if found.sees_all else found
 
 
 def _require_all(what: str) -> Principal:
@@ -111,7 +126,7 @@ def _runs(url: str | None, who: Principal) -> pd.DataFrame:
 
 def runs() -> pd.DataFrame:
     """Every calculation run, newest first (``calc.store.list_runs``)."""
-    return _runs(database_url(), principal())
+    return _runs(database_url(), reader())
 
 
 def clear_caches() -> None:
@@ -182,7 +197,7 @@ def _run_meta(url: str | None, who: Principal, run_id: int) -> RunMeta:
 
 def run_meta(run_id: int) -> RunMeta:
     """The run's portfolios, tenures, assignments, Plan events, months and parties."""
-    return _run_meta(database_url(), principal(), int(run_id))
+    return _run_meta(database_url(), reader(), int(run_id))
 
 
 @st.cache_data(show_spinner="Loading the Monthly Calculation…", max_entries=4)
@@ -192,7 +207,7 @@ def _calculation(url: str | None, who: Principal, run_id: int) -> MonthlyCalcula
 
 def calculation(run_id: int) -> MonthlyCalculation:
     """The run's Monthly Calculation (all eight frames)."""
-    return _calculation(database_url(), principal(), int(run_id))
+    return _calculation(database_url(), reader(), int(run_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -204,7 +219,7 @@ def _table(url: str | None, who: Principal, run_id: int, name: str,
 def table(run_id: int, name: str, **filters: Any) -> pd.DataFrame:
     """One table of the run, filtered in the store (``calc.store.read_table``)."""
     key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
-    return _table(database_url(), principal(), int(run_id), name, key)
+    return _table(database_url(), reader(), int(run_id), name, key)
 
 
 def tables(run_id: int, names: tuple[str, ...], **filters: Any) -> dict[str, pd.DataFrame]:
@@ -221,7 +236,7 @@ def _money(url: str | None, who: Principal, run_id: int, party: str | None) -> p
 
 def money(run_id: int, party: str | None) -> pd.DataFrame:
     """The run's money per month and portfolio, of the complex or one party (``revenue.money_frame``)."""
-    return _money(database_url(), principal(), int(run_id), party)
+    return _money(database_url(), reader(), int(run_id), party)
 
 
 def assignee_payments(run_id: int, assignee: str) -> pd.DataFrame:
@@ -262,6 +277,56 @@ def omnibus_for(run_id: int, portfolio_id: str) -> tuple[pd.DataFrame, pd.DataFr
         table(run_id, "omnibus_accounts", portfolio_id=portfolio_id),
         table(run_id, "exceptions", portfolio_id=portfolio_id),
     )
+
+
+# What a server reads before anyone asks: every page's modules, and the tables the first views of the
+# newest run draw from (Revenue: summary and payments; Shares: allocation; Omnibus: its portfolios).
+WARM_MODULES = ("dashboard.charts", "calc.reports.revenue", "calc.reports.shares", "calc.reports.collateral",
+                "calc.reports.omnibus", "calc.reports.statement")
+
+
+def warm_newest_run(url: str | None = None) -> int | None:
+    """Fill the caches of the newest run for every principal who sees all (:data:`EVERY_PARTY`), and
+    import what pages draw with: the first link opened on a new server, or after a load, is then
+    drawn from the cache like every later one.  The run warmed, or None (an empty store).
+
+    For a server's start (``dashboard/serve.py``, in a thread of its own) and after a feed is
+    loaded.  It reads what any executive's first page would read, nothing an assignee may not
+    see is served to one (an assignee's reads are keyed by its own principal)."""
+    import importlib
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    url = url if url is not None else database_url()
+    listing = _runs(url, EVERY_PARTY)
+    if listing.empty:
+        return None
+    run_id = int(listing["run_id"].max())
+    meta = _run_meta(url, EVERY_PARTY, run_id)
+    _money(url, EVERY_PARTY, run_id, None)
+    _table(url, EVERY_PARTY, run_id, "allocation", ())
+    if meta.months:
+        _table(url, EVERY_PARTY, run_id, "omnibus_accounts", (("month_end", pd.Timestamp(meta.months[-1])),))
+    return run_id
+
+
+def warm_in_background(url: str | None = None) -> threading.Thread:
+    """:func:`warm_newest_run` in a daemon thread: the server answers at once, and a page opened
+    meanwhile waits for the same cache entry instead of reading it twice (Streamlit's per-key
+    compute lock).  A failure (no store yet, a database down) is logged, never raised: the pages
+    read for themselves and report it in their own words."""
+    url = url if url is not None else database_url()
+
+    def run() -> None:
+        try:
+            run_id = warm_newest_run(url)
+            _LOG.info("warm-up: %s", "no calculation run yet" if run_id is None else f"run {run_id} read into the caches")
+        except Exception:
+            _LOG.warning("warm-up failed; pages read the store themselves", exc_info=True)
+
+    thread = threading.Thread(target=run, name="bshare-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 # ---------------------------------------------------------------------------
@@ -415,6 +480,7 @@ def load_uploaded_feed(data: bytes, name: str, progress: Callable[..., None] | N
         run_id = load_feed(folder, engine(), progress, source=f"{UPLOAD_PREFIX}{name}", principal=who)
     record_event(engine(), who.name, ACTION_LOAD, run_id=int(run_id), detail=f"upload {name}")
     clear_caches()
+    warm_in_background()  # the new run is the newest: its first views are read before they are opened
     return int(run_id)
 
 

@@ -260,10 +260,10 @@ def _shares_behind(run_id: int, assignee: str, m: pd.Timestamp,
 
 def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Timestamp) -> None:
     st.subheader("Net assets behind the stream and their runoff")
-    nav = _nav(run_id, assignee, m, data.principal())
+    nav = _nav(run_id, assignee, m, data.reader())
     if nav.empty:
         st.info("No net assets behind the stream up to this month (no assignment in effect).")
-        _runoff_chart(nav, assignee, _shares_behind(run_id, assignee, m, data.principal())[0])
+        _runoff_chart(nav, assignee, _shares_behind(run_id, assignee, m, data.reader())[0])
         return
     at = nav[nav["month_end"] == m]
     now = at.iloc[0] if not at.empty else None
@@ -282,7 +282,7 @@ def _net_assets(run_id: int, meta, terms: pd.DataFrame, assignee: str, m: pd.Tim
         with c[2]:
             ui.metric("Against the peak", theme.fmt_pct(now["net_assets"] / peak if peak else None),
                       help=f"Peak {theme.fmt_money(peak)}: the runoff so far")
-    _runoff_chart(nav, assignee, *(_shares_behind(run_id, assignee, m, data.principal())[:1]))
+    _runoff_chart(nav, assignee, *(_shares_behind(run_id, assignee, m, data.reader())[:1]))
 
 
 RUNOFF_VIEWS = ("Net assets", "Commission Shares by issue year")
@@ -304,7 +304,7 @@ def _runoff_chart(nav: pd.DataFrame, assignee: str, run: pd.DataFrame) -> None:
 
 def _runoff(run_id: int, assignee: str, month: pd.Timestamp) -> None:
     st.subheader("The CDSC the shares behind the stream carry")
-    run, at, when = _shares_behind(run_id, assignee, month, data.principal())
+    run, at, when = _shares_behind(run_id, assignee, month, data.reader())
     if run.empty or at.empty:
         st.info("No Commission Shares of the assigning rights holders remain in these portfolios.")
         return

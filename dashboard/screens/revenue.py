@@ -187,7 +187,7 @@ def _by_period(f: Filters, money: pd.DataFrame) -> None:
     """The sections over a period: the slider reruns them alone."""
     meta = f.meta
     start, end = _period(meta.months)
-    frames = _period_frames(f.run_id, f.party, f.portfolio, start, end, data.principal())
+    frames = _period_frames(f.run_id, f.party, f.portfolio, start, end, data.reader())
     events = frames["events"]
     span = f"{theme.fmt_month(start)} to {theme.fmt_month(end)}"
 
@@ -214,7 +214,7 @@ def _breakdown(f: Filters, start: pd.Timestamp, end: pd.Timestamp) -> None:
         help="The full year of the chosen month, the multi-year trend, or the period by Fund, schedule and portfolio.",
     ) or BREAKDOWNS[0]
     year, since, until = breakdown_scope(view, m.year, start, end)  # the cache's key: what the view depends on
-    frame = _breakdown_frame(f.run_id, f.party, f.portfolio, since, until, year, view, data.principal())
+    frame = _breakdown_frame(f.run_id, f.party, f.portfolio, since, until, year, view, data.reader())
     if view == YEAR_MONTHS:
         st.subheader(f"{m.year} month by month")
         ui.table(frame.drop(columns=["months"]), money=[*MONEY, "offset", "payable", "average_net_assets"],
