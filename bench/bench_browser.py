@@ -4,12 +4,13 @@ Usage::
 
     DATABASE_URL=sqlite:///data/bshare.db BENCH_PASSWORD=... .venv/bin/python bench/bench_browser.py
         [--repeat N] [--run RUN_ID] [--user NAME] [--screenshots DIR]
+        [--only links interactions floor screenshots]
 
 The dashboard needs a sign-in: the benchmark signs in as ``--user`` (default ``bench``) with the
 password in ``BENCH_PASSWORD``; add that user once with
 ``python -m calc user add bench --role analyst --password-stdin``.
 
-It serves ``dashboard/app.py`` with ``streamlit run`` on a free port (reading
+It serves ``dashboard/serve.py`` with ``streamlit run`` on a free port (reading
 the store of ``DATABASE_URL``, by default the one ``make run`` fills with the
 medium sample) and drives Debian's Chromium (``/usr/bin/chromium``, headless)
 with Playwright.  A time runs from the navigation or the click until the page
@@ -31,14 +32,31 @@ skeleton waiting for its code.
   just started (cold), then again in a new context (caches warm).  The cookie is
   made once, by a sign-in on a server of its own; the store keeps the session,
   so it works on every server reading that store.  (A server that does not set
-  the cookie, ``streamlit run dashboard/app.py``, gets no column.)
+  the cookie, ``streamlit run dashboard/app.py``, gets no column.)  Each of
+  these times is split in three **phases**, seen from the browser through the
+  app's one websocket: *boot*, the navigation until the browser sends its first
+  websocket message (Streamlit's frontend loaded and started); *server*, from
+  then until the last message received before the page settled (the script's
+  runs); *drawing*, from then until the page settled (plotly's code fetched and
+  evaluated, charts and tables drawn).  Each column is its own median, so the
+  phases need not add up to the total;
+- **Streamlit floor**: what Streamlit itself costs on this machine, timed and
+  split the same way, beside the links: a bare page with one plotly bar chart
+  (24 bars) and one 10-row ``st.dataframe``, and a bare page with neither,
+  written to a temporary folder as a plain script (no ``st.App``) and served
+  with ``streamlit run`` (the flags of ``serve()``, from the project root, so
+  with its ``.streamlit/config.toml``);
+  each on a server of its own just started, opened in a new context, then in
+  another new context (warm server).  It needs neither the store nor a sign-in
+  (``--only floor``);
 - **interactions** within one session: the month, the party, the portfolio
   picked on Omnibus, the account, Omnibus's views and Collateral's sections (one
   drawn at a time), the assignee, the period, a page change through the navigation.
 
 With ``--screenshots DIR`` it also writes full-page PNGs of every page in the
 light and the dark theme at 1280 and 1440 px wide.  It prints the figures and
-asserts nothing (the targets: under 1 s an interaction, under 3 s a cold link).
+asserts nothing (the targets: under 1 s an interaction, under 3 s a cold link;
+a page with charts cannot open faster than the floor's chart + table page).
 """
 
 from __future__ import annotations
