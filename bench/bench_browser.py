@@ -4,12 +4,13 @@ Usage::
 
     DATABASE_URL=sqlite:///data/bshare.db BENCH_PASSWORD=... .venv/bin/python bench/bench_browser.py
         [--repeat N] [--run RUN_ID] [--user NAME] [--screenshots DIR]
+        [--only links interactions floor screenshots]
 
 The dashboard needs a sign-in: the benchmark signs in as ``--user`` (default ``bench``) with the
 password in ``BENCH_PASSWORD``; add that user once with
 ``python -m calc user add bench --role analyst --password-stdin``.
 
-It serves ``dashboard/app.py`` with ``streamlit run`` on a free port (reading
+It serves ``dashboard/serve.py`` with ``streamlit run`` on a free port (reading
 the store of ``DATABASE_URL``, by default the one ``make run`` fills with the
 medium sample) and drives Debian's Chromium (``/usr/bin/chromium``, headless)
 with Playwright.  A time runs from the navigation or the click until the page
@@ -31,14 +32,31 @@ skeleton waiting for its code.
   just started (cold), then again in a new context (caches warm).  The cookie is
   made once, by a sign-in on a server of its own; the store keeps the session,
   so it works on every server reading that store.  (A server that does not set
-  the cookie, ``streamlit run dashboard/app.py``, gets no column.)
+  the cookie, ``streamlit run dashboard/app.py``, gets no column.)  Each of
+  these times is split in three **phases**, seen from the browser through the
+  app's one websocket: *boot*, the navigation until the browser sends its first
+  websocket message (Streamlit's frontend loaded and started); *server*, from
+  then until the last message received before the page settled (the script's
+  runs); *drawing*, from then until the page settled (plotly's code fetched and
+  evaluated, charts and tables drawn).  Each column is its own median, so the
+  phases need not add up to the total;
+- **Streamlit floor**: what Streamlit itself costs on this machine, timed and
+  split the same way, beside the links: a bare page with one plotly bar chart
+  (24 bars) and one 10-row ``st.dataframe``, and a bare page with neither,
+  written to a temporary folder as a plain script (no ``st.App``) and served
+  with ``streamlit run`` (the flags of ``serve()``, from the project root, so
+  with its ``.streamlit/config.toml``);
+  each on a server of its own just started, opened in a new context, then in
+  another new context (warm server).  It needs neither the store nor a sign-in
+  (``--only floor``);
 - **interactions** within one session: the month, the party, the portfolio
   picked on Omnibus, the account, Omnibus's views and Collateral's sections (one
   drawn at a time), the assignee, the period, a page change through the navigation.
 
 With ``--screenshots DIR`` it also writes full-page PNGs of every page in the
 light and the dark theme at 1280 and 1440 px wide.  It prints the figures and
-asserts nothing (the targets: under 1 s an interaction, under 3 s a cold link).
+asserts nothing (the targets: under 1 s an interaction, under 3 s a cold link;
+a page with charts cannot open faster than the floor's chart + table page).
 """
 
 from __future__ import annotations
@@ -51,6 +69,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser"), str(ROOT / "tests")]
@@ -79,6 +98,29 @@ QUIET = """(n) => window.__runsDone > n
   && document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
   && !document.querySelector('[data-stale="true"]')
   && !document.querySelector('[data-testid="stSkeleton"]')"""
+
+
+class Phases(NamedTuple):
+    """A link's seconds from the navigation until the page settled, split by the app's websocket."""
+
+    total: float
+    boot: float  # until the browser sent its first websocket message (the frontend loaded and started)
+    server: float  # from then until the last message received before the page settled (the script's runs)
+    drawing: float  # from then until the page settled (charts and tables drawn)
+
+    @classmethod
+    def split(cls, total: float, frames: list[tuple[float, str]]) -> Phases:
+        """``frames``: (seconds since the navigation, "sent" or "recv") of each websocket frame."""
+        sent = [t for t, kind in frames if kind == "sent" and t <= total]
+        received = [t for t, kind in frames if kind == "recv" and t <= total]
+        if not sent or not received:
+            return cls(total, float("nan"), float("nan"), float("nan"))
+        return cls(total, sent[0], received[-1] - sent[0], total - received[-1])
+
+    @classmethod
+    def median(cls, runs: list[Phases]) -> Phases:
+        """Each column's own median (so the phases need not add up to the total)."""
+        return cls(*(statistics.median(column) for column in zip(*runs, strict=True)))
 
 
 def settle(page, started: float | None = None, before: int = 0) -> float:
@@ -149,19 +191,42 @@ def session_state(browser, url: str, link: str) -> dict | None:
         ctx.close()
 
 
-def open_signed_in(browser, url: str, link: str, state: dict) -> float:
+def open_signed_in(browser, url: str, link: str, state: dict) -> Phases:
     """Open ``link`` in a new context holding the session cookie of ``state``: seconds from the
-    navigation until the linked page has settled (a sign-in form instead is an error)."""
+    navigation until the linked page has settled, in phases (a sign-in form instead is an error)."""
     ctx, page = new_page(browser, url, storage_state=state)
     try:
-        start = time.perf_counter()
-        page.goto(link)
-        seconds = settle(page, start, 0)
+        phases = open_timed(page, link)
         if page.get_by_role("button", name="Sign in").count():
             raise SystemExit(f"{link}: the session cookie did not sign in (the sign-in form is shown)")
-        return seconds
+        return phases
     finally:
         ctx.close()
+
+
+def open_cold_browser(browser, url: str, link: str) -> Phases:
+    """Open ``link`` in a new context (nothing cached in the browser): seconds until it settled, in phases."""
+    ctx, page = new_page(browser, url)
+    try:
+        return open_timed(page, link)
+    finally:
+        ctx.close()
+
+
+def open_timed(page, link: str) -> Phases:
+    """Open ``link`` (a new document): seconds from the navigation until the page settled, in phases."""
+    frames: list[tuple[float, str]] = []
+
+    def on_websocket(ws) -> None:
+        ws.on("framesent", lambda _: frames.append((time.perf_counter() - start, "sent")))
+        ws.on("framereceived", lambda _: frames.append((time.perf_counter() - start, "recv")))
+
+    page.on("websocket", on_websocket)
+    start = time.perf_counter()
+    page.goto(link)
+    total = settle(page, start, 0)  # a new document: its count of script runs starts at 0
+    page.remove_listener("websocket", on_websocket)
+    return Phases.split(total, list(frames))
 
 
 def choose(page, label: str, option: str) -> None:
@@ -192,12 +257,55 @@ def _store_facts(run_id: int | None) -> tuple[int, str, str, str, str]:
     return run_id, portfolio, assignee, month, str(info["source"])
 
 
+FLOOR_APP = """\
+import streamlit as st
+
+st.title("Streamlit floor")
+if st.query_params.get("page") != "bare":
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    months = pd.date_range("2025-01-31", periods=24, freq="ME")
+    st.plotly_chart(go.Figure(go.Bar(x=months, y=list(range(24)))))
+    st.dataframe(pd.DataFrame({"month": months[:10], "value": range(10)}))
+"""
+FLOOR = {"Streamlit floor: chart + table": "/", "Streamlit floor: bare page": "/?page=bare"}
+PHASES_NOTE = ("boot: the navigation until the browser sent its first websocket message; server: until the last "
+               "message received; drawing: until the page settled; each column is its own median")
+
+
+def floor(browser, folder: Path, repeat: int) -> dict[str, list[tuple[Phases, Phases]]]:
+    """Streamlit's own floor: each page of ``FLOOR`` on a server of its own just started (the cold
+    server), then in another new context on that server (the warm server); ``repeat`` times."""
+    folder.mkdir(exist_ok=True)
+    script = folder / "floor.py"
+    script.write_text(FLOOR_APP)
+    runs: dict[str, list[tuple[Phases, Phases]]] = {name: [] for name in FLOOR}
+    for _ in range(repeat):
+        for name, link in FLOOR.items():
+            with serve("sqlite://", folder, script) as url:  # the floor's page reads no store
+                runs[name].append((open_cold_browser(browser, url, link), open_cold_browser(browser, url, link)))
+    return runs
+
+
+def _phase_header(first: str) -> str:
+    cells = " ".join(f"{server:>12} {'boot':>6} {'server':>7} {'drawing':>8}" for server in ("cold server", "warm server"))
+    return f"{first:<30} {cells}"
+
+
+def _phase_row(name: str, runs: list[tuple[Phases, Phases]]) -> str:
+    cells = " ".join(f"{p.total:>12.2f} {p.boot:>6.2f} {p.server:>7.2f} {p.drawing:>8.2f}"
+                     for p in (Phases.median(list(column)) for column in zip(*runs, strict=True)))
+    return f"{name:<30} {cells}"
+
+
 def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple[str, ...]) -> None:
     from playwright.sync_api import sync_playwright
 
     from calc.store import resolve_url
 
-    run_id, portfolio, assignee, month, _ = _store_facts(run_id)
+    app = bool(set(only) - {"floor"}) or screenshots is not None  # only the floor needs no store
+    run_id, portfolio, assignee, month, _ = _store_facts(run_id) if app else (0, "", "", "", "")
     links = {
         "Revenue": f"/?run={run_id}",
         "Shares over time": f"/shares?run={run_id}",
@@ -209,10 +317,11 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
     }
     cold: dict[str, list[tuple[float, float]]] = {k: [] for k in links}
     warm: dict[str, list[tuple[float, float]]] = {k: [] for k in links}
-    before: dict[str, list[tuple[float, float]]] = {k: [] for k in links}  # signed in before: cold, warm
+    before: dict[str, list[tuple[Phases, Phases]]] = {k: [] for k in links}  # signed in before: cold, warm
     steps: dict[str, list[float]] = {}
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        floors = floor(browser, Path(tmp) / "floor", repeat) if "floor" in only else {}
         state = None
         if "links" in only:
             with serve(resolve_url(), Path(tmp)) as url:  # the sign-in that makes the cookie
@@ -245,24 +354,33 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
                 if screenshots is not None:
                     _screenshots(browser, url, links, screenshots, month, run_id, portfolio)
         browser.close()
-    print(f"\n(seconds, median of {repeat}; form: the link until the sign-in form settled; page: the click on "
-          f"Sign in until the linked page settled)")
-    print(f"{'link':<26} {'cold: form':>11} {'cold: page':>11} {'new session: form':>18} {'new session: page':>18}")
+    if "links" in only:
+        print(f"\n(seconds, median of {repeat}; form: the link until the sign-in form settled; page: the click on "
+              f"Sign in until the linked page settled)")
+        print(f"{'link':<26} {'cold: form':>11} {'cold: page':>11} {'new session: form':>18} {'new session: page':>18}")
     for name in (links if "links" in only else ()):
         c = [statistics.median(x) for x in zip(*cold[name], strict=True)]
         w = [statistics.median(x) for x in zip(*warm[name], strict=True)]
         print(f"{name:<26} {c[0]:>11.2f} {c[1]:>11.2f} {w[0]:>18.2f} {w[1]:>18.2f}")
     if state is not None and "links" in only:
         print(f"\n(signed in before: a browser holding the session cookie opens the link; seconds from the navigation "
-              f"until the linked page settled, median of {repeat}; form + page above is the same link without it)")
-        print(f"{'link':<26} {'cold server':>12} {'warm server':>12} {'cold: form + page':>18}")
+              f"until the linked page settled, median of {repeat}; {PHASES_NOTE}; form + page is the same link "
+              f"opened cold without the cookie, from the table above; the Streamlit floor: bare Streamlit pages "
+              f"opened the same way, no sign-in)")
+        print(f"{_phase_header('link')} {'cold: form + page':>18}")
         for name in links:
-            b = [statistics.median(x) for x in zip(*before[name], strict=True)]
             c = [statistics.median(x) for x in zip(*cold[name], strict=True)]
-            print(f"{name:<26} {b[0]:>12.2f} {b[1]:>12.2f} {c[0] + c[1]:>18.2f}")
+            print(f"{_phase_row(name, before[name])} {c[0] + c[1]:>18.2f}")
     elif "links" in only:
         print("\n(no session cookie was set: the server serves no /bshare/session; no signed-in-before column)")
-    print(f"\n{'interaction':<40} {'seconds':>8}")
+    if floors and (state is None or "links" not in only):
+        print(f"\n(the Streamlit floor: bare Streamlit pages, each opened in a new context; seconds from the navigation "
+              f"until the page settled, median of {repeat}; {PHASES_NOTE})")
+        print(_phase_header("page"))
+    for name, runs in floors.items():
+        print(_phase_row(name, runs))
+    if "interactions" in only:
+        print(f"\n{'interaction':<40} {'seconds':>8}")
     for label, values in steps.items():
         print(f"{label:<40} {statistics.median(values):>8.2f}")
 
@@ -382,11 +500,12 @@ def main() -> None:
     parser.add_argument("--run", type=int, default=None, help="calculation run (default: the newest)")
     parser.add_argument("--user", default="bench", help=f"sign in as this user (its password in {ENV_PASSWORD})")
     parser.add_argument("--screenshots", type=Path, default=None, help="write full-page PNGs into this folder")
-    parser.add_argument("--only", nargs="+", choices=["links", "interactions", "screenshots"], default=["links", "interactions"],
+    parser.add_argument("--only", nargs="+", choices=["links", "interactions", "screenshots", "floor"],
+                        default=["links", "interactions", "floor"],
                         help="measure only these")
     args = parser.parse_args()
     USER.update(name=args.user, password=os.environ.get(ENV_PASSWORD, ""))
-    if not USER["password"]:
+    if not USER["password"] and (set(args.only) - {"floor"} or args.screenshots is not None):
         parser.error(f"give the password of {args.user!r} in {ENV_PASSWORD} (add the user with "
                      f"`python -m calc user add {args.user} --role analyst --password-stdin`)")
     bench(args.repeat, args.run, args.screenshots, tuple(args.only))

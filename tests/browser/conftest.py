@@ -130,14 +130,15 @@ def _signing_in(pg, name: str = "tester"):
 
 
 @contextmanager
-def serve(store_url: str, folder: Path) -> Iterator[str]:
-    """``streamlit run dashboard/serve.py`` on a free port of 127.0.0.1 reading ``store_url``; killed on exit."""
+def serve(store_url: str, folder: Path, script: Path = SERVER) -> Iterator[str]:
+    """``streamlit run dashboard/serve.py`` (or ``script``) on a free port of 127.0.0.1 reading ``store_url``;
+    killed on exit."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": store_url, "PYTHONUNBUFFERED": "1"}
     log_path = folder / f"streamlit-{port}.log"
     log = open(log_path, "w")  # closed after the server stops
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
