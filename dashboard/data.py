@@ -281,7 +281,7 @@ def omnibus_for(run_id: int, portfolio_id: str) -> tuple[pd.DataFrame, pd.DataFr
 
 # What a server reads before anyone asks: every page's modules, and the tables the first views of the
 # newest run draw from (Revenue: summary and payments; Shares: allocation; Omnibus: its portfolios).
-WARM_MODULES = ("dashboard.charts", "calc.reports.revenue", "calc.reports.shares", "calc.reports.collateral",
+WARM_MODULES = ("dashboard.ui", "dashboard.filters", "dashboard.charts", "calc.reports.revenue", "calc.reports.shares", "calc.reports.collateral",
                 "calc.reports.omnibus", "calc.reports.statement")
 
 

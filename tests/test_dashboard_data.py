@@ -106,3 +106,12 @@ def test_a_failed_warm_up_is_logged_and_the_server_goes_on(dashboard_db, monkeyp
     with caplog.at_level(logging.WARNING, logger="dashboard.data"):
         data.warm_in_background().join(timeout=60)
     assert any("warm-up failed" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [("", 15.0), ("2.5", 2.5), ("0", 0.0), ("soon", 15.0), ("-3", 15.0),
+                                              ("nan", 15.0), ("inf", 15.0)])
+def test_the_servers_wait_for_its_warm_up(monkeypatch, raw, seconds):
+    from dashboard import serve
+
+    monkeypatch.setenv(serve.ENV_WARM_UP_WAIT, raw)
+    assert serve.warm_up_wait() == seconds
