@@ -40,6 +40,9 @@ skeleton waiting for its code.
   runs); *drawing*, from then until the page settled (plotly's code fetched and
   evaluated, charts and tables drawn).  Each column is its own median, so the
   phases need not add up to the total;
+- **the same browser, a new tab**: a browser that holds the cookie and has shown the
+  dashboard once (one context: its HTTP cache and compiled code kept) opens each link in
+  a new tab on a warm server, as a link clicked in an e-mail or a chat would;
 - **Streamlit floor**: what Streamlit itself costs on this machine, timed and
   split the same way, beside the links: a bare page with one plotly bar chart
   (24 bars) and one 10-row ``st.dataframe``, and a bare page with neither,
@@ -204,6 +207,24 @@ def open_signed_in(browser, url: str, link: str, state: dict) -> Phases:
         ctx.close()
 
 
+def open_in_new_tabs(browser, url: str, links: dict[str, str], state: dict) -> dict[str, Phases]:
+    """A browser that signed in before and has the dashboard open (one context holding the cookie,
+    its first page shown, so its cache and compiled code are kept) opens each link in a new tab:
+    seconds from the navigation until the tab's page settled, in phases."""
+    ctx, first = new_page(browser, url, storage_state=state)
+    try:
+        open_timed(first, next(iter(links.values())))
+        out = {}
+        for name, link in links.items():
+            tab = ctx.new_page()
+            tab.set_default_timeout(120_000)
+            out[name] = open_timed(tab, link)
+            tab.close()
+        return out
+    finally:
+        ctx.close()
+
+
 def open_cold_browser(browser, url: str, link: str) -> Phases:
     """Open ``link`` in a new context (nothing cached in the browser): seconds until it settled, in phases."""
     ctx, page = new_page(browser, url)
@@ -318,6 +339,7 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
     cold: dict[str, list[tuple[float, float]]] = {k: [] for k in links}
     warm: dict[str, list[tuple[float, float]]] = {k: [] for k in links}
     before: dict[str, list[tuple[Phases, Phases]]] = {k: [] for k in links}  # signed in before: cold, warm
+    tabs: dict[str, list[Phases]] = {}  # the same browser, a new tab
     steps: dict[str, list[float]] = {}
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -339,6 +361,10 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
                     with serve(resolve_url(), Path(tmp)) as url:  # again cold, for the signed-in browser
                         before[name].append((open_signed_in(browser, url, link, state),
                                              open_signed_in(browser, url, link, state)))
+            if state is not None and "links" in only:
+                with serve(resolve_url(), Path(tmp)) as url:
+                    for name, seconds in open_in_new_tabs(browser, url, links, state).items():
+                        tabs.setdefault(name, []).append(seconds)
             if "interactions" not in only and screenshots is None:
                 continue
             with serve(resolve_url(), Path(tmp)) as url:
@@ -379,6 +405,14 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
         print(_phase_header("page"))
     for name, runs in floors.items():
         print(_phase_row(name, runs))
+    if tabs:
+        print(f"\n(the same browser, a new tab: a browser that holds the cookie and has shown the dashboard "
+              f"(its cache and compiled code kept) opens each link in a new tab, as a link clicked in an e-mail "
+              f"would; warm server; seconds, median of {repeat}; {PHASES_NOTE})")
+        print(f"{'link':<30} {'total':>12} {'boot':>6} {'server':>7} {'drawing':>8}")
+        for name, runs in tabs.items():
+            p = Phases.median(runs)
+            print(f"{name:<30} {p.total:>12.2f} {p.boot:>6.2f} {p.server:>7.2f} {p.drawing:>8.2f}")
     if "interactions" in only:
         print(f"\n{'interaction':<40} {'seconds':>8}")
     for label, values in steps.items():
