@@ -10,12 +10,12 @@ their progress: they are kept in small process-wide LRU memos instead (see
 the Scenarios section below).  Saved scenarios are read and written here too.
 
 Every store read passes the session's principal (``dashboard/auth.py``; no principal, no
-read: ``AccessDenied``), and the store filters by it in SQL; the caches are keyed by what it
+read: ``AccessDenied``), and the store filters by it in SQL.  The caches are keyed by what it
 may read (:func:`reader`): an assignee's own principal, so one assignee's rows are never served
 to another, and one key (:data:`EVERY_PARTY`) for every executive, analyst and admin, who all
-read the same rows, so a page one of them opened is drawn from the cache for the next (and the
-server's warm-up, :func:`warm_newest_run`, fills that key before anyone signs in).  An assignee's rows are fetched
-with a store-level filter as well (``read_table(principal, "payments", run_id,
+read the same rows, so a page one of them opened is drawn from the cache for the next (the
+server's warm-up, :func:`warm_newest_run`, fills that key before anyone signs in).  An
+assignee's rows are fetched with a store-level filter as well (``read_table(principal, "payments", run_id,
 assignee=...)``): the Collateral page never loads the other parties' money.
 """
 
@@ -281,8 +281,8 @@ def omnibus_for(run_id: int, portfolio_id: str) -> tuple[pd.DataFrame, pd.DataFr
 
 # What a server reads before anyone asks: every page's modules, and the tables the first views of the
 # newest run draw from (Revenue: summary and payments; Shares: allocation; Omnibus: its portfolios).
-WARM_MODULES = ("dashboard.ui", "dashboard.filters", "dashboard.charts", "calc.reports.revenue", "calc.reports.shares", "calc.reports.collateral",
-                "calc.reports.omnibus", "calc.reports.statement")
+WARM_MODULES = ("dashboard.ui", "dashboard.filters", "dashboard.charts", "calc.reports.revenue",
+                "calc.reports.shares", "calc.reports.collateral", "calc.reports.omnibus", "calc.reports.statement")
 
 
 def warm_newest_run(url: str | None = None) -> int | None:
@@ -290,9 +290,9 @@ def warm_newest_run(url: str | None = None) -> int | None:
     import what pages draw with: the first link opened on a new server, or after a load, is then
     drawn from the cache like every later one.  The run warmed, or None (an empty store).
 
-    For a server's start (``dashboard/serve.py``, in a thread of its own) and after a feed is
-    loaded.  It reads what any executive's first page would read, nothing an assignee may not
-    see is served to one (an assignee's reads are keyed by its own principal)."""
+    For a server's start (``dashboard/serve.py``) and after a feed is uploaded.  It reads what any
+    executive's first page would read, under :data:`EVERY_PARTY` only: an assignee's reads are
+    keyed by its own principal and never served from it."""
     import importlib
 
     for name in WARM_MODULES:
@@ -311,9 +311,9 @@ def warm_newest_run(url: str | None = None) -> int | None:
 
 
 def warm_in_background(url: str | None = None) -> threading.Thread:
-    """:func:`warm_newest_run` in a daemon thread: the server answers at once, and a page opened
-    meanwhile waits for the same cache entry instead of reading it twice (Streamlit's per-key
-    compute lock).  A failure (no store yet, a database down) is logged, never raised: the pages
+    """:func:`warm_newest_run` in a daemon thread (the server waits for it a while, the Data page
+    not at all after an upload); a page opened meanwhile waits for the same cache entry instead of
+    reading it twice (Streamlit's per-key compute lock).  A failure (no store yet, a database down) is logged, never raised: the pages
     read for themselves and report it in their own words."""
     url = url if url is not None else database_url()
 
