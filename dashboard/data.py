@@ -216,10 +216,14 @@ def _table(url: str | None, who: Principal, run_id: int, name: str,
     return _store().read_table(_engine(url), who, name, run_id, **dict(filters))
 
 
+def _filters_key(filters: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A read's store-level filters as :func:`_table`'s cache key (hashable, in one order)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
+
+
 def table(run_id: int, name: str, **filters: Any) -> pd.DataFrame:
     """One table of the run, filtered in the store (``calc.store.read_table``)."""
-    key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
-    return _table(database_url(), reader(), int(run_id), name, key)
+    return _table(database_url(), reader(), int(run_id), name, _filters_key(filters))
 
 
 def tables(run_id: int, names: tuple[str, ...], **filters: Any) -> dict[str, pd.DataFrame]:
@@ -304,9 +308,9 @@ def warm_newest_run(url: str | None = None) -> int | None:
     run_id = int(listing["run_id"].max())
     meta = _run_meta(url, EVERY_PARTY, run_id)
     _money(url, EVERY_PARTY, run_id, None)
-    _table(url, EVERY_PARTY, run_id, "allocation", ())
-    if meta.months:
-        _table(url, EVERY_PARTY, run_id, "omnibus_accounts", (("month_end", pd.Timestamp(meta.months[-1])),))
+    _table(url, EVERY_PARTY, run_id, "allocation", _filters_key({}))
+    if meta.months:  # as omnibus_portfolios() reads them
+        _table(url, EVERY_PARTY, run_id, "omnibus_accounts", _filters_key({"month_end": pd.Timestamp(meta.months[-1])}))
     return run_id
 
 
