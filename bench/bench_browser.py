@@ -120,6 +120,10 @@ class Phases(NamedTuple):
             return cls(total, float("nan"), float("nan"), float("nan"))
         return cls(total, sent[0], received[-1] - sent[0], total - received[-1])
 
+    def cells(self) -> str:
+        """The four figures as a table's cells (under :func:`_phase_header`)."""
+        return f"{self.total:>12.2f} {self.boot:>6.2f} {self.server:>7.2f} {self.drawing:>8.2f}"
+
     @classmethod
     def median(cls, runs: list[Phases]) -> Phases:
         """Each column's own median (so the phases need not add up to the total)."""
@@ -309,14 +313,13 @@ def floor(browser, folder: Path, repeat: int) -> dict[str, list[tuple[Phases, Ph
     return runs
 
 
-def _phase_header(first: str) -> str:
-    cells = " ".join(f"{server:>12} {'boot':>6} {'server':>7} {'drawing':>8}" for server in ("cold server", "warm server"))
-    return f"{first:<30} {cells}"
+def _phase_header(first: str, *totals: str) -> str:
+    """A header over :meth:`Phases.cells`: one group of columns per name in ``totals``."""
+    return f"{first:<30} " + " ".join(f"{total:>12} {'boot':>6} {'server':>7} {'drawing':>8}" for total in totals)
 
 
 def _phase_row(name: str, runs: list[tuple[Phases, Phases]]) -> str:
-    cells = " ".join(f"{p.total:>12.2f} {p.boot:>6.2f} {p.server:>7.2f} {p.drawing:>8.2f}"
-                     for p in (Phases.median(list(column)) for column in zip(*runs, strict=True)))
+    cells = " ".join(Phases.median(list(column)).cells() for column in zip(*runs, strict=True))
     return f"{name:<30} {cells}"
 
 
@@ -393,7 +396,7 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
               f"until the linked page settled, median of {repeat}; {PHASES_NOTE}; form + page is the same link "
               f"opened cold without the cookie, from the table above; the Streamlit floor: bare Streamlit pages "
               f"opened the same way, no sign-in)")
-        print(f"{_phase_header('link')} {'cold: form + page':>18}")
+        print(f"{_phase_header('link', 'cold server', 'warm server')} {'cold: form + page':>18}")
         for name in links:
             c = [statistics.median(x) for x in zip(*cold[name], strict=True)]
             print(f"{_phase_row(name, before[name])} {c[0] + c[1]:>18.2f}")
@@ -402,17 +405,16 @@ def bench(repeat: int, run_id: int | None, screenshots: Path | None, only: tuple
     if floors and (state is None or "links" not in only):
         print(f"\n(the Streamlit floor: bare Streamlit pages, each opened in a new context; seconds from the navigation "
               f"until the page settled, median of {repeat}; {PHASES_NOTE})")
-        print(_phase_header("page"))
+        print(_phase_header("page", "cold server", "warm server"))
     for name, runs in floors.items():
         print(_phase_row(name, runs))
     if tabs:
         print(f"\n(the same browser, a new tab: a browser that holds the cookie and has shown the dashboard "
               f"(its cache and compiled code kept) opens each link in a new tab, as a link clicked in an e-mail "
               f"would; warm server; seconds, median of {repeat}; {PHASES_NOTE})")
-        print(f"{'link':<30} {'total':>12} {'boot':>6} {'server':>7} {'drawing':>8}")
+        print(_phase_header("link", "total"))
         for name, runs in tabs.items():
-            p = Phases.median(runs)
-            print(f"{name:<30} {p.total:>12.2f} {p.boot:>6.2f} {p.server:>7.2f} {p.drawing:>8.2f}")
+            print(f"{name:<30} {Phases.median(runs).cells()}")
     if "interactions" in only:
         print(f"\n{'interaction':<40} {'seconds':>8}")
     for label, values in steps.items():
